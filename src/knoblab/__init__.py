@@ -1,0 +1,47 @@
+"""knoblab: hyperparameter experiments on Keras models (and any Python objective) that never lose a trial."""
+
+from __future__ import annotations
+
+from .experiment import Experiment, current_trial
+from .space import Bool, Branch, Categorical, Fixed, Int, Real, Space
+from .storage import StorageError
+from .trial import FrozenTrial, Trial, TrialPruned, TrialState
+
+__version__ = "0.1.0"
+
+
+def __getattr__(name: str):
+    # the Keras layer loads on first use, so `import knoblab` never imports a deep-learning framework
+    if name == "Scan":
+        from .keras.scan import Scan
+
+        return Scan
+    if name == "keras":
+        import importlib
+
+        return importlib.import_module(".keras", __name__)
+    if name == "metrics":
+        import importlib
+
+        return importlib.import_module(".metrics", __name__)
+    raise AttributeError(f"module 'knoblab' has no attribute {name!r}")
+
+
+__all__ = [
+    "Experiment",
+    "Space",
+    "Real",
+    "Int",
+    "Categorical",
+    "Fixed",
+    "Bool",
+    "Branch",
+    "Trial",
+    "FrozenTrial",
+    "TrialState",
+    "TrialPruned",
+    "StorageError",
+    "Scan",
+    "current_trial",
+    "__version__",
+]

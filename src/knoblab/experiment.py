@@ -1,0 +1,614 @@
+"""The experiment: ask a strategy, persist the trial, run the objective, persist the result, tell the strategy.
+
+Everything lives in storage from the moment it happens; reopening an experiment by name continues it.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import json
+import math
+import numbers
+import os
+import socket
+import threading
+import time
+import traceback
+from collections.abc import Callable, Mapping
+from datetime import timedelta
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .space import Space, as_space
+from .storage import Storage, open_storage
+from .storage.sql import dumps, now
+from .strategies import Strategy, make_strategy
+from .strategies.auto import AutoStrategy
+from .trial import FrozenTrial, Trial, TrialPruned, TrialState
+
+__all__ = ["Experiment", "current_trial", "ObjectiveResultError"]
+
+_current_trial: contextvars.ContextVar[Trial | None] = contextvars.ContextVar("knoblab_trial", default=None)
+
+Objective = Callable[[Trial], Any]
+
+
+def current_trial() -> Trial | None:
+    """The trial whose objective is running in this context (used by framework callbacks), or None."""
+    return _current_trial.get()
+
+
+class ObjectiveResultError(ValueError):
+    """An objective returned something that is not a usable result (NaN, None, a string, a missing metric)."""
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+class _Heartbeat:
+    """Touches the heartbeat of the trials this process runs, so others can tell a live trial from a dead one."""
+
+    def __init__(self, storage: Storage, interval: float):
+        self.storage, self.interval = storage, interval
+        self.ids: set[int] = set()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def __enter__(self) -> _Heartbeat:
+        self._thread = threading.Thread(target=self._run, name="knoblab-heartbeat", daemon=True)
+        self._thread.start()
+        return self
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            try:
+                self.storage.heartbeat(sorted(self.ids))
+            except Exception:  # a missed beat is not worth killing the search for
+                pass
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        if self._thread:
+            self._thread.join(timeout=5)
+
+
+class Experiment:
+    """A named search over a space, stored so that nothing is lost and a rerun continues where it stopped.
+
+    Args:
+        name: the experiment's name in the storage; reopening the same name continues it.
+        space: a dict of knobs (see `knoblab.space`) or a `Space`.
+        metric: the metric the objective optimizes (the key to read when the objective returns a dict).
+        direction: "min" or "max".
+        strategy: "auto", "grid", "random", "sobol", "lhs" (more as they land) or a `Strategy` instance.
+        scheduler: decides from intermediate reports whether a trial stops early (None: never).
+        storage: a SQLAlchemy URL or a storage object; default the SQLite file ./knoblab.db.
+        seed: makes the search reproducible; stored with the experiment, so a reopened one keeps its stream.
+        grid_resolution: points per continuous knob when a grid is asked of a space with Real knobs.
+        stale_after: seconds without a heartbeat after which a RUNNING trial of another process is taken as dead.
+        on_stale: "retry" (run its params again) or "fail" (only mark it FAILED).
+    """
+
+    def __init__(
+        self,
+        name: str,
+        space: Mapping[str, Any] | Space,
+        metric: str = "value",
+        direction: str = "min",
+        strategy: str | Strategy = "auto",
+        scheduler: Any = None,
+        storage: str | Storage | None = None,
+        seed: int | None = None,
+        *,
+        grid_resolution: int | None = None,
+        stale_after: float = 600.0,
+        heartbeat_interval: float = 15.0,
+        on_stale: str = "retry",
+    ):
+        if not isinstance(name, str) or not name.strip():
+            raise ValueError(f"name: got {name!r}; give a non-empty string")
+        if direction not in ("min", "max"):
+            raise ValueError(f"direction: got {direction!r}; allowed: 'min' or 'max'")
+        if not isinstance(metric, str) or not metric:
+            raise ValueError(f"metric: got {metric!r}; give the metric's name, e.g. 'val_loss'")
+        if seed is not None and not (isinstance(seed, numbers.Integral) and seed >= 0):
+            raise ValueError(f"seed: got {seed!r}; give an integer >= 0 or None")
+        if on_stale not in ("retry", "fail"):
+            raise ValueError(f"on_stale: got {on_stale!r}; allowed: 'retry' or 'fail'")
+        self.name = name
+        self.space = as_space(space)
+        self.metric = metric
+        self.direction = direction
+        self.scheduler = scheduler
+        self.storage = open_storage(storage)
+        self.stale_after = stale_after
+        self.heartbeat_interval = heartbeat_interval
+        self.on_stale = on_stale
+        self.grid_resolution = grid_resolution
+
+        description = json.loads(dumps(self.space.describe()))
+        record = self.storage.get_experiment(name)
+        if record is None:
+            if seed is None:
+                seed = int(np.random.SeedSequence().generate_state(1)[0])
+            record = self.storage.create_experiment(name, metric, direction, description, int(seed))
+        self._check_same(record, description, metric, direction, seed)
+        self.record = record
+        self.seed = int(record.seed)
+        self._strategy_arg = strategy
+        self.strategy = make_strategy(strategy, grid_resolution=grid_resolution)
+        self.strategy.setup(self.space, seed=self.seed, direction=self.direction)
+        self._deadline: float | None = None
+
+    @classmethod
+    def load(cls, name: str, storage: str | Storage | None = None, **kwargs: Any) -> Experiment:
+        """Reopens a stored experiment by name alone (its space, metric, direction and seed come from storage)."""
+        store = open_storage(storage)
+        record = store.get_experiment(name)
+        if record is None:
+            known = [e.name for e in store.list_experiments()]
+            raise KeyError(f"no experiment {name!r} in {store!r}; known: {known}")
+        return cls(
+            name,
+            Space.from_description(record.space),
+            record.metric,
+            record.direction,
+            storage=store,
+            seed=record.seed,
+            **kwargs,
+        )
+
+    # ---- opening ----
+    def _check_same(self, record, description, metric, direction, seed) -> None:
+        where = f"experiment {self.name!r} in {self.storage!r}"
+        if record.metric != metric or record.direction != direction:
+            raise ValueError(
+                f"{where} optimizes {record.direction} {record.metric!r}; got {direction} {metric!r}. "
+                "Use the stored metric and direction, or a new experiment name"
+            )
+        if seed is not None and record.seed != seed:
+            raise ValueError(f"{where} was created with seed={record.seed}; got seed={seed}")
+        if record.space != description:
+            raise ValueError(
+                f"{where} was created with another space: {_space_diff(record.space, description)}. "
+                "Use the same space to continue it, or a new experiment name"
+            )
+
+    @property
+    def id(self) -> int:
+        return self.record.id
+
+    # ---- reading ----
+    @property
+    def trials(self) -> list[FrozenTrial]:
+        """Every trial, in number order."""
+        return self.storage.get_trials(self.id)
+
+    def trial(self, number: int, with_reports: bool = True) -> FrozenTrial:
+        for t in self.storage.get_trials(self.id):
+            if t.number == number:
+                return self.storage.get_trial(t.id, with_reports=with_reports) if with_reports else t
+        raise KeyError(f"experiment {self.name!r} has no trial number {number}")
+
+    def _better(self, a: float, b: float) -> bool:
+        return a < b if self.direction == "min" else a > b
+
+    @property
+    def best(self) -> FrozenTrial:
+        """The best COMPLETE trial."""
+        best = None
+        for t in self.storage.get_trials(self.id, states=(TrialState.COMPLETE,)):
+            if t.value is not None and (best is None or self._better(t.value, best.value)):
+                best = t
+        if best is None:
+            raise ValueError(f"experiment {self.name!r} has no COMPLETE trial yet")
+        return best
+
+    @property
+    def results(self) -> pd.DataFrame:
+        """One row per trial: number, state, value, a column per knob, a column per metric, duration, times."""
+        return results_frame(self.storage.get_trials(self.id), self.space, self.metric)
+
+    # ---- steering by hand ----
+    def enqueue(self, params: Mapping[str, Any], note: str | None = None) -> FrozenTrial:
+        """Queues a trial with params chosen by hand; it runs before any the strategy proposes."""
+        clean = self.space.validate(params)
+        trial = self.storage.create_trial(self.id, clean, TrialState.QUEUED, attrs={"source": "enqueued"})
+        if note:
+            self.storage.set_note(trial.id, note)
+        return trial
+
+    def note(self, number: int, text: str) -> None:
+        """Attaches a free-text note to a trial."""
+        self.storage.set_note(self.trial(number, with_reports=False).id, text)
+
+    # ---- ask / tell ----
+    def _seed_for(self, number: int) -> int:
+        return int(np.random.SeedSequence([self.seed, number]).generate_state(1)[0])
+
+    def ask(self, n: int = 1) -> list[Trial]:
+        """n new trials, stored as RUNNING: queued ones first, then the strategy's proposals."""
+        if not isinstance(n, numbers.Integral) or n < 1:
+            raise ValueError(f"n: got {n!r}; give an integer >= 1")
+        out: list[Trial] = []
+        while len(out) < n:
+            frozen = self.storage.claim_queued(self.id, seed_for=self._seed_for)
+            if frozen is None:
+                break
+            out.append(self._handle(frozen))
+        if len(out) < n:
+            history = self.storage.get_trials(self.id)
+            for params in self.strategy.ask(history, n - len(out)):
+                frozen = self.storage.create_trial(
+                    self.id, params, TrialState.RUNNING, seed_for=self._seed_for, attrs={"source": self.strategy.name}
+                )
+                out.append(self._handle(frozen))
+        return out
+
+    def _handle(self, frozen: FrozenTrial) -> Trial:
+        return Trial(self.storage, frozen, should_stop_hook=self._should_stop)
+
+    def _should_stop(self, trial: Trial) -> bool:
+        if self._deadline is not None and time.monotonic() > self._deadline:
+            return True
+        if self.scheduler is not None:
+            return bool(self.scheduler.should_stop(self, trial))
+        return False
+
+    def tell(
+        self,
+        trial: Trial | FrozenTrial | int,
+        result: Any = None,
+        *,
+        state: TrialState | str | None = None,
+        error: str | None = None,
+    ) -> FrozenTrial:
+        """Ends a trial with its result (a number or a dict holding the metric). Bad results end it FAILED."""
+        trial_id = self._trial_id(trial)
+        frozen = self.storage.get_trial(trial_id, with_reports=True)
+        if frozen.state.finished:
+            raise ValueError(f"trial {frozen.number} of {self.name!r} is already {frozen.state}")
+        state = TrialState(state) if state is not None else TrialState.COMPLETE
+        value, metrics = None, {}
+        if state == TrialState.COMPLETE:
+            try:
+                value, metrics = self._interpret(result)
+            except ObjectiveResultError as e:
+                state, error = TrialState.FAILED, str(e)
+        elif state == TrialState.PRUNED:
+            value, metrics = self._last_reported(frozen, result)
+        self.storage.finish_trial(trial_id, state, value, metrics, error)
+        done = self.storage.get_trial(trial_id, with_reports=True)
+        self.strategy.tell(done)
+        if self.scheduler is not None and hasattr(self.scheduler, "on_finish"):
+            self.scheduler.on_finish(self, done)
+        return done
+
+    def _trial_id(self, trial: Trial | FrozenTrial | int) -> int:
+        if isinstance(trial, Trial | FrozenTrial):
+            return trial.id
+        if isinstance(trial, numbers.Integral):
+            return self.trial(int(trial), with_reports=False).id
+        raise ValueError(f"trial: got {trial!r}; give a Trial, a FrozenTrial or a trial number")
+
+    def _interpret(self, result: Any) -> tuple[float, dict[str, Any]]:
+        if result is None:
+            raise ObjectiveResultError("the objective returned None; return a number or a dict of metrics")
+        if isinstance(result, Mapping):
+            if self.metric not in result:
+                raise ObjectiveResultError(
+                    f"the objective's metrics {sorted(result)} lack {self.metric!r}, the experiment's metric"
+                )
+            metrics = {}
+            for k, v in result.items():
+                metrics[str(k)] = _number(v) if _is_numeric(v) else v
+            value = metrics[self.metric]
+        elif _is_numeric(result):
+            value = _number(result)
+            metrics = {self.metric: value}
+        else:
+            raise ObjectiveResultError(
+                f"the objective returned a {type(result).__name__} ({_short(result)}); "
+                "return a number or a dict of metrics"
+            )
+        if not isinstance(value, float):
+            raise ObjectiveResultError(f"metric {self.metric!r} is {_short(value)}, not a number")
+        if not math.isfinite(value):
+            raise ObjectiveResultError(f"metric {self.metric!r} is {value}: the trial diverged or failed")
+        try:
+            dumps(metrics)
+        except TypeError as e:
+            raise ObjectiveResultError(f"the objective's metrics cannot be stored as JSON: {e}") from None
+        return value, metrics
+
+    def _last_reported(self, frozen: FrozenTrial, result: Any) -> tuple[float | None, dict[str, Any]]:
+        """A pruned trial's value: what it returned, else the best of its reported curve for the metric."""
+        if result is not None:
+            try:
+                return self._interpret(result)
+            except ObjectiveResultError:
+                pass
+        curve = [v for _, v in frozen.curve(self.metric) if math.isfinite(v)]
+        if not curve:
+            return None, {}
+        value = min(curve) if self.direction == "min" else max(curve)
+        return value, {self.metric: value}
+
+    # ---- crash recovery ----
+    def recover_stale(self) -> list[FrozenTrial]:
+        """RUNNING trials whose process is gone become FAILED (interrupted); with on_stale="retry" their params
+        are queued again. Returns the stale trials found."""
+        host = socket.gethostname()
+        stale = []
+        limit = now() - timedelta(seconds=self.stale_after)
+        for t in self.storage.get_trials(self.id, states=(TrialState.RUNNING,)):
+            pid, t_host = t.attrs.get("pid"), t.attrs.get("host")
+            dead = t_host == host and pid is not None and pid != os.getpid() and not _pid_alive(pid)
+            silent = t.heartbeat_at is not None and t.heartbeat_at < limit
+            if dead or silent:
+                stale.append(t)
+                why = "its process died" if dead else f"no heartbeat for {self.stale_after:.0f} s"
+                self.storage.requeue(t.id, f"interrupted: {why} (pid {pid} on {t_host})")
+                if self.on_stale == "retry":
+                    self.storage.create_trial(
+                        self.id,
+                        t.params,
+                        TrialState.QUEUED,
+                        seed=t.seed,
+                        attrs={"source": "retry", "retry_of": t.number},
+                    )
+        return stale
+
+    # ---- the loop ----
+    def optimize(
+        self,
+        objective: Objective,
+        n_trials: int | None = None,
+        time_limit: float | None = None,
+        n_jobs: int = 1,
+        *,
+        fraction_limit: float | None = None,
+        target: float | None = None,
+        catch: tuple[type[BaseException], ...] = (Exception,),
+        show_progress: bool | None = None,
+        callbacks: list[Callable[[Experiment, FrozenTrial], None]] | None = None,
+    ) -> Experiment:
+        """Runs trials until a budget ends. Budgets count the whole experiment, so a rerun finishes what is left.
+
+        Args:
+            objective: `objective(trial) -> float | dict`; read `trial.params`, call `trial.report(step, ...)`.
+            n_trials: the experiment's total number of trials (interrupted ones are not counted).
+            time_limit: seconds for this call; no trial starts after it, and `trial.should_stop()` turns True.
+            n_jobs: trials at a time (1: in this process).
+            fraction_limit: a fraction of the finite grid to try (0.01 is 1%), drawn without repeats.
+            target: stop once the best value reaches it (<= for min, >= for max).
+            catch: exceptions that fail a trial and let the search go on.
+            show_progress: a progress bar (default: only when output is a terminal).
+            callbacks: `fn(experiment, finished_trial)` after each trial.
+        """
+        if not callable(objective):
+            raise ValueError(f"objective: got {type(objective).__name__}; give a function objective(trial)")
+        n_trials = _check_count("n_trials", n_trials)
+        if time_limit is not None and not (_is_numeric(time_limit) and time_limit > 0):
+            raise ValueError(f"time_limit: got {time_limit!r}; give seconds > 0 or None")
+        if not (isinstance(n_jobs, numbers.Integral) and n_jobs >= 1):
+            raise ValueError(f"n_jobs: got {n_jobs!r}; give an integer >= 1")
+        if target is not None and not _is_numeric(target):
+            raise ValueError(f"target: got {target!r}; give a number or None")
+        if fraction_limit is not None:
+            if not (_is_numeric(fraction_limit) and 0 < fraction_limit <= 1):
+                raise ValueError(f"fraction_limit: got {fraction_limit!r}; give a fraction in (0, 1]")
+            if not self.space.is_finite:
+                name = next(d.knob.name for d in self.space.dimensions if not d.knob.finite)
+                raise ValueError(
+                    f"fraction_limit needs a finite space, but knob {name!r} is continuous; "
+                    "use n_trials, or a list or (low, high, n) tuple for it"
+                )
+            by_fraction = max(1, math.ceil(fraction_limit * self.space.grid_size(self.grid_resolution)))
+            n_trials = by_fraction if n_trials is None else min(n_trials, by_fraction)
+        if n_trials is None and time_limit is None and target is None and self.strategy.size() is None:
+            if not (isinstance(self.strategy, AutoStrategy) and self.space.is_finite):
+                raise ValueError("give a budget: n_trials, time_limit, fraction_limit or target")
+        if isinstance(self.strategy, AutoStrategy):
+            self.strategy.configure(n_trials=n_trials, fraction_limit=fraction_limit)
+        if n_jobs > 1:
+            from .executors import run_parallel
+
+            return run_parallel(
+                self,
+                objective,
+                n_trials=n_trials,
+                time_limit=time_limit,
+                n_jobs=n_jobs,
+                target=target,
+                catch=catch,
+                show_progress=show_progress,
+                callbacks=callbacks,
+            )
+
+        self.recover_stale()
+        self._deadline = time.monotonic() + time_limit if time_limit else None
+        progress = _progress(self, n_trials, show_progress)
+        try:
+            with _Heartbeat(self.storage, self.heartbeat_interval) as beat:
+                while not self._budget_spent(n_trials, target):
+                    trials = self.ask(1)  # queued first, then the strategy
+                    if not trials:
+                        break  # the strategy has nothing left (a finished grid)
+                    trial = trials[0]
+                    beat.ids = {trial.id}
+                    done = self.run_trial(objective, trial, catch)
+                    beat.ids = set()
+                    progress.update(self, done)
+                    for cb in callbacks or ():
+                        cb(self, done)
+        finally:
+            progress.close()
+            self._deadline = None
+        return self
+
+    def _budget_spent(self, n_trials: int | None, target: float | None) -> bool:
+        if self._deadline is not None and time.monotonic() >= self._deadline:
+            return True
+        trials = self.storage.get_trials(self.id)
+        if n_trials is not None:
+            used = sum(1 for t in trials if t.state != TrialState.QUEUED and not t.attrs.get("interrupted"))
+            if used >= n_trials:
+                return True
+        if target is not None:
+            values = [t.value for t in trials if t.state == TrialState.COMPLETE and t.value is not None]
+            if values and (min(values) <= target if self.direction == "min" else max(values) >= target):
+                return True
+        return False
+
+    def run_trial(
+        self, objective: Objective, trial: Trial, catch: tuple[type[BaseException], ...] = (Exception,)
+    ) -> FrozenTrial:
+        """Runs the objective on one trial (already stored as RUNNING) and stores how it ended."""
+        token = _current_trial.set(trial)
+        try:
+            result = objective(trial)
+        except TrialPruned:
+            return self.tell(trial, None, state=TrialState.PRUNED)
+        except KeyboardInterrupt:
+            self.storage.requeue(trial.id, "interrupted: KeyboardInterrupt")
+            if self.on_stale == "retry":
+                f = trial.freeze()
+                self.storage.create_trial(
+                    self.id, f.params, TrialState.QUEUED, seed=f.seed, attrs={"source": "retry", "retry_of": f.number}
+                )
+            raise
+        except catch as e:
+            tb = traceback.format_exc()
+            return self.tell(trial, None, state=TrialState.FAILED, error=f"{type(e).__name__}: {e}\n\n{tb}")
+        finally:
+            _current_trial.reset(token)
+        return self.tell(trial, result)
+
+    def __repr__(self) -> str:
+        return (
+            f"Experiment({self.name!r}, metric={self.metric!r}, direction={self.direction!r}, storage={self.storage!r})"
+        )
+
+
+# ---- helpers ----
+def _is_numeric(x: Any) -> bool:
+    return isinstance(x, numbers.Real | np.number) and not isinstance(x, bool | np.bool_)
+
+
+def _number(x: Any) -> float:
+    return float(x)
+
+
+def _short(x: Any) -> str:
+    text = repr(x)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _check_count(name: str, n: Any) -> int | None:
+    if n is None:
+        return None
+    if not (isinstance(n, numbers.Integral) and not isinstance(n, bool) and n >= 1):
+        raise ValueError(f"{name}: got {n!r}; give an integer >= 1 or None")
+    return int(n)
+
+
+def _flatten(description: Mapping[str, Any], out: dict[str, Any] | None = None) -> dict[str, Any]:
+    out = {} if out is None else out
+    for name, d in description.items():
+        if d.get("kind") == "branch":
+            out[name] = {"kind": "branch", "choices": [v for v, _ in d["options"]]}
+            for _, sub in d["options"]:
+                _flatten(sub, out)
+        else:
+            out[name] = d
+    return out
+
+
+def _space_diff(old: Mapping[str, Any], new: Mapping[str, Any]) -> str:
+    a, b = _flatten(old), _flatten(new)
+    parts = [f"knob {k!r} added" for k in b if k not in a]
+    parts += [f"knob {k!r} removed" for k in a if k not in b]
+    parts += [f"knob {k!r} changed from {a[k]} to {b[k]}" for k in a if k in b and a[k] != b[k]]
+    return "; ".join(parts) or "the knobs' order or nesting changed"
+
+
+def results_frame(trials: list[FrozenTrial], space: Space, metric: str) -> pd.DataFrame:
+    """The results table: one row per trial, knobs and metrics as columns (a metric named like a knob is
+    prefixed with "metric_")."""
+    knob_names = list(space.all_knobs())
+    rows = []
+    metric_names: list[str] = []
+    for t in trials:
+        for m in t.metrics:
+            if m not in metric_names:
+                metric_names.append(m)
+    for t in trials:
+        row: dict[str, Any] = {"number": t.number, "state": t.state.value, "value": t.value}
+        for k in knob_names:
+            row[k] = t.params.get(k)
+        for m in metric_names:
+            row[m if m not in knob_names and m not in row else f"metric_{m}"] = t.metrics.get(m)
+        row.update(
+            duration=t.duration,
+            started_at=t.started_at,
+            finished_at=t.finished_at,
+            round=t.round,
+            seed=t.seed,
+            note=t.note,
+            error=(t.error or "").split("\n")[0] or None,
+        )
+        rows.append(row)
+    columns = [
+        "number",
+        "state",
+        "value",
+        *knob_names,
+        *[m if m not in knob_names and m not in ("number", "state", "value") else f"metric_{m}" for m in metric_names],
+        "duration",
+        "started_at",
+        "finished_at",
+        "round",
+        "seed",
+        "note",
+        "error",
+    ]
+    return pd.DataFrame(rows, columns=columns)
+
+
+class _progress:
+    """A tqdm bar with trials done, best so far and time left; silent when output is not a terminal."""
+
+    def __init__(self, exp: Experiment, n_trials: int | None, show: bool | None):
+        from tqdm.auto import tqdm
+
+        done = sum(1 for t in exp.storage.get_trials(exp.id) if t.state.finished and not t.attrs.get("interrupted"))
+        self.bar = tqdm(
+            total=n_trials,
+            initial=min(done, n_trials) if n_trials else done,
+            disable=None if show is None else not show,
+            desc=exp.name,
+            unit="trial",
+            leave=True,
+        )
+        self.best: float | None = None
+
+    def update(self, exp: Experiment, trial: FrozenTrial) -> None:
+        if trial.state == TrialState.COMPLETE and trial.value is not None:
+            if self.best is None or exp._better(trial.value, self.best):
+                self.best = trial.value
+        if self.best is not None:
+            self.bar.set_postfix_str(f"best {exp.metric}={self.best:.4g}", refresh=False)
+        self.bar.update(1)
+
+    def close(self) -> None:
+        self.bar.close()

@@ -1,0 +1,506 @@
+"""SQL storage through SQLAlchemy Core: SQLite by default (WAL, busy timeout, BEGIN IMMEDIATE), any SQLAlchemy URL.
+
+Every change is its own short transaction, committed when it happens. Values are JSON text, never pickles.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import random
+import socket
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+import numpy as np
+import sqlalchemy as sa
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, DatabaseError, IntegrityError, NoSuchModuleError, OperationalError
+
+from ..trial import FrozenTrial, TrialState
+from .base import SCHEMA_VERSION, ExperimentRecord, StorageError
+
+T = TypeVar("T")
+
+metadata = sa.MetaData()
+
+meta_table = sa.Table(
+    "knoblab_meta",
+    metadata,
+    sa.Column("key", sa.String(64), primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),
+)
+
+experiments = sa.Table(
+    "experiments",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("name", sa.String(255), nullable=False, unique=True),
+    sa.Column("metric", sa.String(255), nullable=False),
+    sa.Column("direction", sa.String(8), nullable=False),
+    sa.Column("space", sa.Text, nullable=False),
+    sa.Column("seed", sa.BigInteger, nullable=True),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.Column("attrs", sa.Text, nullable=False, default="{}"),
+)
+
+trials = sa.Table(
+    "trials",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("experiment_id", sa.Integer, sa.ForeignKey("experiments.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("number", sa.Integer, nullable=False),
+    sa.Column("round", sa.Integer, nullable=False, default=0),
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("params", sa.Text, nullable=False),
+    sa.Column("value", sa.Float, nullable=True),
+    sa.Column("metrics", sa.Text, nullable=False, default="{}"),
+    sa.Column("seed", sa.BigInteger, nullable=True),
+    sa.Column("started_at", sa.DateTime, nullable=True),
+    sa.Column("finished_at", sa.DateTime, nullable=True),
+    sa.Column("heartbeat_at", sa.DateTime, nullable=True),
+    sa.Column("host", sa.String(255), nullable=True),
+    sa.Column("pid", sa.Integer, nullable=True),
+    sa.Column("error", sa.Text, nullable=True),
+    sa.Column("note", sa.Text, nullable=True),
+    sa.Column("attrs", sa.Text, nullable=False, default="{}"),
+    sa.Column("stop_requested", sa.Boolean, nullable=False, default=False),
+    sa.UniqueConstraint("experiment_id", "number", name="uq_trial_number"),
+    sa.Index("ix_trials_experiment_state", "experiment_id", "state"),
+)
+
+reports = sa.Table(
+    "reports",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("trial_id", sa.Integer, sa.ForeignKey("trials.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("step", sa.Integer, nullable=False),
+    sa.Column("metrics", sa.Text, nullable=False),
+    sa.Column("at", sa.DateTime, nullable=False),
+    sa.UniqueConstraint("trial_id", "step", name="uq_report_step"),
+)
+
+
+def now() -> datetime:
+    """Naive UTC, the one clock every row uses."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def _json_default(o: Any) -> Any:
+    if isinstance(o, np.generic):
+        return o.item()
+    if isinstance(o, np.ndarray):
+        return o.tolist()
+    if isinstance(o, datetime):
+        return o.isoformat()
+    raise TypeError(f"{type(o).__name__} is not JSON-serializable")
+
+
+def dumps(obj: Any) -> str:
+    return json.dumps(obj, default=_json_default)
+
+
+def loads(text: str | None) -> Any:
+    return json.loads(text) if text else {}
+
+
+def safe_url(url: str) -> str:
+    """The URL with any password masked, for messages and logs."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return "<unparseable storage URL>"
+
+
+def _finite_or_none(x: float | None) -> float | None:
+    return x if x is not None and math.isfinite(x) else None
+
+
+class SQLStorage:
+    """Storage over any SQLAlchemy URL: `sqlite:///knoblab.db` (the default) or `postgresql+psycopg://...`."""
+
+    def __init__(self, url: str = "sqlite:///knoblab.db", *, busy_timeout: float = 60.0, retries: int = 20):
+        self.url = url
+        self._retries = retries
+        try:
+            parsed = make_url(url)
+        except ArgumentError:
+            raise StorageError(
+                f"storage URL {safe_url(url)!r} is not a database URL; e.g. sqlite:///knoblab.db"
+            ) from None
+        self.is_sqlite = parsed.get_backend_name() == "sqlite"
+        kwargs: dict[str, Any] = {}
+        if self.is_sqlite:
+            path = parsed.database
+            if path and path != ":memory:":
+                folder = Path(path).expanduser().resolve().parent
+                if not folder.is_dir():
+                    raise StorageError(f"storage {safe_url(url)}: folder {folder} does not exist")
+            kwargs["connect_args"] = {"timeout": busy_timeout, "check_same_thread": False}
+            if not path or path == ":memory:":
+                kwargs["poolclass"] = sa.pool.StaticPool
+        else:
+            kwargs["pool_pre_ping"] = True
+        try:
+            self.engine = sa.create_engine(parsed, **kwargs)
+        except (NoSuchModuleError, ModuleNotFoundError, ImportError) as e:
+            raise StorageError(
+                f"storage {safe_url(url)}: no driver for it ({e}); for PostgreSQL install knoblab[postgres]"
+            ) from None
+        if self.is_sqlite:
+            self._setup_sqlite(busy_timeout)
+        self._create_schema()
+
+    # ---- set-up ----
+    def _setup_sqlite(self, busy_timeout: float) -> None:
+        @sa.event.listens_for(self.engine, "connect")
+        def on_connect(dbapi_conn, _record):
+            dbapi_conn.isolation_level = None  # we issue BEGIN ourselves
+            cur = dbapi_conn.cursor()
+            cur.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
+            try:
+                cur.execute("PRAGMA journal_mode = WAL")
+            except Exception:  # a read-only file keeps its journal mode
+                pass
+            cur.execute("PRAGMA synchronous = NORMAL")
+            cur.execute("PRAGMA foreign_keys = ON")
+            cur.close()
+
+        @sa.event.listens_for(self.engine, "begin")
+        def on_begin(conn):
+            # take the write lock up front, so two writers never deadlock upgrading a read lock
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+    def _create_schema(self) -> None:
+        def create(conn: sa.Connection) -> None:
+            metadata.create_all(conn)
+            row = conn.execute(sa.select(meta_table.c.value).where(meta_table.c.key == "schema_version")).first()
+            if row is None:
+                conn.execute(meta_table.insert().values(key="schema_version", value=str(SCHEMA_VERSION)))
+            elif int(row[0]) > SCHEMA_VERSION:
+                raise StorageError(
+                    f"storage {safe_url(self.url)} has schema version {row[0]}, newer than this knoblab's "
+                    f"{SCHEMA_VERSION}; upgrade knoblab"
+                )
+
+        try:
+            self._write(create)
+        except StorageError:
+            raise
+        except DatabaseError as e:
+            raise StorageError(self._explain(e)) from None
+
+    def _explain(self, e: Exception) -> str:
+        text = str(getattr(e, "orig", e))
+        where = f"storage {safe_url(self.url)}"
+        if "file is not a database" in text or "malformed" in text:
+            return f"{where}: the file is not a readable SQLite database ({text}); nothing was written to it"
+        if "readonly" in text or "read-only" in text:
+            return f"{where}: the database is read-only ({text})"
+        if "disk is full" in text or "database or disk is full" in text:
+            return f"{where}: the disk is full ({text}); what was stored before is intact"
+        if "unable to open" in text:
+            return f"{where}: cannot open the database file ({text})"
+        return f"{where}: {text}"
+
+    # ---- transactions with retries ----
+    def _write(self, fn: Callable[[sa.Connection], T]) -> T:
+        delay = 0.01
+        for attempt in range(self._retries + 1):
+            try:
+                with self.engine.begin() as conn:
+                    return fn(conn)
+            except OperationalError as e:
+                text = str(e.orig)
+                transient = "locked" in text or "busy" in text or "could not serialize" in text or "deadlock" in text
+                if not transient or attempt == self._retries:
+                    raise StorageError(self._explain(e)) from None
+                time.sleep(delay * (1 + random.random()))
+                delay = min(delay * 2, 1.0)
+            except DatabaseError as e:
+                if isinstance(e, IntegrityError):
+                    raise
+                raise StorageError(self._explain(e)) from None
+        raise AssertionError("unreachable")
+
+    def _read(self, fn: Callable[[sa.Connection], T]) -> T:
+        if self.is_sqlite:  # our begin hook takes a write lock; plain reads need none
+            try:
+                with self.engine.connect() as conn:
+                    return fn(conn)
+            except DatabaseError as e:
+                raise StorageError(self._explain(e)) from None
+        return self._write(fn)
+
+    # ---- experiments ----
+    @staticmethod
+    def _experiment(row: Any) -> ExperimentRecord:
+        return ExperimentRecord(
+            id=row.id,
+            name=row.name,
+            metric=row.metric,
+            direction=row.direction,
+            space=loads(row.space),
+            seed=row.seed,
+            created_at=row.created_at,
+            attrs=loads(row.attrs),
+        )
+
+    def create_experiment(self, name, metric, direction, space, seed, attrs=None) -> ExperimentRecord:
+        def insert(conn: sa.Connection) -> None:
+            conn.execute(
+                experiments.insert().values(
+                    name=name,
+                    metric=metric,
+                    direction=direction,
+                    space=dumps(space),
+                    seed=seed,
+                    created_at=now(),
+                    attrs=dumps(attrs or {}),
+                )
+            )
+
+        try:
+            self._write(insert)
+        except IntegrityError:
+            pass  # another process created it first: use theirs
+        record = self.get_experiment(name)
+        assert record is not None
+        return record
+
+    def get_experiment(self, name: str) -> ExperimentRecord | None:
+        row = self._read(lambda c: c.execute(sa.select(experiments).where(experiments.c.name == name)).first())
+        return self._experiment(row) if row else None
+
+    def list_experiments(self) -> list[ExperimentRecord]:
+        rows = self._read(lambda c: c.execute(sa.select(experiments).order_by(experiments.c.id)).all())
+        return [self._experiment(r) for r in rows]
+
+    def set_experiment_attrs(self, experiment_id: int, attrs: dict[str, Any]) -> None:
+        def update(conn: sa.Connection) -> None:
+            row = conn.execute(sa.select(experiments.c.attrs).where(experiments.c.id == experiment_id)).first()
+            merged = {**loads(row[0]), **attrs}
+            conn.execute(experiments.update().where(experiments.c.id == experiment_id).values(attrs=dumps(merged)))
+
+        self._write(update)
+
+    def experiment_summaries(self) -> list[dict[str, Any]]:
+        """Per experiment: trial counts by state, for `knoblab ls` and the dashboard."""
+
+        def query(conn: sa.Connection):
+            q = sa.select(trials.c.experiment_id, trials.c.state, sa.func.count()).group_by(
+                trials.c.experiment_id, trials.c.state
+            )
+            return conn.execute(q).all()
+
+        counts: dict[int, dict[str, int]] = {}
+        for exp_id, state, n in self._read(query):
+            counts.setdefault(exp_id, {})[state] = n
+        return [{"experiment": e, "counts": counts.get(e.id, {})} for e in self.list_experiments()]
+
+    # ---- trials ----
+    @staticmethod
+    def _trial(row: Any) -> FrozenTrial:
+        return FrozenTrial(
+            id=row.id,
+            number=row.number,
+            state=TrialState(row.state),
+            params=loads(row.params),
+            value=row.value,
+            metrics=loads(row.metrics),
+            seed=row.seed,
+            round=row.round,
+            started_at=row.started_at,
+            finished_at=row.finished_at,
+            heartbeat_at=row.heartbeat_at,
+            error=row.error,
+            note=row.note,
+            attrs={**loads(row.attrs), "host": row.host, "pid": row.pid},
+        )
+
+    def create_trial(self, experiment_id, params, state, seed=None, attrs=None, round=0, seed_for=None) -> FrozenTrial:
+        """Adds a trial with the next free number. `seed_for(number)` derives its seed once the number is known."""
+
+        def insert(conn: sa.Connection) -> int:
+            last = conn.execute(
+                sa.select(sa.func.max(trials.c.number)).where(trials.c.experiment_id == experiment_id)
+            ).scalar()
+            number = 0 if last is None else last + 1
+            running = state == TrialState.RUNNING
+            t = now()
+            result = conn.execute(
+                trials.insert().values(
+                    experiment_id=experiment_id,
+                    number=number,
+                    round=round,
+                    state=state.value,
+                    params=dumps(params),
+                    metrics="{}",
+                    seed=seed_for(number) if seed_for else seed,
+                    attrs=dumps(attrs or {}),
+                    started_at=t if running else None,
+                    heartbeat_at=t if running else None,
+                    host=socket.gethostname() if running else None,
+                    pid=os.getpid() if running else None,
+                    stop_requested=False,
+                )
+            )
+            return result.inserted_primary_key[0]
+
+        for _ in range(50):  # two writers that took the same number: the loser tries the next one
+            try:
+                trial_id = self._write(insert)
+                return self.get_trial(trial_id, with_reports=False)
+            except IntegrityError:
+                time.sleep(random.random() * 0.02)
+        raise StorageError(f"storage {safe_url(self.url)}: could not allocate a trial number")
+
+    def claim_queued(self, experiment_id: int, seed_for=None) -> FrozenTrial | None:
+        """Takes the oldest QUEUED trial and marks it RUNNING for this process; None when none waits.
+
+        The update is conditional on the state still being QUEUED, so each queued trial is handed out once.
+        """
+
+        def claim(conn: sa.Connection) -> int | None:
+            for row in conn.execute(
+                sa.select(trials.c.id, trials.c.number, trials.c.seed)
+                .where(trials.c.experiment_id == experiment_id, trials.c.state == TrialState.QUEUED.value)
+                .order_by(trials.c.number)
+                .limit(8)
+            ):
+                t = now()
+                values = dict(
+                    state=TrialState.RUNNING.value,
+                    started_at=t,
+                    heartbeat_at=t,
+                    host=socket.gethostname(),
+                    pid=os.getpid(),
+                )
+                if row.seed is None and seed_for:
+                    values["seed"] = seed_for(row.number)
+                done = conn.execute(
+                    trials.update()
+                    .where(trials.c.id == row.id, trials.c.state == TrialState.QUEUED.value)
+                    .values(**values)
+                )
+                if done.rowcount == 1:
+                    return row.id
+            return None
+
+        trial_id = self._write(claim)
+        return None if trial_id is None else self.get_trial(trial_id, with_reports=False)
+
+    def finish_trial(self, trial_id, state, value, metrics, error=None) -> None:
+        def update(conn: sa.Connection) -> None:
+            t = now()
+            conn.execute(
+                trials.update()
+                .where(trials.c.id == trial_id)
+                .values(
+                    state=state.value,
+                    value=_finite_or_none(value),
+                    metrics=dumps(metrics or {}),
+                    error=error,
+                    finished_at=t,
+                    heartbeat_at=t,
+                )
+            )
+
+        self._write(update)
+
+    def requeue(self, trial_id: int, reason: str) -> None:
+        """Marks a trial FAILED (interrupted) without counting it against the budget."""
+
+        def update(conn: sa.Connection) -> None:
+            row = conn.execute(sa.select(trials.c.attrs).where(trials.c.id == trial_id)).first()
+            attrs = {**loads(row[0]), "interrupted": True}
+            conn.execute(
+                trials.update()
+                .where(trials.c.id == trial_id)
+                .values(state=TrialState.FAILED.value, error=reason, finished_at=now(), attrs=dumps(attrs))
+            )
+
+        self._write(update)
+
+    def add_report(self, trial_id: int, step: int, metrics: dict[str, float]) -> None:
+        def upsert(conn: sa.Connection) -> None:
+            t = now()
+            text = dumps(metrics)
+            done = conn.execute(
+                reports.update()
+                .where(reports.c.trial_id == trial_id, reports.c.step == step)
+                .values(metrics=text, at=t)
+            )
+            if done.rowcount == 0:
+                conn.execute(reports.insert().values(trial_id=trial_id, step=step, metrics=text, at=t))
+            conn.execute(trials.update().where(trials.c.id == trial_id).values(heartbeat_at=t))
+
+        self._write(upsert)
+
+    def heartbeat(self, trial_ids: list[int]) -> None:
+        if trial_ids:
+            self._write(
+                lambda c: c.execute(trials.update().where(trials.c.id.in_(trial_ids)).values(heartbeat_at=now()))
+            )
+
+    def set_note(self, trial_id: int, note: str) -> None:
+        self._write(lambda c: c.execute(trials.update().where(trials.c.id == trial_id).values(note=str(note))))
+
+    def set_attrs(self, trial_id: int, attrs: dict[str, Any]) -> None:
+        def update(conn: sa.Connection) -> None:
+            row = conn.execute(sa.select(trials.c.attrs).where(trials.c.id == trial_id)).first()
+            conn.execute(trials.update().where(trials.c.id == trial_id).values(attrs=dumps({**loads(row[0]), **attrs})))
+
+        self._write(update)
+
+    def request_stop(self, trial_id: int) -> None:
+        self._write(lambda c: c.execute(trials.update().where(trials.c.id == trial_id).values(stop_requested=True)))
+
+    def stop_requested(self, trial_id: int) -> bool:
+        return bool(
+            self._read(lambda c: c.execute(sa.select(trials.c.stop_requested).where(trials.c.id == trial_id)).scalar())
+        )
+
+    def get_trial(self, trial_id: int, with_reports: bool = True) -> FrozenTrial:
+        row = self._read(lambda c: c.execute(sa.select(trials).where(trials.c.id == trial_id)).first())
+        if row is None:
+            raise KeyError(f"no trial with id {trial_id}")
+        trial = self._trial(row)
+        if with_reports:
+            trial.reports = self.get_reports([trial.id]).get(trial.id, [])
+        return trial
+
+    def get_trials(self, experiment_id, states=None, with_reports=False) -> list[FrozenTrial]:
+        q = sa.select(trials).where(trials.c.experiment_id == experiment_id)
+        if states:
+            q = q.where(trials.c.state.in_([s.value for s in states]))
+        rows = self._read(lambda c: c.execute(q.order_by(trials.c.number)).all())
+        out = [self._trial(r) for r in rows]
+        if with_reports and out:
+            by_trial = self.get_reports([t.id for t in out])
+            for t in out:
+                t.reports = by_trial.get(t.id, [])
+        return out
+
+    def get_reports(self, trial_ids: list[int]) -> dict[int, list[tuple[int, dict[str, float]]]]:
+        out: dict[int, list[tuple[int, dict[str, float]]]] = {}
+        for start in range(0, len(trial_ids), 500):
+            chunk = trial_ids[start : start + 500]
+            q = (
+                sa.select(reports.c.trial_id, reports.c.step, reports.c.metrics)
+                .where(reports.c.trial_id.in_(chunk))
+                .order_by(reports.c.trial_id, reports.c.step)
+            )
+            for trial_id, step, metrics in self._read(lambda c, q=q: c.execute(q).all()):
+                out.setdefault(trial_id, []).append((step, loads(metrics)))
+        return out
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def __repr__(self) -> str:
+        return f"SQLStorage({safe_url(self.url)!r})"

@@ -1,0 +1,40 @@
+"""Search strategies: each proposes points from the history behind the small contract in base.py."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from .base import Strategy
+from .grid import GridSearch
+from .qmc import LatinHypercubeSearch, SobolSearch
+from .random import RandomSearch
+
+# name -> factory(options) ; model-based strategies register themselves here when they land
+REGISTRY: dict[str, Callable[..., Strategy]] = {
+    "grid": GridSearch,
+    "random": RandomSearch,
+    "sobol": SobolSearch,
+    "lhs": LatinHypercubeSearch,
+}
+
+
+def make_strategy(
+    strategy: str | Strategy, *, fraction_limit: float | None = None, grid_resolution: int | None = None
+) -> Strategy:
+    """A strategy instance from a name or an instance; "auto" picks one from the space and budget at setup."""
+    if isinstance(strategy, Strategy):
+        return strategy
+    if not isinstance(strategy, str):
+        raise ValueError(f"strategy: got {strategy!r}; allowed: a name in {sorted(REGISTRY) + ['auto']} or a Strategy")
+    if strategy == "auto":
+        from .auto import AutoStrategy
+
+        return AutoStrategy()
+    if strategy == "grid":
+        return GridSearch(shuffle=fraction_limit is not None, resolution=grid_resolution)
+    if strategy not in REGISTRY:
+        raise ValueError(f"strategy: got {strategy!r}; allowed: {sorted(REGISTRY) + ['auto']} or a Strategy instance")
+    return REGISTRY[strategy]()
+
+
+__all__ = ["Strategy", "GridSearch", "RandomSearch", "SobolSearch", "LatinHypercubeSearch", "REGISTRY", "make_strategy"]

@@ -1,0 +1,19 @@
+"""Random search: each point drawn uniformly, the i-th point a function of the seed and i alone."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from ..trial import FrozenTrial
+from .base import Strategy
+
+
+class RandomSearch(Strategy):
+    """Uniform sampling on each knob's own scale (log knobs uniform in log). Branches are respected."""
+
+    name = "random"
+
+    def ask(self, history: Sequence[FrozenTrial], n: int) -> list[dict[str, Any]]:
+        start = len(history)
+        return [self.space.sample(self.rng(0, start + i)) for i in range(n)]

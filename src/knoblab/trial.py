@@ -1,0 +1,134 @@
+"""Trials: the record of one run of the objective (FrozenTrial) and the live handle an objective gets (Trial)."""
+
+from __future__ import annotations
+
+import enum
+import math
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .storage.base import Storage
+
+__all__ = ["TrialState", "FrozenTrial", "Trial", "TrialPruned"]
+
+
+class TrialState(enum.StrEnum):
+    """Where a trial is in its life. QUEUED trials were enqueued by hand and wait for a worker."""
+
+    QUEUED = "QUEUED"
+    RUNNING = "RUNNING"
+    COMPLETE = "COMPLETE"
+    PRUNED = "PRUNED"
+    FAILED = "FAILED"
+
+    @property
+    def finished(self) -> bool:
+        return self in (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAILED)
+
+    def __str__(self) -> str:
+        return self.value
+
+
+class TrialPruned(Exception):
+    """Raised inside an objective to end its trial as PRUNED (for example after `trial.should_stop()`)."""
+
+
+@dataclass
+class FrozenTrial:
+    """What storage holds about one trial: a plain, read-only snapshot."""
+
+    id: int
+    number: int
+    state: TrialState
+    params: dict[str, Any]
+    value: float | None = None
+    metrics: dict[str, Any] = field(default_factory=dict)
+    seed: int | None = None
+    round: int = 0
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    heartbeat_at: datetime | None = None
+    error: str | None = None
+    note: str | None = None
+    attrs: dict[str, Any] = field(default_factory=dict)
+    reports: list[tuple[int, dict[str, Any]]] | None = None  # (step, metrics), loaded on demand
+
+    @property
+    def duration(self) -> float | None:
+        """Seconds from start to end (to the last heartbeat while running)."""
+        end = self.finished_at or self.heartbeat_at
+        if self.started_at is None or end is None:
+            return None
+        return (end - self.started_at).total_seconds()
+
+    def curve(self, metric: str) -> list[tuple[int, float]]:
+        """(step, value) of one reported metric, in step order."""
+        return [(s, m[metric]) for s, m in (self.reports or []) if metric in m]
+
+
+class Trial:
+    """The handle an objective receives: its params, and a way to report progress and learn when to stop."""
+
+    def __init__(self, storage: Storage, frozen: FrozenTrial, should_stop_hook=None):
+        self._storage = storage
+        self._frozen = frozen
+        self._should_stop_hook = should_stop_hook
+        self._last_step: int | None = None
+
+    @property
+    def id(self) -> int:
+        return self._frozen.id
+
+    @property
+    def number(self) -> int:
+        return self._frozen.number
+
+    @property
+    def params(self) -> dict[str, Any]:
+        return dict(self._frozen.params)
+
+    @property
+    def seed(self) -> int | None:
+        return self._frozen.seed
+
+    def report(self, step: int, **metrics: Any) -> None:
+        """Stores the metrics of one step (an epoch, say) at once, so that nothing is lost if the process dies."""
+        if not isinstance(step, int) or isinstance(step, bool) or step < 0:
+            raise ValueError(f"report: step must be an integer >= 0, got {step!r}")
+        clean = {}
+        for name, value in metrics.items():
+            try:
+                clean[name] = float(value)
+            except (TypeError, ValueError):
+                raise ValueError(f"report: metric {name!r} must be a number, got {value!r}") from None
+        self._storage.add_report(self.id, step, clean)
+        self._last_step = step
+
+    def should_stop(self) -> bool:
+        """True when the trial should end early: a scheduler said so, someone asked to stop it, or time ran out."""
+        if self._storage.stop_requested(self.id):
+            return True
+        return bool(self._should_stop_hook and self._should_stop_hook(self))
+
+    def set_note(self, note: str) -> None:
+        """A free-text note kept with the trial (why it was run, what was seen)."""
+        self._storage.set_note(self.id, note)
+
+    def set_attr(self, key: str, value: Any) -> None:
+        """Stores a JSON-able value with the trial (a model path, a seed, anything the user wants to find later)."""
+        self._storage.set_attrs(self.id, {key: value})
+
+    def freeze(self) -> FrozenTrial:
+        return self._storage.get_trial(self.id)
+
+    def __repr__(self) -> str:
+        return f"Trial(number={self.number}, params={self.params})"
+
+
+def is_finite_number(x: Any) -> bool:
+    try:
+        return math.isfinite(float(x))
+    except (TypeError, ValueError):
+        return False
