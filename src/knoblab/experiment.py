@@ -26,7 +26,7 @@ from .storage import Storage, open_storage
 from .storage.sql import dumps, now
 from .strategies import Strategy, make_strategy
 from .strategies.auto import AutoStrategy
-from .trial import FrozenTrial, Trial, TrialPruned, TrialState
+from .trial import FrozenTrial, ObjectiveSetupError, Trial, TrialPruned, TrialState
 
 __all__ = ["Experiment", "current_trial", "ObjectiveResultError"]
 
@@ -147,7 +147,12 @@ class Experiment:
         self._strategy_arg = strategy
         self.strategy = make_strategy(strategy, grid_resolution=grid_resolution)
         self.strategy.setup(self.space, seed=self.seed, direction=self.direction)
+        if isinstance(strategy, str) and "strategy" not in record.attrs:
+            # remembered so that `Experiment.load` (a standalone worker) proposes with the same strategy
+            self.storage.set_experiment_attrs(record.id, {"strategy": strategy})
+            record.attrs["strategy"] = strategy
         self._deadline: float | None = None
+        self._limit: int | None = None  # n_trials while optimize runs: asks never overshoot it
 
     @classmethod
     def load(cls, name: str, storage: str | Storage | None = None, **kwargs: Any) -> Experiment:
@@ -157,6 +162,7 @@ class Experiment:
         if record is None:
             known = [e.name for e in store.list_experiments()]
             raise KeyError(f"no experiment {name!r} in {store!r}; known: {known}")
+        kwargs.setdefault("strategy", record.attrs.get("strategy", "auto"))
         return cls(
             name,
             Space.from_description(record.space),
@@ -241,7 +247,7 @@ class Experiment:
             raise ValueError(f"n: got {n!r}; give an integer >= 1")
         out: list[Trial] = []
         while len(out) < n:
-            frozen = self.storage.claim_queued(self.id, seed_for=self._seed_for)
+            frozen = self.storage.claim_queued(self.id, seed_for=self._seed_for, limit=self._limit)
             if frozen is None:
                 break
             out.append(self._handle(frozen))
@@ -249,8 +255,15 @@ class Experiment:
             history = self.storage.get_trials(self.id)
             for params in self.strategy.ask(history, n - len(out)):
                 frozen = self.storage.create_trial(
-                    self.id, params, TrialState.RUNNING, seed_for=self._seed_for, attrs={"source": self.strategy.name}
+                    self.id,
+                    params,
+                    TrialState.RUNNING,
+                    seed_for=self._seed_for,
+                    attrs={"source": self.strategy.name},
+                    limit=self._limit,
                 )
+                if frozen is None:
+                    break  # concurrent workers used the rest of the budget
                 out.append(self._handle(frozen))
         return out
 
@@ -310,8 +323,8 @@ class Experiment:
                 )
             metrics = {}
             for k, v in result.items():
-                metrics[str(k)] = _number(v) if _is_numeric(v) else v
-            value = metrics[self.metric]
+                metrics[str(k)] = _plain_metric(v)
+            value = _number(metrics[self.metric]) if _is_numeric(metrics[self.metric]) else metrics[self.metric]
         elif _is_numeric(result):
             value = _number(result)
             metrics = {self.metric: value}
@@ -355,18 +368,26 @@ class Experiment:
             dead = t_host == host and pid is not None and pid != os.getpid() and not _pid_alive(pid)
             silent = t.heartbeat_at is not None and t.heartbeat_at < limit
             if dead or silent:
-                stale.append(t)
                 why = "its process died" if dead else f"no heartbeat for {self.stale_after:.0f} s"
-                self.storage.requeue(t.id, f"interrupted: {why} (pid {pid} on {t_host})")
-                if self.on_stale == "retry":
-                    self.storage.create_trial(
-                        self.id,
-                        t.params,
-                        TrialState.QUEUED,
-                        seed=t.seed,
-                        attrs={"source": "retry", "retry_of": t.number},
-                    )
+                if self.interrupted(t, f"interrupted: {why} (pid {pid} on {t_host})"):
+                    stale.append(t)
         return stale
+
+    def interrupted(self, trial: FrozenTrial, reason: str) -> bool:
+        """Ends a RUNNING trial whose run was cut short (its process died, Ctrl-C) as FAILED and interrupted, so
+        it does not count against the budget; with on_stale="retry" its params are queued again. False when
+        another process had already ended or recovered it (then nothing is queued: each retry happens once)."""
+        if not self.storage.requeue(trial.id, reason):
+            return False
+        if self.on_stale == "retry":
+            self.storage.create_trial(
+                self.id,
+                trial.params,
+                TrialState.QUEUED,
+                seed=trial.seed,
+                attrs={"source": "retry", "retry_of": trial.number},
+            )
+        return True
 
     # ---- the loop ----
     def optimize(
@@ -381,6 +402,8 @@ class Experiment:
         catch: tuple[type[BaseException], ...] = (Exception,),
         show_progress: bool | None = None,
         callbacks: list[Callable[[Experiment, FrozenTrial], None]] | None = None,
+        executor: Any = None,
+        trial_timeout: float | None = None,
     ) -> Experiment:
         """Runs trials until a budget ends. Budgets count the whole experiment, so a rerun finishes what is left.
 
@@ -394,6 +417,9 @@ class Experiment:
             catch: exceptions that fail a trial and let the search go on.
             show_progress: a progress bar (default: only when output is a terminal).
             callbacks: `fn(experiment, finished_trial)` after each trial.
+            executor: where trials run when n_jobs > 1 or when given: "processes" (the default for n_jobs > 1),
+                "ray", or an executor from `knoblab.executors` (e.g. `RayExecutor(address=..., num_gpus=0.5)`).
+            trial_timeout: seconds one trial may run in a worker before it is stopped and FAILED (workers only).
         """
         if not callable(objective):
             raise ValueError(f"objective: got {type(objective).__name__}; give a function objective(trial)")
@@ -420,7 +446,9 @@ class Experiment:
                 raise ValueError("give a budget: n_trials, time_limit, fraction_limit or target")
         if isinstance(self.strategy, AutoStrategy):
             self.strategy.configure(n_trials=n_trials, fraction_limit=fraction_limit)
-        if n_jobs > 1:
+        if trial_timeout is not None and not (_is_numeric(trial_timeout) and trial_timeout > 0):
+            raise ValueError(f"trial_timeout: got {trial_timeout!r}; give seconds > 0 or None")
+        if n_jobs > 1 or executor is not None or trial_timeout is not None:
             from .executors import run_parallel
 
             return run_parallel(
@@ -433,9 +461,12 @@ class Experiment:
                 catch=catch,
                 show_progress=show_progress,
                 callbacks=callbacks,
+                executor=executor,
+                trial_timeout=trial_timeout,
             )
 
         self.recover_stale()
+        self._limit = n_trials
         self._deadline = time.monotonic() + time_limit if time_limit else None
         progress = _progress(self, n_trials, show_progress)
         try:
@@ -454,6 +485,7 @@ class Experiment:
         finally:
             progress.close()
             self._deadline = None
+            self._limit = None
         return self
 
     def _budget_spent(self, n_trials: int | None, target: float | None) -> bool:
@@ -461,8 +493,7 @@ class Experiment:
             return True
         trials = self.storage.get_trials(self.id)
         if n_trials is not None:
-            used = sum(1 for t in trials if t.state != TrialState.QUEUED and not t.attrs.get("interrupted"))
-            if used >= n_trials:
+            if trials_used(trials) >= n_trials:
                 return True
         if target is not None:
             values = [t.value for t in trials if t.state == TrialState.COMPLETE and t.value is not None]
@@ -480,12 +511,10 @@ class Experiment:
         except TrialPruned:
             return self.tell(trial, None, state=TrialState.PRUNED)
         except KeyboardInterrupt:
-            self.storage.requeue(trial.id, "interrupted: KeyboardInterrupt")
-            if self.on_stale == "retry":
-                f = trial.freeze()
-                self.storage.create_trial(
-                    self.id, f.params, TrialState.QUEUED, seed=f.seed, attrs={"source": "retry", "retry_of": f.number}
-                )
+            self.interrupted(trial.freeze(), "interrupted: KeyboardInterrupt")
+            raise
+        except ObjectiveSetupError as e:
+            self.tell(trial, None, state=TrialState.FAILED, error=f"{type(e).__name__}: {e}\n\n{traceback.format_exc()}")
             raise
         except catch as e:
             tb = traceback.format_exc()
@@ -501,12 +530,24 @@ class Experiment:
 
 
 # ---- helpers ----
+def trials_used(trials: list[FrozenTrial]) -> int:
+    """How many trials count against n_trials: all but QUEUED and interrupted ones (a process died under them)."""
+    return sum(1 for t in trials if t.state != TrialState.QUEUED and not t.attrs.get("interrupted"))
+
+
 def _is_numeric(x: Any) -> bool:
     return isinstance(x, numbers.Real | np.number) and not isinstance(x, bool | np.bool_)
 
 
 def _number(x: Any) -> float:
     return float(x)
+
+
+def _plain_metric(v: Any) -> Any:
+    """A metric as stored: integers stay integers (an epoch number), other numbers become floats."""
+    if isinstance(v, numbers.Integral | np.integer) and not isinstance(v, bool | np.bool_):
+        return int(v)
+    return float(v) if _is_numeric(v) else v
 
 
 def _short(x: Any) -> str:

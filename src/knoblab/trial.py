@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from .storage.base import Storage
 
-__all__ = ["TrialState", "FrozenTrial", "Trial", "TrialPruned"]
+__all__ = ["TrialState", "FrozenTrial", "Trial", "TrialPruned", "ObjectiveSetupError"]
 
 
 class TrialState(enum.StrEnum):
@@ -33,6 +33,12 @@ class TrialState(enum.StrEnum):
 
 class TrialPruned(Exception):
     """Raised inside an objective to end its trial as PRUNED (for example after `trial.should_stop()`)."""
+
+
+class ObjectiveSetupError(Exception):
+    """Raised by an objective whose set-up is wrong (a metric that is never logged, a model function that breaks
+    its contract): the trial is stored FAILED with the reason, and the search stops, since every trial would
+    fail the same way."""
 
 
 @dataclass
