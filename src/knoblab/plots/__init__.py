@@ -1,0 +1,1 @@
+"""Matplotlib figures for reports and notebooks; each function returns a Figure."""
