@@ -18,7 +18,7 @@ $(STAMP): pyproject.toml Makefile
 venv: $(STAMP)
 
 demo: venv
-	$(PY) examples/demo.py
+	$(PY) examples/breast_cancer.py
 
 test: venv
 	$(PY) -m pytest -q
