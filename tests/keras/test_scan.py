@@ -219,3 +219,11 @@ def test_bad_arguments_are_named(tiny_data, tmp_path, sqlite_url):
         kl.Scan(
             x, y, params=SPACE, model=tiny_model, experiment_name="t", storage=sqlite_url, metric="my_thing", run=False
         )
+
+
+def test_a_rerun_validates_on_the_same_rows_even_without_a_seed(tiny_data, tmp_path, sqlite_url):
+    x, y = tiny_data
+    first = kl.Scan(x, y, params=SPACE, model=tiny_model, experiment_name="t", storage=sqlite_url, run=False)
+    again = kl.Scan(x, y, params=SPACE, model=tiny_model, experiment_name="t", storage=sqlite_url, run=False)
+    np.testing.assert_array_equal(first._data[2], again._data[2])
+    assert len(first._data[2]) == round(0.3 * len(x))

@@ -285,7 +285,7 @@ class Scan:
         self.target = target if target is not None else performance_target
         self.n_jobs = n_jobs
         self.show_progress = show_progress
-        self._data = _split(x, y, x_val, y_val, val_split, shuffle, seed)
+        _check_data(x, y, x_val, y_val, val_split)
         self.experiment = Experiment(
             experiment_name,
             params,
@@ -296,6 +296,8 @@ class Scan:
             storage=storage,
             seed=seed,
         )
+        # split with the experiment's stored seed: a rerun of the script validates on the very same rows
+        self._data = _split(x, y, x_val, y_val, val_split, shuffle, self.experiment.seed)
         if run:
             self.run()
 
@@ -378,19 +380,33 @@ def _take(a: Any, index: np.ndarray) -> Any:
     return np.asarray(a)[index]
 
 
-def _split(x, y, x_val, y_val, val_split, shuffle, seed):
+def _n_rows(x: Any) -> int:
+    return _rows(x[0]) if isinstance(x, list | tuple) and x and hasattr(x[0], "__len__") else _rows(x)
+
+
+def _check_data(x, y, x_val, y_val, val_split) -> None:
     if (x_val is None) != (y_val is None):
         raise ValueError("give both x_val and y_val, or neither (then val_split holds out part of x, y)")
-    n = _rows(x[0]) if isinstance(x, list | tuple) and x and hasattr(x[0], "__len__") else _rows(x)
+    n = _n_rows(x)
     if _rows(y) != n:
         raise ValueError(f"x has {n} rows but y has {_rows(y)}")
     if x_val is not None:
-        return x, y, x_val, y_val
+        if _n_rows(x_val) != _rows(y_val):
+            raise ValueError(f"x_val has {_n_rows(x_val)} rows but y_val has {_rows(y_val)}")
+        return
     if not 0 < val_split < 1:
         raise ValueError(f"val_split: got {val_split!r}; give a fraction in (0, 1)")
     n_val = int(round(n * val_split))
     if n_val < 1 or n_val >= n:
         raise ValueError(f"val_split={val_split} of {n} rows leaves no training or validation rows")
+
+
+def _split(x, y, x_val, y_val, val_split, shuffle, seed):
+    """(x_train, y_train, x_val, y_val): the given validation data, or a seeded split of (x, y)."""
+    if x_val is not None:
+        return x, y, x_val, y_val
+    n = _n_rows(x)
+    n_val = int(round(n * val_split))
     order = np.random.default_rng(seed).permutation(n) if shuffle else np.arange(n)
     train, val = np.sort(order[:-n_val]), np.sort(order[-n_val:])
     return _take(x, train), _take(y, train), _take(x, val), _take(y, val)
