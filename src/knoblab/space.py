@@ -18,6 +18,7 @@ Strategies see every point as a vector in [0, 1)^d, one dimension per non-fixed 
 
 from __future__ import annotations
 
+import copy
 import math
 import numbers
 from collections.abc import Iterator, Mapping, Sequence
@@ -283,13 +284,15 @@ class Branch(Categorical):
     """
 
     def __init__(self, options: Mapping[Any, Mapping[str, Any]]):
-        if not isinstance(options, Mapping):
-            raise ValueError(f"Branch takes a dict {{value: {{sub-knobs}}}}, got {options!r}")
-        self.options = dict(options)
-        super().__init__(list(self.options))
+        # a non-dict is reported when the knob is bound, so that the error can name the knob
+        self.options = dict(options) if isinstance(options, Mapping) else options
+        super().__init__(list(self.options) if isinstance(options, Mapping) else [])
         self.subspaces: list[Space] = []
 
     def _bind(self, name: str) -> Branch:
+        if not isinstance(self.options, Mapping):
+            self.name = name
+            raise self._error(self.options, "Branch takes a dict {value: {sub-knobs}}")
         super()._bind(name)
         for value, sub in self.options.items():
             if not isinstance(sub, Mapping):
@@ -303,6 +306,8 @@ class Branch(Categorical):
         }
 
     def __repr__(self) -> str:
+        if len(self.subspaces) != len(self.choices):  # not parsed into a space yet: show what the user wrote
+            return f"Branch({self.options!r})"
         return f"Branch({dict(zip(self.choices, self.subspaces, strict=True))!r})"
 
 
@@ -310,7 +315,8 @@ def _parse_knob(name: str, spec: Any) -> Knob:
     if not isinstance(name, str) or not name:
         raise ValueError(f"knob names must be non-empty strings, got {name!r}")
     if isinstance(spec, Knob):
-        return spec._bind(name)
+        # a copy: the same knob object may be given under two names (or to two spaces)
+        return copy.copy(spec)._bind(name)
     if isinstance(spec, list):
         if len(spec) == 0:
             raise ValueError(f"knob {name!r}: got an empty list []; give at least one choice")
@@ -336,7 +342,9 @@ def _parse_knob(name: str, spec: Any) -> Knob:
             if len(set(out)) != len(out):
                 raise ValueError(f"knob {name!r}: got {spec!r}; {n} values between {low} and {high} repeat integers")
         else:
-            out = [float(v) for v in values]
+            # 15 significant digits drop linspace's float noise (0.30000000000000004 -> 0.3), so a value
+            # written by hand, as in enqueue({"dropout": 0.3}), is on the grid
+            out = [float(f"{v:.15g}") for v in values]
         return Categorical(out, ordered=True)._bind(name)
     if isinstance(spec, bool | str | numbers.Number) or spec is None:
         return Fixed(spec)._bind(name)
