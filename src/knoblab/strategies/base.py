@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import numpy as np
@@ -35,6 +35,62 @@ class Strategy(ABC):
         """How many distinct points this strategy can ever propose (None: unbounded)."""
         return None
 
+    def supports(self, space: Space) -> bool:
+        """Whether this strategy can search `space` (say a strategy that handles no conditional or categorical
+        knobs). The conformance tests skip the spaces a strategy declines."""
+        return True
+
+    # helpers for strategies that draw points from a stream
+    def distinct(
+        self, history: Sequence[FrozenTrial], n: int, candidates: Iterable[dict[str, Any]]
+    ) -> list[dict[str, Any]]:
+        """The first n candidates that repeat neither each other nor, on a finite space, a point of the history.
+
+        A finite space nearly used up (the candidates keep repeating) is finished by a seeded walk over the rest of
+        its grid; fewer than n come back only when the whole grid is in the history. What comes back depends only on
+        the seed and the history, so a reopened experiment goes on exactly where it stopped.
+        """
+        finite = self.space.is_finite
+        seen = self._seen_keys(history) if finite else set()
+        picked: list[dict[str, Any]] = []
+        keys: set[tuple] = set()
+        for drawn, params in enumerate(candidates):
+            key = _point_key(params)
+            if key not in seen and key not in keys:
+                keys.add(key)
+                picked.append(params)
+                if len(picked) == n:
+                    return picked
+            if drawn >= 64 * n + 64:  # mostly repeats: the space is nearly used up
+                break
+        if finite:
+            from .grid import SeededPermutation
+
+            size = self.space.grid_size()
+            if len(seen) + len(keys) < size:
+                order = SeededPermutation(size, int(self.rng(99, len(history)).integers(2**32)))
+                for i in range(size):
+                    params = self.space.grid_point(order(i))
+                    key = _point_key(params)
+                    if key not in seen and key not in keys:
+                        keys.add(key)
+                        picked.append(params)
+                        if len(picked) == n:
+                            break
+        return picked
+
+    def _seen_keys(self, history: Sequence[FrozenTrial]) -> set[tuple]:
+        """The points of the history, as keys; kept between asks, since a history only grows."""
+        cache = getattr(self, "_seen_cache", None)
+        if cache is None or cache[0] > len(history) or (cache[0] and cache[2] != history[cache[0] - 1].number):
+            cache = (0, set(), None)
+        upto, keys, _ = cache
+        for t in history[upto:]:
+            if not t.attrs.get("interrupted"):  # as in GridSearch: an interrupted point may run again
+                keys.add(_point_key(t.params))
+        self._seen_cache = (len(history), keys, history[-1].number if history else None)
+        return keys  # shared with the cache: callers only read it
+
     # helpers for model-based strategies
     def observations(self, history: Sequence[FrozenTrial]) -> tuple[list[FrozenTrial], np.ndarray]:
         """The COMPLETE trials and their values as losses (smaller is better, whatever the direction)."""
@@ -48,3 +104,8 @@ class Strategy(ABC):
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
+
+
+def _point_key(params: dict[str, Any]) -> tuple:
+    """A hashable identity of a params dict that keeps 1, 1.0 and True apart."""
+    return tuple(sorted((k, type(v).__name__, repr(v)) for k, v in params.items()))

@@ -75,6 +75,9 @@ class GridSearch(Strategy):
     def size(self) -> int:
         return self._size
 
+    def supports(self, space) -> bool:
+        return space.is_finite or self.resolution is not None
+
     def position(self, k: int) -> int:
         """The grid index visited k-th."""
         return self._order(k) if self._order else k

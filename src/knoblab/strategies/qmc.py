@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -19,15 +19,21 @@ class SobolSearch(Strategy):
     name = "sobol"
 
     def ask(self, history: Sequence[FrozenTrial], n: int) -> list[dict[str, Any]]:
+        return self.distinct(history, n, self._stream(len(history), n))
+
+    def _stream(self, start: int, n: int) -> Iterator[dict[str, Any]]:
         if self.space.ndim == 0:
-            return [self.space.from_unit(np.empty(0)) for _ in range(n)]
+            while True:
+                yield self.space.from_unit(np.empty(0))
         engine = qmc.Sobol(self.space.ndim, scramble=True, seed=self.rng(1))
-        if history:
-            engine.fast_forward(len(history))
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # balance properties want powers of two; the stream is fine without
-            points = engine.random(n)
-        return [self.space.from_unit(u) for u in points]
+        if start:
+            engine.fast_forward(start)
+        while True:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # balance properties want powers of two; the stream is fine without
+                points = engine.random(max(n, 8))
+            for u in points:
+                yield self.space.from_unit(u)
 
 
 class LatinHypercubeSearch(Strategy):
@@ -36,7 +42,13 @@ class LatinHypercubeSearch(Strategy):
     name = "lhs"
 
     def ask(self, history: Sequence[FrozenTrial], n: int) -> list[dict[str, Any]]:
+        return self.distinct(history, n, self._stream(len(history), n))
+
+    def _stream(self, start: int, n: int) -> Iterator[dict[str, Any]]:
         if self.space.ndim == 0:
-            return [self.space.from_unit(np.empty(0)) for _ in range(n)]
-        engine = qmc.LatinHypercube(self.space.ndim, seed=self.rng(2, len(history)))
-        return [self.space.from_unit(u) for u in engine.random(n)]
+            while True:
+                yield self.space.from_unit(np.empty(0))
+        engine = qmc.LatinHypercube(self.space.ndim, seed=self.rng(2, start))
+        while True:  # the first batch is the hypercube; later ones only replace repeats on a finite space
+            for u in engine.random(n):
+                yield self.space.from_unit(u)

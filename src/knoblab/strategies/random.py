@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from typing import Any
 
@@ -16,4 +17,6 @@ class RandomSearch(Strategy):
 
     def ask(self, history: Sequence[FrozenTrial], n: int) -> list[dict[str, Any]]:
         start = len(history)
-        return [self.space.sample(self.rng(0, start + i)) for i in range(n)]
+        # the stream from position len(history) on; on a finite space, points already tried are skipped
+        stream = (self.space.sample(self.rng(0, start + i)) for i in itertools.count())
+        return self.distinct(history, n, stream)
