@@ -1,0 +1,436 @@
+"""The dashboard's web app: a JSON API over the storage, a few static pages, and plotly.js from the plotly package.
+
+Pages are one HTML shell plus small vanilla JS (static/); the browser polls the API for what changed since its last
+look, so new trials and epochs show within a second or two. Steering (notes, stop, enqueue) goes through the same
+storage calls the search uses. Nothing is fetched from the internet.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hmac
+import importlib.resources
+import ipaddress
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import Body, FastAPI, HTTPException, Query, Request
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
+
+from ..space import Space
+from ..storage.sql import SQLStorage, loads, safe_url
+from ..trial import TrialState
+from .data import STATES, Data, FilterError, clean, table, to_json
+
+STATIC = Path(__file__).parent / "static"
+TOKEN_COOKIE = "knoblab_token"
+# no inline script runs, even if some string slipped through unescaped; plotly's WebGL traces need eval
+PAGE_HEADERS = {
+    "content-security-policy": (
+        "default-src 'self'; script-src 'self' 'unsafe-eval'; style-src 'self' 'unsafe-inline'; "
+        "img-src 'self' data: blob:; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
+    ),
+    "x-content-type-options": "nosniff",
+    "referrer-policy": "no-referrer",
+}
+CSRF_HEADER = "x-knoblab"  # every change must carry it: a page from another origin cannot add it without CORS
+
+
+def plotly_js() -> Path:
+    """plotly.min.js as shipped inside the plotly Python package (package_data), never from a CDN."""
+    try:
+        path = Path(str(importlib.resources.files("plotly") / "package_data" / "plotly.min.js"))
+    except ModuleNotFoundError:
+        raise RuntimeError("the dashboard needs plotly: pip install 'knoblab[dashboard]'") from None
+    if not path.is_file():
+        raise RuntimeError(f"plotly.min.js is missing from the plotly package ({path}); reinstall plotly")
+    return path
+
+
+def is_loopback(host: str) -> bool:
+    """True for 127.0.0.0/8, ::1 and localhost: addresses no other machine can reach."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def _json(obj: Any, status: int = 200) -> Response:
+    # json.dumps directly: FastAPI's encoder walks every value and is slow on 10,000 rows
+    return Response(to_json(obj), status_code=status, media_type="application/json")
+
+
+def _flat_knobs(description: dict[str, Any], parent: list | None = None) -> list[dict[str, Any]]:
+    """Every knob of a stored space, branch sub-knobs included, with the branch value that switches them on."""
+    out = []
+    for name, d in description.items():
+        item = {"name": name, **{k: v for k, v in d.items() if k != "options"}, "when": parent}
+        if d.get("kind") == "branch":
+            item["choices"] = [v for v, _ in d["options"]]
+        out.append(item)
+        if d.get("kind") == "branch":
+            for value, sub in d["options"]:
+                out += _flat_knobs(sub, [name, value])
+    return out
+
+
+def create_app(
+    storage: SQLStorage | str,
+    *,
+    read_only: bool = False,
+    token: str | None = None,
+    allowed_hosts: list[str] | None = None,
+    poll_interval: float = 1.0,
+) -> FastAPI:
+    """The dashboard over a storage (an `SQLStorage` or its URL).
+
+    Args:
+        read_only: refuse every change (notes, stop, enqueue, rounds) with 403 and hide the controls.
+        token: when given, every request must carry it (cookie set by opening `/?token=T`, or `Authorization:
+            Bearer T`); required by the CLI for any non-loopback address.
+        allowed_hosts: Host header values accepted (without port); guards a loopback server against DNS
+            rebinding. None accepts any.
+        poll_interval: seconds between the pages' polls for changes.
+    """
+    if isinstance(storage, str):
+        storage = SQLStorage(storage)
+    plotly_path = plotly_js()
+    data = Data(storage)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: FastAPI):
+        yield
+        data.close()
+
+    app = FastAPI(title="knoblab dashboard", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan)
+    app.state.data = data
+    hosts = None if allowed_hosts is None else {h.lower() for h in allowed_hosts}
+
+    @app.middleware("http")
+    async def guard(request: Request, call_next):
+        path = request.url.path
+        if hosts is not None:
+            host = (request.headers.get("host") or "").lower()
+            host = host.rsplit(":", 1)[0] if not host.endswith("]") else host
+            if host not in hosts:
+                return JSONResponse({"detail": f"host {host!r} is not served here"}, status_code=400)
+        if token is not None:
+            given = request.query_params.get("token")
+            if given is not None and request.method == "GET" and not path.startswith("/api/"):
+                if not hmac.compare_digest(given, token):
+                    return HTMLResponse("<h1>401: wrong token</h1>", status_code=401)
+                rest = {k: v for k, v in request.query_params.items() if k != "token"}
+                target = path + ("?" + urlencode(rest) if rest else "")
+                response = RedirectResponse(target, status_code=303)
+                response.set_cookie(TOKEN_COOKIE, token, httponly=True, samesite="strict")
+                return response
+            auth = request.headers.get("authorization", "")
+            sent = auth[7:] if auth.lower().startswith("bearer ") else request.cookies.get(TOKEN_COOKIE, "")
+            if not hmac.compare_digest(sent, token):
+                if path.startswith("/api/"):
+                    return JSONResponse({"detail": "a token is required: open the dashboard with ?token=..."}, 401)
+                return HTMLResponse(
+                    "<h1>401: this dashboard needs its token</h1><p>Open it as /?token=YOUR_TOKEN.</p>",
+                    status_code=401,
+                )
+        if request.method not in ("GET", "HEAD", "OPTIONS"):
+            if read_only:
+                return JSONResponse({"detail": "the dashboard is read-only (--read-only): nothing can change"}, 403)
+            if request.headers.get(CSRF_HEADER) != "1":
+                return JSONResponse({"detail": f"changes need the {CSRF_HEADER}: 1 header"}, 403)
+        return await call_next(request)
+
+    # ---- helpers ----
+    def experiment_or_404(experiment_id: int):
+        row = data.experiment_row(experiment_id)
+        if row is None:
+            raise HTTPException(404, f"no experiment with id {experiment_id}")
+        return row
+
+    def trial_or_404(trial_id: int):
+        row = data.trial_row(trial_id)
+        if row is None:
+            raise HTTPException(404, f"no trial with id {trial_id}")
+        return row
+
+    def rounds_supported() -> bool:
+        from ..experiment import Experiment
+
+        return callable(getattr(Experiment, "next_round", None))
+
+    def summary(e, rows: list[dict[str, Any]]) -> dict[str, Any]:
+        counts = {s: 0 for s in STATES}
+        best = None
+        for r in rows:
+            counts[r["state"]] += 1
+            v = r["value"]
+            if r["state"] == TrialState.COMPLETE.value and v is not None:
+                if best is None or (v < best["value"] if e.direction == "min" else v > best["value"]):
+                    best = {"id": r["id"], "number": r["number"], "value": v}
+        return {"counts": counts, "best": best, "n_trials": len(rows)}
+
+    # ---- pages ----
+    def page() -> FileResponse:
+        return FileResponse(STATIC / "index.html", headers={"cache-control": "no-cache", **PAGE_HEADERS})
+
+    app.get("/", include_in_schema=False)(page)
+    app.get("/experiments/{experiment_id}", include_in_schema=False)(lambda experiment_id: page())
+    app.get("/trials/{trial_id}", include_in_schema=False)(lambda trial_id: page())
+    app.get("/compare", include_in_schema=False)(page)
+
+    @app.get("/static/vendor/plotly.min.js", include_in_schema=False)
+    def plotly_asset():
+        return FileResponse(plotly_path, media_type="text/javascript", headers={"cache-control": "max-age=86400"})
+
+    @app.get("/static/{name}", include_in_schema=False)
+    def static_asset(name: str):
+        path = STATIC / name
+        if "/" in name or name.startswith(".") or not path.is_file():
+            raise HTTPException(404, f"no asset {name!r}")
+        types = {".js": "text/javascript", ".css": "text/css", ".html": "text/html", ".svg": "image/svg+xml"}
+        return FileResponse(path, media_type=types.get(path.suffix), headers={"cache-control": "no-cache"})
+
+    # ---- reading ----
+    @app.get("/api/config")
+    def config():
+        return _json(
+            {
+                "read_only": read_only,
+                "storage": safe_url(storage.url),
+                "poll_interval": poll_interval,
+                "rounds_supported": rounds_supported(),
+                "epoch": data.epoch,
+            }
+        )
+
+    @app.get("/api/experiments")
+    def list_experiments():
+        return _json({"experiments": data.summaries()})
+
+    @app.get("/api/experiments/{experiment_id}")
+    def experiment(experiment_id: int):
+        e = experiment_or_404(experiment_id)
+        rows = data.cache(experiment_id).all_rows()
+        metric_names: list[str] = []
+        seen = set()
+        for r in rows:
+            for m in r["metrics"]:
+                if m not in seen:
+                    seen.add(m)
+                    metric_names.append(m)
+        space = loads(e.space)
+        return _json(
+            {
+                "id": e.id,
+                "name": e.name,
+                "metric": e.metric,
+                "direction": e.direction,
+                "seed": e.seed,
+                "created_at": e.created_at,
+                "space": space,
+                "knobs": _flat_knobs(space),
+                "metrics": metric_names,
+                "rounds": max([r["round"] for r in rows] + [0]) + 1,
+                "attrs": loads(e.attrs),
+                **summary(e, rows),
+            }
+        )
+
+    @app.get("/api/experiments/{experiment_id}/trials")
+    def experiment_trials(
+        experiment_id: int,
+        offset: Annotated[int, Query(ge=0)] = 0,
+        limit: Annotated[int, Query(ge=1, le=500)] = 50,
+        sort: str = "number",
+        desc: bool = False,
+        state: str = "",
+        filter: str = "",
+    ):
+        e = experiment_or_404(experiment_id)
+        cache = data.cache(experiment_id)
+        rows = cache.all_rows()
+        knobs = [k["name"] for k in _flat_knobs(loads(e.space))]
+        metric_names = sorted({m for r in rows for m in r["metrics"]})
+        states = [s for s in state.split(",") if s]
+        bad = [s for s in states if s not in STATES]
+        if bad:
+            raise HTTPException(400, f"state: got {bad[0]!r}; allowed: {STATES}")
+        try:
+            total, page_rows = table(
+                rows,
+                knobs=knobs,
+                metrics=metric_names,
+                states=states or None,
+                filter_text=filter,
+                sort=sort,
+                descending=desc,
+                offset=offset,
+                limit=limit,
+            )
+        except FilterError as err:
+            raise HTTPException(400, str(err)) from None
+        return _json({"total": total, "offset": offset, "limit": limit, "rows": page_rows, "rev": cache.rev})
+
+    @app.get("/api/experiments/{experiment_id}/points")
+    def experiment_points(experiment_id: int, since: int = 0, epoch: str = ""):
+        """The trials' numbers, states, values and knobs for the plots; only rows changed after revision `since`."""
+        e = experiment_or_404(experiment_id)
+        cache = data.cache(experiment_id)
+        reset = epoch != data.epoch or since > cache.rev
+        changed = cache.changed_since(0 if reset else since)
+        points = [
+            {"id": r["id"], "n": r["number"], "s": r["state"], "v": r["value"], "p": r["params"], "r": r["round"]}
+            for r in changed
+        ]
+        return _json(
+            {
+                "epoch": data.epoch,
+                "rev": cache.rev,
+                "reset": reset,
+                "points": points,
+                **summary(e, cache.all_rows()),
+            }
+        )
+
+    @app.get("/api/experiments/{experiment_id}/importances")
+    def importances(experiment_id: int):
+        experiment_or_404(experiment_id)
+        return _json({"available": False, "reason": "knob importances come with the analysis module (issue 6)"})
+
+    def trial_payload(row, after_step: int) -> dict[str, Any]:
+        e = data.experiment_row(row.experiment_id)
+        reps = data.reports([row.id], after_step)[row.id]
+        return clean(
+            {
+                "id": row.id,
+                "number": row.number,
+                "experiment": {"id": e.id, "name": e.name, "metric": e.metric, "direction": e.direction},
+                "knobs": [k["name"] for k in _flat_knobs(loads(e.space))],
+                "state": row.state,
+                "value": row.value,
+                "params": loads(row.params),
+                "metrics": loads(row.metrics),
+                "note": row.note,
+                "error": row.error,
+                "host": row.host,
+                "pid": row.pid,
+                "seed": row.seed,
+                "round": row.round,
+                "attrs": loads(row.attrs),
+                "started_at": row.started_at,
+                "finished_at": row.finished_at,
+                "heartbeat_at": row.heartbeat_at,
+                "duration": (
+                    ((row.finished_at or row.heartbeat_at) - row.started_at).total_seconds()
+                    if row.started_at and (row.finished_at or row.heartbeat_at)
+                    else None
+                ),
+                "stop_requested": bool(row.stop_requested),
+                "reports": reps,
+                "after_step": after_step,
+            }
+        )
+
+    @app.get("/api/trials/{trial_id}")
+    def trial(trial_id: int, after_step: int = -1):
+        """One trial; its reports only after `after_step` (the last step the page already has)."""
+        return _json(trial_payload(trial_or_404(trial_id), after_step))
+
+    @app.get("/api/compare")
+    def compare(ids: str = ""):
+        try:
+            wanted = [int(x) for x in ids.split(",") if x.strip()]
+        except ValueError:
+            raise HTTPException(400, f"ids: got {ids!r}; give trial ids separated by commas, e.g. ids=3,7") from None
+        if not wanted:
+            return _json({"trials": []})
+        if len(wanted) > 50:
+            raise HTTPException(400, f"ids: {len(wanted)} trials; compare at most 50 at a time")
+        return _json({"trials": [trial_payload(trial_or_404(i), -1) for i in wanted]})
+
+    # ---- steering ----
+    @app.post("/api/trials/{trial_id}/note")
+    def set_note(trial_id: int, body: Annotated[dict, Body()]):
+        row = trial_or_404(trial_id)
+        note = body.get("note")
+        if not isinstance(note, str):
+            raise HTTPException(400, f"note: got {note!r}; give text")
+        if len(note) > 10_000:
+            raise HTTPException(400, f"note: {len(note)} characters; at most 10,000")
+        storage.set_note(trial_id, note)
+        data.cache(row.experiment_id).invalidate(trial_id)
+        return _json({"ok": True, "note": note})
+
+    @app.post("/api/trials/{trial_id}/stop")
+    def stop(trial_id: int):
+        row = trial_or_404(trial_id)
+        if row.state != TrialState.RUNNING.value:
+            raise HTTPException(409, f"trial {row.number} is {row.state}; only a RUNNING trial can be stopped")
+        storage.request_stop(trial_id)
+        data.cache(row.experiment_id).invalidate(trial_id)
+        return _json({"ok": True, "stop_requested": True})
+
+    @app.post("/api/experiments/{experiment_id}/enqueue")
+    def enqueue(experiment_id: int, body: Annotated[dict, Body()]):
+        from ..experiment import Experiment
+
+        e = experiment_or_404(experiment_id)
+        params, note = body.get("params"), body.get("note") or None
+        if not isinstance(params, dict):
+            raise HTTPException(400, f"params: got {params!r}; give a dict of knob values")
+        try:
+            queued = Experiment.load(e.name, storage).enqueue(params, note=note)
+        except (ValueError, TypeError) as err:
+            raise HTTPException(400, str(err)) from None
+        data.cache(experiment_id).refresh(force=True)
+        return _json({"ok": True, "trial": {"id": queued.id, "number": queued.number, "params": queued.params}})
+
+    @app.post("/api/experiments/{experiment_id}/rounds")
+    def new_round(experiment_id: int, body: Annotated[dict, Body()]):
+        from ..experiment import Experiment
+
+        e = experiment_or_404(experiment_id)
+        description = body.get("space")
+        if not isinstance(description, dict) or not description:
+            raise HTTPException(400, "space: give the edited space as a dict of knob descriptions")
+        try:
+            space = Space.from_description(description)
+        except (ValueError, TypeError, KeyError) as err:
+            raise HTTPException(400, f"space: {err}") from None
+        if not rounds_supported():
+            raise HTTPException(
+                501, "new rounds come with the analysis module (issue 6); the edited space is valid but not stored"
+            )
+        try:
+            Experiment.load(e.name, storage).next_round(space=space)
+        except (ValueError, TypeError) as err:
+            raise HTTPException(400, str(err)) from None
+        data.cache(experiment_id).refresh(force=True)
+        return _json({"ok": True})
+
+    return app
+
+
+def serve(
+    storage: SQLStorage | str,
+    host: str = "127.0.0.1",
+    port: int = 8080,
+    *,
+    read_only: bool = False,
+    token: str | None = None,
+    log_level: str = "warning",
+) -> None:
+    """Serves the dashboard until interrupted. A non-loopback `host` needs a `token`."""
+    import uvicorn
+
+    if not is_loopback(host) and not token:
+        raise ValueError(
+            f"host: {host!r} lets other machines reach the dashboard, which can stop and enqueue trials; "
+            "give a token (--token T or env KNOBLAB_DASHBOARD_TOKEN), or bind 127.0.0.1"
+        )
+    allowed = ["127.0.0.1", "localhost", "[::1]", host.lower()] if is_loopback(host) else None
+    app = create_app(storage, read_only=read_only, token=token, allowed_hosts=allowed)
+    uvicorn.run(app, host=host, port=port, log_level=log_level)

@@ -1,0 +1,706 @@
+// knoblab dashboard: small vanilla JS over the JSON API. Every string from storage reaches the page through
+// textContent (never innerHTML), and through pt() before plotly, which reads a few HTML tags in its labels.
+"use strict";
+
+const CFG = { read_only: true, poll_interval: 1, rounds_supported: false };
+const STATES = ["QUEUED", "RUNNING", "COMPLETE", "PRUNED", "FAILED"];
+const $ = (sel, root = document) => root.querySelector(sel);
+
+// ---- building blocks ----
+function h(tag, props, ...kids) {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(props || {})) {
+    if (v === undefined || v === null || v === false) continue;
+    if (k === "class") node.className = v;
+    else if (k === "text") node.textContent = v;
+    else if (k === "value") node.value = v;
+    else if (k.startsWith("on") && typeof v === "function") node.addEventListener(k.slice(2), v);
+    else if (typeof v !== "string" && k in node) node[k] = v;
+    else node.setAttribute(k, v === true ? "" : v);
+  }
+  for (const kid of kids.flat(Infinity)) {
+    if (kid === null || kid === undefined || kid === false) continue;
+    node.append(kid instanceof Node ? kid : document.createTextNode(String(kid)));
+  }
+  return node;
+}
+
+async function api(path, opts = {}) {
+  const res = await fetch(path, { credentials: "same-origin", ...opts });
+  let body = null;
+  try { body = await res.json(); } catch (e) { body = null; }
+  if (!res.ok) {
+    const d = body && body.detail;
+    throw new Error(typeof d === "string" ? d : d ? JSON.stringify(d) : `HTTP ${res.status}`);
+  }
+  return body;
+}
+
+function post(path, body) {
+  return api(path, {
+    method: "POST",
+    headers: { "content-type": "application/json", "x-knoblab": "1" },
+    body: JSON.stringify(body || {}),
+  });
+}
+
+// plotly reads <b>, <br>, <a> and entities in its text: escape so a value shows as written
+function pt(s) {
+  return String(s).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+}
+
+function fmt(v) {
+  if (v === null || v === undefined) return "–";
+  if (typeof v === "number") {
+    if (Number.isInteger(v)) return String(v);
+    const a = Math.abs(v);
+    return a !== 0 && (a < 1e-3 || a >= 1e6) ? v.toExponential(3) : String(Number(v.toPrecision(5)));
+  }
+  if (typeof v === "object") return JSON.stringify(v);
+  return String(v);
+}
+
+function fmtDur(s) {
+  if (s === null || s === undefined) return "–";
+  if (s < 60) return `${s.toFixed(1)} s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m} min ${Math.round(s - m * 60)} s`;
+  const hr = Math.floor(m / 60);
+  if (hr < 48) return `${hr} h ${m % 60} min`;
+  return `${Math.floor(hr / 24)} d ${hr % 24} h`;
+}
+
+function fmtTime(iso) {
+  return iso ? new Date(iso).toLocaleString() : "–";
+}
+
+function badge(stateName) {
+  return h("span", { class: `badge ${stateName}`, text: stateName.toLowerCase() });
+}
+
+function stat(k, v) {
+  return h("div", { class: "stat" }, h("div", { class: "k", text: k }), h("div", { class: "v" }, v));
+}
+
+function setCrumbs(items) {
+  const nav = $("#crumbs");
+  nav.replaceChildren();
+  items.forEach((it, i) => {
+    if (i) nav.append(h("span", { class: "sep", text: "/" }));
+    nav.append(it.href ? h("a", { href: it.href, text: it.text }) : h("span", { text: it.text }));
+  });
+}
+
+function setLive(ok, why) {
+  const el = $("#live");
+  el.className = ok ? "live on" : "live off";
+  el.textContent = ok ? "live" : "offline";
+  el.title = ok ? "polls the storage for changes" : why || "";
+}
+
+// runs fn now and then every poll interval, never two at once
+function every(fn, seconds) {
+  const tick = async () => {
+    try {
+      await fn();
+      setLive(true);
+    } catch (e) {
+      setLive(false, e.message);
+    }
+    setTimeout(tick, (seconds || CFG.poll_interval) * 1000);
+  };
+  return tick();
+}
+
+function throttle(fn, ms) {
+  let last = 0, timer = null;
+  return () => {
+    if (timer) return;
+    const wait = Math.max(0, last + ms - Date.now());
+    timer = setTimeout(() => { timer = null; last = Date.now(); fn(); }, wait);
+  };
+}
+
+const PLOT_CONFIG = { displaylogo: false, responsive: true, modeBarButtonsToRemove: ["select2d", "lasso2d"] };
+
+function baseLayout(extra) {
+  return Object.assign(
+    { margin: { l: 56, r: 16, t: 30, b: 42 }, font: { size: 11 }, paper_bgcolor: "#fff", plot_bgcolor: "#fff",
+      legend: { orientation: "h", y: 1.12 }, hovermode: "closest" },
+    extra || {},
+  );
+}
+
+function message(box, text, ok) {
+  box.className = ok ? "msg ok" : "msg error";
+  box.textContent = text;
+}
+
+// ---- the experiments list ----
+async function pageExperiments() {
+  document.title = "knoblab · experiments";
+  setCrumbs([{ text: "Experiments" }]);
+  const tbody = h("tbody");
+  const empty = h("p", { class: "muted" });
+  $("#main").replaceChildren(
+    h("h1", { text: "Experiments" }),
+    h("p", { class: "muted small", text: `storage ${CFG.storage}` }),
+    h("div", { class: "card" },
+      h("div", { class: "scroll" },
+        h("table", { id: "experiments" },
+          h("thead", {}, h("tr", {},
+            ["Name", "Objective", "Rounds", "Trials", "By state", "Best", "Time running", "Last activity"].map(
+              (t) => h("th", { text: t })))),
+          tbody)),
+      empty),
+  );
+  await every(async () => {
+    const { experiments } = await api("/api/experiments");
+    empty.textContent = experiments.length ? "" : "No experiments in this storage yet.";
+    tbody.replaceChildren(...experiments.map((e) => h("tr", { "data-name": e.name },
+      h("td", {}, h("a", { href: `/experiments/${e.id}`, text: e.name })),
+      h("td", { text: `${e.direction} ${e.metric}` }),
+      h("td", { class: "num", text: e.rounds }),
+      h("td", { class: "num", text: e.n_trials }),
+      h("td", {}, STATES.filter((s) => e.counts[s]).map((s) =>
+        h("span", { class: `badge ${s}`, title: s, text: `${e.counts[s]} ${s.toLowerCase()}` }))),
+      h("td", { class: "num", text: fmt(e.best) }),
+      h("td", {}, fmtDur(e.elapsed), e.running ? h("span", { class: "muted small", text: " (running)" }) : null),
+      h("td", { text: fmtTime(e.last_activity) }),
+    )));
+  });
+}
+
+// ---- one experiment ----
+function knobIsNumeric(k) {
+  return k.kind === "real" || k.kind === "int";
+}
+
+function choicesOf(k) {
+  return k.kind === "bool" ? [false, true] : k.choices || [];
+}
+
+async function pageExperiment(id) {
+  const exp = await api(`/api/experiments/${id}`);
+  document.title = `knoblab · ${exp.name}`;
+  setCrumbs([{ text: "Experiments", href: "/" }, { text: exp.name }]);
+  const knobs = exp.knobs.filter((k) => k.kind !== "fixed");
+  const metricCols = exp.metrics.filter((m) => m !== exp.metric);
+  const points = new Map();
+  let rev = 0, epoch = "", tableRev = -1;
+  const view = { sort: "number", desc: false, offset: 0, limit: 50, states: new Set(STATES), filter: "" };
+  const selected = new Set();
+
+  // header
+  const statBox = h("div", { class: "stats" });
+  const renderStats = (s) => {
+    const best = s.best
+      ? h("a", { href: `/trials/${s.best.id}`, text: `${fmt(s.best.value)} (#${s.best.number})` })
+      : "–";
+    statBox.replaceChildren(
+      stat("Objective", `${exp.direction} ${exp.metric}`),
+      stat("Trials", String(s.n_trials)),
+      stat("Best", best),
+      stat("Rounds", String(exp.rounds)),
+      stat("By state", h("span", {}, STATES.filter((st) => s.counts[st]).map((st) =>
+        h("span", { class: `badge ${st}`, text: `${s.counts[st]} ${st.toLowerCase()}` })))),
+    );
+  };
+  renderStats(exp);
+
+  // trials table
+  const filterBox = h("input", { type: "text", class: "filter", id: "filter",
+    placeholder: "filter: lr<0.01, optimizer=adam, note~retry", value: "" });
+  const filterMsg = h("div", { class: "msg" });
+  const stateBoxes = STATES.map((s) => h("label", { class: "small" },
+    h("input", { type: "checkbox", checked: true, "data-state": s, onchange: (ev) => {
+      if (ev.target.checked) view.states.add(s); else view.states.delete(s);
+      view.offset = 0; loadTable();
+    } }), ` ${s.toLowerCase()}`));
+  const thead = h("thead");
+  const tbody = h("tbody");
+  const pagerText = h("span", { class: "small muted" });
+  const prev = h("button", { text: "‹ prev", onclick: () => { view.offset = Math.max(0, view.offset - view.limit); loadTable(); } });
+  const next = h("button", { text: "next ›", onclick: () => { view.offset += view.limit; loadTable(); } });
+  const compareBtn = h("button", { class: "primary", id: "compare-btn", disabled: true, text: "Compare selected",
+    onclick: () => { location.href = `/compare?trials=${[...selected].join(",")}`; } });
+  let filterTimer = null;
+  filterBox.addEventListener("input", () => {
+    clearTimeout(filterTimer);
+    filterTimer = setTimeout(() => { view.filter = filterBox.value; view.offset = 0; loadTable(); }, 250);
+  });
+
+  const columns = () => [
+    { key: "number", label: "#" },
+    { key: "state", label: "state" },
+    { key: "value", label: exp.metric },
+    ...knobs.map((k) => ({ key: `param.${k.name}`, label: k.name, get: (r) => r.params[k.name] })),
+    ...metricCols.map((m) => ({ key: `metric.${m}`, label: m, get: (r) => r.metrics[m] })),
+    { key: "duration", label: "duration" },
+    { key: "note", label: "note" },
+  ];
+  const renderHead = () => {
+    thead.replaceChildren(h("tr", {}, h("th", {}),
+      columns().map((c) => h("th", {
+        class: "sortable" + (view.sort === c.key ? " sorted" + (view.desc ? " desc" : "") : ""),
+        "data-key": c.key, text: c.label,
+        onclick: () => {
+          if (view.sort === c.key) view.desc = !view.desc; else { view.sort = c.key; view.desc = false; }
+          view.offset = 0; loadTable();
+        },
+      }))));
+  };
+  const cell = (c, r) => {
+    if (c.key === "number") return h("td", { class: "num" }, h("a", { href: `/trials/${r.id}`, text: `#${r.number}` }));
+    if (c.key === "state") return h("td", {}, badge(r.state), r.stop_requested && r.state === "RUNNING" ? h("span", { class: "badge stop", text: "stopping" }) : null);
+    if (c.key === "duration") return h("td", { class: "num", text: fmtDur(r.duration) });
+    if (c.key === "note") return h("td", { class: "wrap", text: r.note || "" });
+    const v = c.get ? c.get(r) : r[c.key];
+    return h("td", { class: typeof v === "number" ? "num" : "", text: fmt(v) });
+  };
+  async function loadTable() {
+    const q = new URLSearchParams({ offset: view.offset, limit: view.limit, sort: view.sort, desc: view.desc,
+      state: [...view.states].join(","), filter: view.filter });
+    if (view.states.size === 0) q.set("state", "NONE");
+    let res;
+    try {
+      res = view.states.size === 0 ? { total: 0, rows: [], rev: rev } : await api(`/api/experiments/${id}/trials?${q}`);
+      filterMsg.className = "msg"; filterMsg.textContent = "";
+    } catch (e) {
+      message(filterMsg, e.message);
+      return;
+    }
+    for (const r of res.rows) for (const m of Object.keys(r.metrics)) {
+      if (m !== exp.metric && !metricCols.includes(m)) metricCols.push(m);
+    }
+    tableRev = res.rev;
+    renderHead();
+    tbody.replaceChildren(...res.rows.map((r) => h("tr", { "data-id": r.id, "data-number": r.number },
+      h("td", {}, h("input", { type: "checkbox", class: "pick", checked: selected.has(r.id), onchange: (ev) => {
+        if (ev.target.checked) selected.add(r.id); else selected.delete(r.id);
+        compareBtn.disabled = selected.size === 0;
+        compareBtn.textContent = selected.size ? `Compare selected (${selected.size})` : "Compare selected";
+      } })),
+      columns().map((c) => cell(c, r)))));
+    const end = Math.min(res.total, view.offset + res.rows.length);
+    pagerText.textContent = res.total ? `${view.offset + 1}–${end} of ${res.total}` : "no trials match";
+    prev.disabled = view.offset === 0;
+    next.disabled = end >= res.total;
+  }
+
+  // plots
+  const history = h("div", { class: "plot", id: "plot-history" });
+  const parallel = h("div", { class: "plot", id: "plot-parallel" });
+  const knobPlots = h("div", { class: "knobgrid", id: "plot-knobs" });
+  const knobDivs = knobs.map((k) => h("div", { class: "plot small", "data-knob": k.name }));
+  knobPlots.replaceChildren(...knobDivs);
+  const importances = h("p", { class: "muted", id: "importances", text: "…" });
+  let clickBound = false;
+
+  function renderPlots() {
+    const all = [...points.values()].sort((a, b) => a.n - b.n);
+    const done = all.filter((p) => p.s === "COMPLETE" && p.v !== null);
+    const pruned = all.filter((p) => p.s === "PRUNED" && p.v !== null);
+    const type = all.length > 2000 ? "scattergl" : "scatter";
+    const better = (a, b) => (exp.direction === "min" ? a < b : a > b);
+    let best = null;
+    const bestX = [], bestY = [];
+    for (const p of done) {
+      if (best === null || better(p.v, best)) best = p.v;
+      bestX.push(p.n); bestY.push(best);
+    }
+    const hover = (p) => `#${p.n}: ${fmt(p.v)}`;
+    Plotly.react(history, [
+      { type, mode: "markers", name: "complete", x: done.map((p) => p.n), y: done.map((p) => p.v),
+        customdata: done.map((p) => p.id), text: done.map(hover), hoverinfo: "text", marker: { size: 6, color: "#2c6bed" } },
+      { type, mode: "markers", name: "pruned", x: pruned.map((p) => p.n), y: pruned.map((p) => p.v),
+        customdata: pruned.map((p) => p.id), text: pruned.map(hover), hoverinfo: "text",
+        marker: { size: 5, color: "#d97706", opacity: 0.6 } },
+      { type: "scatter", mode: "lines", name: "best so far", x: bestX, y: bestY, line: { shape: "hv", color: "#1f9d55" } },
+    ], baseLayout({ xaxis: { title: { text: "trial" } }, yaxis: { title: { text: pt(exp.metric) } } }), PLOT_CONFIG);
+    if (!clickBound) {
+      history.on("plotly_click", (ev) => {
+        const p = ev.points && ev.points[0];
+        if (p && p.customdata !== undefined) location.href = `/trials/${p.customdata}`;
+      });
+      clickBound = true;
+    }
+
+    // parallel coordinates over the knobs every complete trial has
+    const dims = [];
+    for (const k of knobs) {
+      const vals = done.map((p) => p.p[k.name]);
+      if (!done.length || vals.some((v) => v === undefined || v === null)) continue;
+      if (knobIsNumeric(k)) {
+        dims.push(k.log
+          ? { label: pt(`${k.name} (log10)`), values: vals.map((v) => Math.log10(v)) }
+          : { label: pt(k.name), values: vals });
+      } else {
+        const choices = choicesOf(k);
+        const index = new Map(choices.map((c, i) => [JSON.stringify(c), i]));
+        dims.push({ label: pt(k.name), values: vals.map((v) => index.get(JSON.stringify(v)) ?? -1),
+          tickvals: choices.map((_, i) => i), ticktext: choices.map((c) => fmt(c)), // parcoords sets tick text as plain text
+          range: [-0.3, Math.max(choices.length - 0.7, 0.3)] });
+      }
+    }
+    if (done.length && dims.length) {
+      dims.push({ label: pt(exp.metric), values: done.map((p) => p.v) });
+      Plotly.react(parallel, [{ type: "parcoords", dimensions: dims,
+        line: { color: done.map((p) => p.v), colorscale: "Viridis", reversescale: exp.direction === "min", showscale: true } }],
+        baseLayout({ margin: { l: 60, r: 60, t: 40, b: 20 } }), PLOT_CONFIG);
+    } else {
+      Plotly.purge(parallel);
+      parallel.replaceChildren(h("p", { class: "muted", text: "Appears once a trial completes." }));
+    }
+
+    // the metric against each knob
+    knobs.forEach((k, i) => {
+      const rows = done.filter((p) => p.p[k.name] !== undefined && p.p[k.name] !== null);
+      const numeric = knobIsNumeric(k);
+      Plotly.react(knobDivs[i], [{
+        type: rows.length > 2000 ? "scattergl" : "scatter", mode: "markers",
+        x: rows.map((p) => (numeric ? p.p[k.name] : pt(fmt(p.p[k.name])))), y: rows.map((p) => p.v),
+        customdata: rows.map((p) => p.id), text: rows.map(hover), hoverinfo: "text",
+        marker: { size: 5, color: "#2c6bed", opacity: 0.7 },
+      }], baseLayout({
+        title: { text: pt(k.name), font: { size: 12 } }, margin: { l: 50, r: 10, t: 30, b: 36 }, showlegend: false,
+        xaxis: numeric ? { type: k.log ? "log" : "linear" }
+          : { type: "category", categoryorder: "array", categoryarray: choicesOf(k).map((c) => pt(fmt(c))) },
+        yaxis: { title: { text: pt(exp.metric) } },
+      }), PLOT_CONFIG);
+    });
+  }
+  const schedulePlots = throttle(renderPlots, 1200);
+
+  // steering
+  const steer = [];
+  if (CFG.read_only) {
+    steer.push(h("div", { class: "card" }, h("h2", { text: "Steer" }),
+      h("p", { class: "muted", text: "Read-only dashboard: enqueueing trials and new rounds are off." })));
+  } else {
+    steer.push(h("div", { class: "grid2" }, enqueueCard(), roundCard()));
+  }
+
+  function enqueueCard() {
+    const fields = [];
+    const form = h("div", { class: "form", id: "enqueue-form" });
+    const note = h("input", { type: "text", id: "enqueue-note", placeholder: "why (optional note)" });
+    const msg = h("div", { class: "msg", id: "enqueue-msg" });
+    for (const k of knobs) {
+      let input;
+      if (knobIsNumeric(k)) {
+        input = h("input", { type: "text", inputmode: "decimal", "data-knob": k.name,
+          placeholder: `${fmt(k.low)} … ${fmt(k.high)}${k.log ? " (log)" : ""}` });
+      } else {
+        input = h("select", { "data-knob": k.name },
+          choicesOf(k).map((c, i) => h("option", { value: String(i), text: fmt(c) })));
+      }
+      const label = h("label", {}, k.when ? `${k.name} (when ${k.when[0]} = ${fmt(k.when[1])})` : k.name, input);
+      fields.push({ k, input, label });
+      form.append(label);
+    }
+    const valueOf = (f) => {
+      if (knobIsNumeric(f.k)) {
+        const raw = f.input.value.trim();
+        if (raw === "") return undefined;
+        const n = Number(raw);
+        return Number.isFinite(n) ? n : raw;
+      }
+      return choicesOf(f.k)[Number(f.input.value)];
+    };
+    const active = (f) => {
+      if (!f.k.when) return true;
+      const parent = fields.find((g) => g.k.name === f.k.when[0]);
+      return parent && active(parent) && JSON.stringify(valueOf(parent)) === JSON.stringify(f.k.when[1]);
+    };
+    const sync = () => fields.forEach((f) => f.label.classList.toggle("hidden", !active(f)));
+    form.addEventListener("change", sync);
+    sync();
+    const submit = h("button", { class: "primary", id: "enqueue-btn", text: "Enqueue", onclick: async () => {
+      const params = {};
+      for (const f of fields) {
+        if (!active(f)) continue;
+        const v = valueOf(f);
+        if (v !== undefined) params[f.k.name] = v;
+      }
+      try {
+        const res = await post(`/api/experiments/${id}/enqueue`, { params, note: note.value || null });
+        message(msg, `Queued trial #${res.trial.number}: it runs before the strategy's next proposal.`, true);
+        tableRev = -1;
+      } catch (e) {
+        message(msg, e.message);
+      }
+    } });
+    return h("div", { class: "card", id: "enqueue" }, h("h2", { text: "Enqueue a trial with chosen knobs" }),
+      knobs.length ? form : h("p", { class: "muted", text: "Every knob is fixed." }),
+      h("div", { class: "row" }, note, submit), msg);
+  }
+
+  function roundCard() {
+    const area = h("textarea", { id: "round-space", rows: 8, value: JSON.stringify(exp.space, null, 1) });
+    const msg = h("div", { class: "msg", id: "round-msg" });
+    const btn = h("button", { class: "primary", id: "round-btn", text: `Start round ${exp.rounds + 1}`,
+      disabled: !CFG.rounds_supported, onclick: async () => {
+        let space;
+        try { space = JSON.parse(area.value); } catch (e) { message(msg, `space: not valid JSON (${e.message})`); return; }
+        try {
+          await post(`/api/experiments/${id}/rounds`, { space });
+          message(msg, "New round started.", true);
+        } catch (e) { message(msg, e.message); }
+      } });
+    const note = CFG.rounds_supported ? null : h("p", { class: "muted small", id: "round-note",
+      text: "New rounds come with the analysis module (issue 6); until it lands this control is off. " +
+        "The space below is this experiment's, as stored." });
+    return h("div", { class: "card", id: "round" }, h("h2", { text: "New round with an edited space" }), note, area,
+      h("div", { class: "row" }, btn), msg);
+  }
+
+  $("#main").replaceChildren(
+    h("h1", { id: "title", text: exp.name }),
+    statBox,
+    h("div", { class: "card" },
+      h("div", { class: "row" }, h("h2", { text: "Trials", style: "margin:0 12px 0 0" }), filterBox, ...stateBoxes,
+        h("span", { style: "flex:1" }), compareBtn),
+      filterMsg,
+      h("div", { class: "scroll", style: "margin-top:8px" }, h("table", { id: "trials" }, thead, tbody)),
+      h("div", { class: "pager" }, prev, next, pagerText)),
+    h("div", { class: "grid2" },
+      h("div", { class: "card" }, h("h2", { text: "Optimization history" }), history),
+      h("div", { class: "card" }, h("h2", { text: "Parallel coordinates (complete trials)" }), parallel)),
+    h("div", { class: "card" }, h("h2", { text: `${exp.metric} against each knob` }), knobPlots),
+    h("div", { class: "card" }, h("h2", { text: "Knob importances" }), importances),
+    ...steer,
+  );
+  renderHead();
+  api(`/api/experiments/${id}/importances`).then((r) => {
+    importances.textContent = r.available ? "" : r.reason;
+  }).catch((e) => { importances.textContent = e.message; });
+
+  await every(async () => {
+    const res = await api(`/api/experiments/${id}/points?since=${rev}&epoch=${epoch}`);
+    if (res.reset) points.clear();
+    for (const p of res.points) points.set(p.id, p);
+    epoch = res.epoch;
+    rev = res.rev;
+    exp.rounds = Math.max(exp.rounds, ...res.points.map((p) => p.r + 1));
+    renderStats(res);
+    if (res.reset || res.points.length) schedulePlots();
+    if (tableRev !== rev) await loadTable();
+  });
+}
+
+// ---- one trial ----
+function metricGroups(names) {
+  const set = new Set(names);
+  const groups = [];
+  for (const m of names) {
+    if (m.startsWith("val_") && set.has(m.slice(4))) continue;
+    if (set.has(`val_${m}`)) groups.push({ title: `${m}: training vs validation`, metrics: [m, `val_${m}`] });
+    else groups.push({ title: m, metrics: [m] });
+  }
+  return groups;
+}
+
+async function pageTrial(id) {
+  let t = await api(`/api/trials/${id}`);
+  document.title = `knoblab · ${t.experiment.name} #${t.number}`;
+  setCrumbs([{ text: "Experiments", href: "/" }, { text: t.experiment.name, href: `/experiments/${t.experiment.id}` },
+    { text: `trial #${t.number}` }]);
+  let reports = t.reports;
+  const head = h("div");
+  const stats = h("div", { class: "stats" });
+  const knobsBox = h("div", { class: "kv", id: "knobs" });
+  const infoBox = h("div", { class: "kv", id: "info" });
+  const curves = h("div", { class: "curvegrid", id: "curves" });
+  const errorBox = h("div");
+  const noteArea = h("textarea", { id: "note", rows: 3, value: t.note || "", readOnly: CFG.read_only,
+    placeholder: CFG.read_only ? "" : "what you saw, why you ran it" });
+  const noteMsg = h("div", { class: "msg", id: "note-msg" });
+  let noteDirty = false;
+  noteArea.addEventListener("input", () => { noteDirty = true; });
+  const saveNote = h("button", { id: "note-save", text: "Save note", onclick: async () => {
+    try {
+      await post(`/api/trials/${id}/note`, { note: noteArea.value });
+      noteDirty = false;
+      message(noteMsg, "Saved.", true);
+    } catch (e) { message(noteMsg, e.message); }
+  } });
+  const stopMsg = h("div", { class: "msg", id: "stop-msg" });
+  const stopBtn = h("button", { class: "danger", id: "stop", text: "Stop this trial", onclick: async () => {
+    try {
+      await post(`/api/trials/${id}/stop`);
+      message(stopMsg, "Stop requested: the objective sees trial.should_stop() return True.", true);
+      stopBtn.disabled = true;
+    } catch (e) { message(stopMsg, e.message); }
+  } });
+  const plotDivs = new Map();
+  let lastShape = "";
+
+  function render() {
+    head.replaceChildren(h("h1", {}, `Trial #${t.number} `, badge(t.state),
+      t.stop_requested && t.state === "RUNNING" ? h("span", { class: "badge stop", text: "stop requested" }) : null));
+    stats.replaceChildren(
+      stat(t.experiment.metric, fmt(t.value)),
+      stat("Duration", fmtDur(t.duration)),
+      stat("Epochs reported", String(reports.length)),
+      stat("Host", t.host || "–"),
+    );
+    knobsBox.replaceChildren(...t.knobs.filter((k) => k in t.params).flatMap((k) =>
+      [h("div", { class: "k", text: k }), h("div", { class: "v", "data-knob": k, text: fmt(t.params[k]) })]));
+    const info = [["state", t.state], ["value", fmt(t.value)], ["round", t.round], ["seed", t.seed],
+      ["started", fmtTime(t.started_at)], ["finished", fmtTime(t.finished_at)], ["duration", fmtDur(t.duration)],
+      ["host", t.host || "–"], ["pid", t.pid ?? "–"], ["source", t.attrs.source || "–"],
+      ...Object.entries(t.metrics).map(([k, v]) => [`final ${k}`, fmt(v)])];
+    infoBox.replaceChildren(...info.flatMap(([k, v]) => [h("div", { class: "k", text: k }), h("div", { class: "v", text: String(v) })]));
+    if (!noteDirty && document.activeElement !== noteArea) noteArea.value = t.note || "";
+    stopBtn.hidden = CFG.read_only || t.state !== "RUNNING";
+    stopBtn.disabled = t.stop_requested;
+    stopBtn.textContent = t.stop_requested ? "Stop requested" : "Stop this trial";
+    errorBox.replaceChildren(...(t.error ? [h("div", { class: "card" }, h("h2", { text: "Error" }),
+      h("pre", { class: "error", id: "error", text: t.error }))] : []));
+    renderCurves();
+  }
+
+  function renderCurves() {
+    const names = [];
+    for (const r of reports) for (const k of Object.keys(r)) if (k !== "step" && !names.includes(k)) names.push(k);
+    const groups = metricGroups(names);
+    const shape = JSON.stringify(groups.map((g) => g.metrics));
+    if (shape !== lastShape) {
+      lastShape = shape;
+      plotDivs.forEach((div) => Plotly.purge(div));
+      plotDivs.clear();
+      curves.replaceChildren(...(groups.length ? [] : [h("p", { class: "muted", text: "No epoch reported yet." })]));
+      for (const g of groups) {
+        const div = h("div", { class: "plot", "data-metrics": g.metrics.join(",") });
+        plotDivs.set(g.title, div);
+        curves.append(div);
+      }
+    }
+    for (const g of groups) {
+      const traces = g.metrics.map((m, i) => {
+        const rows = reports.filter((r) => r[m] !== undefined && r[m] !== null);
+        return { type: "scatter", mode: rows.length > 60 ? "lines" : "lines+markers", name: pt(m),
+          x: rows.map((r) => r.step), y: rows.map((r) => r[m]), line: { color: i ? "#d97706" : "#2c6bed" } };
+      });
+      Plotly.react(plotDivs.get(g.title), traces, baseLayout({ title: { text: pt(g.title), font: { size: 12 } },
+        xaxis: { title: { text: "epoch" } }, margin: { l: 50, r: 10, t: 46, b: 40 } }), PLOT_CONFIG);
+    }
+  }
+
+  $("#main").replaceChildren(
+    head, stats,
+    h("div", { class: "card" }, h("h2", { text: "Curves (live while the trial runs)" }), curves),
+    h("div", { class: "grid2" },
+      h("div", { class: "card" }, h("h2", { text: "Knobs" }), knobsBox),
+      h("div", { class: "card" }, h("h2", { text: "Run" }), infoBox,
+        h("h2", { text: "Note", style: "margin-top:14px" }), noteArea,
+        CFG.read_only ? null : h("div", { class: "row", style: "margin-top:6px" }, saveNote, stopBtn),
+        noteMsg, stopMsg)),
+    errorBox,
+  );
+  render();
+
+  await every(async () => {
+    const last = reports.length ? reports[reports.length - 1].step : -1;
+    const fresh = await api(`/api/trials/${id}?after_step=${last}`);
+    const changed = fresh.reports.length || fresh.state !== t.state || fresh.note !== t.note ||
+      fresh.stop_requested !== t.stop_requested || fresh.value !== t.value;
+    reports = reports.concat(fresh.reports);
+    t = fresh;
+    if (changed) render();
+  });
+}
+
+// ---- compare ----
+async function pageCompare() {
+  document.title = "knoblab · compare";
+  const params = new URLSearchParams(location.search);
+  const ids = (params.get("trials") || "").split(",").map((x) => x.trim()).filter((x) => /^\d+$/.test(x));
+  const idsBox = h("input", { type: "text", id: "compare-ids", value: ids.join(","), placeholder: "trial ids, e.g. 3,7,12" });
+  const metricSel = h("select", { id: "compare-metric" });
+  const logY = h("input", { type: "checkbox", id: "compare-log" });
+  const plot = h("div", { class: "plot", id: "plot-compare", style: "height:420px" });
+  const tbody = h("tbody");
+  const thead = h("thead");
+  const msg = h("div", { class: "msg" });
+  let data = { trials: [] };
+  $("#main").replaceChildren(
+    h("h1", { text: "Compare trials" }),
+    h("div", { class: "card" },
+      h("div", { class: "row" }, "Trials", idsBox,
+        h("button", { text: "Update", onclick: () => { location.search = `?trials=${idsBox.value.replace(/\s+/g, "")}`; } }),
+        "Metric", metricSel, h("label", {}, logY, " log scale")),
+      msg, plot),
+    h("div", { class: "card" }, h("h2", { text: "Knobs" }), h("div", { class: "scroll" }, h("table", { id: "compare-table" }, thead, tbody))),
+  );
+  setCrumbs([{ text: "Experiments", href: "/" }, { text: "compare" }]);
+  metricSel.addEventListener("change", () => draw());
+  logY.addEventListener("change", () => draw());
+
+  function metricNames() {
+    const names = [];
+    for (const t of data.trials) for (const r of t.reports) for (const k of Object.keys(r)) {
+      if (k !== "step" && !names.includes(k)) names.push(k);
+    }
+    return names;
+  }
+
+  function draw() {
+    const names = metricNames();
+    const current = metricSel.value;
+    if (JSON.stringify(names) !== JSON.stringify([...metricSel.options].map((o) => o.value))) {
+      metricSel.replaceChildren(...names.map((n) => h("option", { value: n, text: n })));
+      const pref = data.trials.length ? data.trials[0].experiment.metric : "";
+      metricSel.value = names.includes(current) ? current : names.includes(pref) ? pref : names[0] || "";
+    }
+    const m = metricSel.value;
+    const traces = data.trials.map((t) => {
+      const rows = t.reports.filter((r) => r[m] !== undefined && r[m] !== null);
+      const label = `#${t.number} ${t.experiment.name}: ` + t.knobs.filter((k) => k in t.params).slice(0, 4)
+        .map((k) => `${k}=${fmt(t.params[k])}`).join(", ");
+      return { type: "scatter", mode: "lines+markers", name: pt(label.length > 70 ? label.slice(0, 67) + "…" : label),
+        x: rows.map((r) => r.step), y: rows.map((r) => r[m]) };
+    });
+    Plotly.react(plot, traces, baseLayout({ xaxis: { title: { text: "epoch" } },
+      yaxis: { title: { text: pt(m) }, type: logY.checked ? "log" : "linear" },
+      legend: { orientation: "h", y: -0.2 }, margin: { l: 56, r: 16, t: 20, b: 60 } }), PLOT_CONFIG);
+    const knobs = [];
+    for (const t of data.trials) for (const k of t.knobs) if (k in t.params && !knobs.includes(k)) knobs.push(k);
+    thead.replaceChildren(h("tr", {}, ["trial", "experiment", "state", "value", ...knobs].map((x) => h("th", { text: x }))));
+    tbody.replaceChildren(...data.trials.map((t) => h("tr", {},
+      h("td", {}, h("a", { href: `/trials/${t.id}`, text: `#${t.number}` })),
+      h("td", { text: t.experiment.name }), h("td", {}, badge(t.state)), h("td", { class: "num", text: fmt(t.value) }),
+      knobs.map((k) => h("td", { text: fmt(t.params[k]) })))));
+  }
+
+  if (!ids.length) {
+    message(msg, "Choose trials: tick them in an experiment's table and press Compare, or type their ids above.");
+    return;
+  }
+  await every(async () => {
+    if (data.trials.length && data.trials.every((t) => !["RUNNING", "QUEUED"].includes(t.state))) return;
+    data = await api(`/api/compare?ids=${ids.join(",")}`);
+    draw();
+  });
+}
+
+// ---- routing ----
+async function start() {
+  try {
+    Object.assign(CFG, await api("/api/config"));
+    if (CFG.read_only) $("#mode").textContent = "read-only";
+    const path = location.pathname;
+    let m;
+    if (path === "/" || path === "") await pageExperiments();
+    else if ((m = path.match(/^\/experiments\/(\d+)$/))) await pageExperiment(Number(m[1]));
+    else if ((m = path.match(/^\/trials\/(\d+)$/))) await pageTrial(Number(m[1]));
+    else if (path === "/compare") await pageCompare();
+    else $("#main").replaceChildren(h("p", { text: "No such page." }));
+  } catch (e) {
+    setLive(false, e.message);
+    $("#main").replaceChildren(h("div", { class: "msg error", id: "page-error", text: e.message }));
+  }
+}
+
+start();
