@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 export KERAS_BACKEND ?= torch
 
-.PHONY: venv demo test test-fast lint bench clean
+.PHONY: venv demo test test-fast lint bench clean postgres
 
 $(STAMP): pyproject.toml Makefile
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -20,7 +20,12 @@ venv: $(STAMP)
 demo: venv
 	$(PY) examples/breast_cancer.py
 
-test: venv
+# the PostgreSQL server the storage tests start on loopback (Debian's package; CI runs as root)
+postgres:
+	@if command -v pg_ctl >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1; then :; \
+	else apt-get update && apt-get install -y postgresql; fi
+
+test: venv postgres
 	$(PY) -m pytest -q
 
 test-fast: venv

@@ -125,6 +125,119 @@ def export_command(name: str, storage: str | None, fmt: str, output: str | None)
         click.echo(f"wrote {len(df)} trials to {output}", err=True)
 
 
+@main.command("worker")
+@click.argument("name")
+@click.option("--storage", default=None, help=STORAGE_HELP)
+@click.option(
+    "--objective",
+    "objective_ref",
+    required=True,
+    help="the objective as module:function (importable here; the current folder is on the path) or file.py:function",
+)
+@click.option("--n-trials", type=click.IntRange(min=1), default=None, help="the experiment's total trial budget")
+@click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), default=None, help="seconds to work")
+@click.option(
+    "--on-stale",
+    type=click.Choice(["retry", "fail"]),
+    default="retry",
+    show_default=True,
+    help="what happens to a trial whose worker died: run its params again, or only mark it FAILED",
+)
+@click.option(
+    "--stale-after",
+    type=click.FloatRange(min=0, min_open=True),
+    default=600.0,
+    show_default=True,
+    help="seconds without a heartbeat after which a running trial of another machine counts as dead",
+)
+@click.option("--heartbeat", type=click.FloatRange(min=0, min_open=True), default=15.0, show_default=True)
+def worker_command(
+    name: str,
+    storage: str | None,
+    objective_ref: str,
+    n_trials: int | None,
+    time_limit: float | None,
+    on_stale: str,
+    stale_after: float,
+    heartbeat: float,
+) -> None:
+    """Runs trials of experiment NAME until its budget is used, alongside any number of other workers.
+
+    Workers need no coordinator: each asks the experiment's strategy itself, trial numbers and queued trials are
+    handed out through the storage, each exactly once. Start as many as you like, on any machine that reaches the
+    storage (PostgreSQL for several machines). The experiment must exist (create it with `kl.Experiment(...)`).
+    """
+    import signal
+
+    from .experiment import Experiment
+
+    objective = _import_objective(objective_ref)
+    store = _open(storage)
+    try:
+        exp = Experiment.load(name, store, on_stale=on_stale, stale_after=stale_after, heartbeat_interval=heartbeat)
+    except KeyError as e:
+        raise click.ClickException(e.args[0]) from None
+
+    def terminate(signum, frame):  # `kill` (SIGTERM) ends the running trial as interrupted, to be retried
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    signal.signal(signal.SIGTERM, terminate)
+    ran = []
+    where = safe_url(store.url)
+    click.echo(f"worker {os.getpid()}: experiment {name!r} in {where}", err=True)
+    try:
+        exp.optimize(
+            objective, n_trials=n_trials, time_limit=time_limit, callbacks=[lambda e, t: ran.append(t.state.value)]
+        )
+    except ValueError as e:
+        raise click.ClickException(str(e)) from None
+    except StorageError as e:
+        raise click.ClickException(str(e)) from None
+    except KeyboardInterrupt:
+        click.echo(f"worker {os.getpid()}: interrupted after {len(ran)} trials", err=True)
+        sys.exit(130)
+    counts = {s: ran.count(s) for s in sorted(set(ran))}
+    click.echo(
+        f"worker {os.getpid()}: ran {len(ran)} trials ({', '.join(f'{k} {v}' for k, v in counts.items()) or 'none'})",
+        err=True,
+    )
+
+
+def _import_objective(ref: str):
+    """`module:function` or `path/file.py:function` -> the function, with errors that say what is wrong."""
+    import importlib
+    import importlib.util
+
+    module_name, sep, attr = ref.rpartition(":")
+    if not sep or not module_name or not attr:
+        raise click.BadParameter(
+            f"got {ref!r}; give module:function, e.g. mypkg.train:objective", param_hint="--objective"
+        )
+    try:
+        if module_name.endswith(".py"):
+            path = Path(module_name).resolve()
+            if not path.is_file():
+                raise click.BadParameter(f"no such file {path}", param_hint="--objective")
+            spec = importlib.util.spec_from_file_location(path.stem, path)
+            module = importlib.util.module_from_spec(spec)
+            sys.modules[path.stem] = module
+            spec.loader.exec_module(module)
+        else:
+            if os.getcwd() not in sys.path:
+                sys.path.insert(0, os.getcwd())
+            module = importlib.import_module(module_name)
+    except click.BadParameter:
+        raise
+    except Exception as e:
+        raise click.BadParameter(
+            f"cannot import {module_name!r}: {type(e).__name__}: {e}", param_hint="--objective"
+        ) from None
+    objective = getattr(module, attr, None)
+    if not callable(objective):
+        raise click.BadParameter(f"{module_name!r} has no function {attr!r}", param_hint="--objective")
+    return objective
+
+
 def _table(header: list[str], rows: list[list]) -> None:
     widths = [max(len(str(x)) for x in col) for col in zip(header, *rows)]
     for line in [header, *rows]:

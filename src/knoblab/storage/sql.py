@@ -120,6 +120,25 @@ def _finite_or_none(x: float | None) -> float | None:
     return x if x is not None and math.isfinite(x) else None
 
 
+def _lock_experiment(conn: sa.Connection, experiment_id: int) -> None:
+    """Serializes trial creation per experiment on PostgreSQL (SQLite's BEGIN IMMEDIATE already does)."""
+    conn.execute(sa.select(experiments.c.id).where(experiments.c.id == experiment_id).with_for_update())
+
+
+def _count_used(conn: sa.Connection, experiment_id: int) -> int:
+    """Trials that count against n_trials: all but QUEUED ones and interrupted ones (see `requeue`)."""
+    q = (
+        sa.select(sa.func.count())
+        .select_from(trials)
+        .where(
+            trials.c.experiment_id == experiment_id,
+            trials.c.state != TrialState.QUEUED.value,
+            sa.not_(trials.c.attrs.like('%"interrupted": true%')),
+        )
+    )
+    return int(conn.execute(q).scalar() or 0)
+
+
 class SQLStorage:
     """Storage over any SQLAlchemy URL: `sqlite:///knoblab.db` (the default) or `postgresql+psycopg://...`."""
 
@@ -322,10 +341,19 @@ class SQLStorage:
             attrs={**loads(row.attrs), "host": row.host, "pid": row.pid},
         )
 
-    def create_trial(self, experiment_id, params, state, seed=None, attrs=None, round=0, seed_for=None) -> FrozenTrial:
-        """Adds a trial with the next free number. `seed_for(number)` derives its seed once the number is known."""
+    def create_trial(
+        self, experiment_id, params, state, seed=None, attrs=None, round=0, seed_for=None, limit=None
+    ) -> FrozenTrial | None:
+        """Adds a trial with the next free number. `seed_for(number)` derives its seed once the number is known.
 
-        def insert(conn: sa.Connection) -> int:
+        With `limit`, adds it only while fewer than `limit` trials count against the budget (None otherwise):
+        the check and the insert are one transaction, so concurrent workers never overshoot a budget.
+        """
+
+        def insert(conn: sa.Connection) -> int | None:
+            _lock_experiment(conn, experiment_id)
+            if limit is not None and _count_used(conn, experiment_id) >= limit:
+                return None
             last = conn.execute(
                 sa.select(sa.func.max(trials.c.number)).where(trials.c.experiment_id == experiment_id)
             ).scalar()
@@ -354,18 +382,23 @@ class SQLStorage:
         for _ in range(50):  # two writers that took the same number: the loser tries the next one
             try:
                 trial_id = self._write(insert)
-                return self.get_trial(trial_id, with_reports=False)
+                return None if trial_id is None else self.get_trial(trial_id, with_reports=False)
             except IntegrityError:
                 time.sleep(random.random() * 0.02)
         raise StorageError(f"storage {safe_url(self.url)}: could not allocate a trial number")
 
-    def claim_queued(self, experiment_id: int, seed_for=None) -> FrozenTrial | None:
-        """Takes the oldest QUEUED trial and marks it RUNNING for this process; None when none waits.
+    def claim_queued(self, experiment_id: int, seed_for=None, limit=None) -> FrozenTrial | None:
+        """Takes the oldest QUEUED trial and marks it RUNNING for this process; None when none waits (or, with
+        `limit`, when the budget is already used).
 
         The update is conditional on the state still being QUEUED, so each queued trial is handed out once.
         """
 
         def claim(conn: sa.Connection) -> int | None:
+            if limit is not None:
+                _lock_experiment(conn, experiment_id)
+                if _count_used(conn, experiment_id) >= limit:
+                    return None
             for row in conn.execute(
                 sa.select(trials.c.id, trials.c.number, trials.c.seed)
                 .where(trials.c.experiment_id == experiment_id, trials.c.state == TrialState.QUEUED.value)
@@ -412,19 +445,21 @@ class SQLStorage:
 
         self._write(update)
 
-    def requeue(self, trial_id: int, reason: str) -> None:
-        """Marks a trial FAILED (interrupted) without counting it against the budget."""
+    def requeue(self, trial_id: int, reason: str) -> bool:
+        """Marks a RUNNING trial FAILED (interrupted) without counting it against the budget. False when it was
+        no longer RUNNING (another process recovered or finished it first), so only one process retries it."""
 
-        def update(conn: sa.Connection) -> None:
+        def update(conn: sa.Connection) -> bool:
             row = conn.execute(sa.select(trials.c.attrs).where(trials.c.id == trial_id)).first()
             attrs = {**loads(row[0]), "interrupted": True}
-            conn.execute(
+            done = conn.execute(
                 trials.update()
-                .where(trials.c.id == trial_id)
+                .where(trials.c.id == trial_id, trials.c.state == TrialState.RUNNING.value)
                 .values(state=TrialState.FAILED.value, error=reason, finished_at=now(), attrs=dumps(attrs))
             )
+            return done.rowcount == 1
 
-        self._write(update)
+        return self._write(update)
 
     def add_report(self, trial_id: int, step: int, metrics: dict[str, float]) -> None:
         def upsert(conn: sa.Connection) -> None:

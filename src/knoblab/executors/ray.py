@@ -1,0 +1,158 @@
+"""Trials as Ray tasks, on a local Ray instance or a cluster (`address=`), with resources per trial.
+
+Each task opens the storage by URL itself and writes its reports and result there, so a remote trial's curve is
+visible in the dashboard while it runs and survives the driver. Use a storage every node reaches (PostgreSQL for
+a real cluster; a SQLite file only when all workers share this machine's disk).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Any
+
+from .base import Event, Executor, ExecutorError, TrialWorker, WorkSpec, limit_threads
+
+if TYPE_CHECKING:
+    from ..experiment import Experiment
+    from ..trial import Trial
+
+
+class RayExecutor(Executor):
+    """Runs up to `n_jobs` trials at a time as Ray tasks.
+
+    Args:
+        n_jobs: trials in flight at once (default: as many as the cluster's CPUs allow at `num_cpus` each).
+        address: the cluster to join ("auto", "ray://host:10001", ...); None starts or reuses a local Ray.
+        num_cpus, num_gpus: resources each trial reserves (num_gpus=0.5 puts two trials on one GPU).
+        resources: custom resources each trial reserves, e.g. {"large_memory": 1}.
+        threads_per_worker: compute threads for torch in each task (None: leave as Ray sets them).
+        init_kwargs: more arguments for `ray.init` (runtime_env, namespace, ...), when this executor starts Ray.
+    """
+
+    def __init__(
+        self,
+        n_jobs: int | None = None,
+        *,
+        address: str | None = None,
+        num_cpus: float = 1,
+        num_gpus: float = 0,
+        resources: dict[str, float] | None = None,
+        threads_per_worker: int | None = 1,
+        init_kwargs: dict[str, Any] | None = None,
+    ):
+        if n_jobs is not None and not (isinstance(n_jobs, int) and n_jobs >= 1):
+            raise ValueError(f"n_jobs: got {n_jobs!r}; give an integer >= 1 or None")
+        for arg, value in (("num_cpus", num_cpus), ("num_gpus", num_gpus)):
+            if not (isinstance(value, int | float) and value >= 0):
+                raise ValueError(f"{arg}: got {value!r}; give a number >= 0")
+        self.capacity = n_jobs  # type: ignore[assignment]  # None: from the cluster, at start
+        self.address = address
+        self.num_cpus = num_cpus
+        self.num_gpus = num_gpus
+        self.resources = dict(resources or {})
+        self.threads = threads_per_worker
+        self.init_kwargs = dict(init_kwargs or {})
+        self._refs: dict[Any, int] = {}
+        self._started_ray = False
+
+    def describe(self) -> str:
+        return f"RayExecutor(n_jobs={self.capacity}, num_cpus={self.num_cpus}, num_gpus={self.num_gpus})"
+
+    def start(self, exp: Experiment, work: WorkSpec) -> None:
+        try:
+            import ray
+        except ImportError:
+            raise ExecutorError("the Ray executor needs Ray: pip install 'knoblab[ray]'") from None
+        if not ray.is_initialized():
+            ray.init(address=self.address, **self.init_kwargs)
+            self._started_ray = True
+        self._ray = ray
+        self._check_feasible(ray.cluster_resources())
+        if self.capacity is None:
+            cpus = ray.cluster_resources().get("CPU", 1)
+            self.capacity = max(1, int(cpus // self.num_cpus)) if self.num_cpus else int(cpus)
+        work.threads = self.threads
+        try:
+            self._work = ray.put(work)
+        except Exception as e:
+            raise ExecutorError(f"the objective cannot be sent to Ray workers ({type(e).__name__}: {e})") from None
+        options: dict[str, Any] = {"num_cpus": self.num_cpus, "num_gpus": self.num_gpus, "max_retries": 0}
+        if self.resources:
+            options["resources"] = self.resources
+        self._task = ray.remote(_run_in_ray).options(**options)
+        self._refs = {}
+
+    def _check_feasible(self, cluster: dict[str, float]) -> None:
+        wanted = {"CPU": self.num_cpus, "GPU": self.num_gpus, **self.resources}
+        for name, amount in wanted.items():
+            if amount and cluster.get(name, 0) < amount:
+                raise ExecutorError(
+                    f"each trial asks for {amount:g} {name} but the Ray cluster has {cluster.get(name, 0):g}; "
+                    "lower the request or add nodes that have it (Ray would wait for it forever)"
+                )
+
+    def submit(self, trial: Trial, time_left: float | None) -> None:
+        ref = self._task.remote(self._work, trial.id, time_left)
+        self._refs[ref] = trial.id
+
+    def wait(self, timeout: float) -> list[Event]:
+        if not self._refs:
+            return []
+        ray = self._ray
+        ready, _ = ray.wait(list(self._refs), num_returns=1, timeout=timeout)
+        if ready:
+            more, _ = ray.wait(list(self._refs), num_returns=len(self._refs), timeout=0)
+            ready = list({*ready, *more})
+        events = []
+        for ref in ready:
+            trial_id = self._refs.pop(ref)
+            try:
+                events.append(ray.get(ref))
+            except ray.exceptions.RayTaskError as e:  # the task itself could not run (e.g. unpickling)
+                events.append(Event("raised", trial_id, str(e), ExecutorError(f"a Ray task failed: {e}")))
+            except ray.exceptions.RayError as e:  # the worker died: killed, out of memory, node lost
+                events.append(Event("died", trial_id, f"its Ray worker died ({type(e).__name__}: {_first_line(e)})"))
+        return events
+
+    def kill(self, trial_id: int) -> None:
+        for ref, tid in list(self._refs.items()):
+            if tid == trial_id:
+                self._ray.cancel(ref, force=True)
+                del self._refs[ref]
+
+    def shutdown(self) -> None:
+        ray = getattr(self, "_ray", None)
+        if ray is None:
+            return
+        for ref in list(self._refs):
+            try:
+                ray.cancel(ref, force=True)
+            except Exception:
+                pass
+        self._refs = {}
+        if self._started_ray:
+            ray.shutdown()
+            self._started_ray = False
+
+
+def _first_line(e: BaseException) -> str:
+    text = str(e).strip().splitlines()
+    return text[0] if text else type(e).__name__
+
+
+_workers: dict[tuple[str, str], TrialWorker] = {}
+
+
+def _run_in_ray(work: WorkSpec, trial_id: int, time_left: float | None) -> Event:
+    """One trial inside a Ray worker process; the storage connection is kept for the worker's next trials."""
+    started = time.monotonic()
+    limit_threads(work.threads)
+    key = (work.storage_url, work.name)
+    worker = _workers.get(key)
+    if worker is None:
+        worker = _workers[key] = TrialWorker(work)
+    worker.work = work
+    worker.exp.scheduler = work.scheduler
+    if time_left is not None:
+        time_left -= time.monotonic() - started
+    return worker.run(trial_id, time_left)

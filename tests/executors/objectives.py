@@ -1,0 +1,102 @@
+"""Objectives the executor tests send to worker processes: module-level, so a spawned worker can import them.
+
+Markers that must outlive one process live in the folder named by $KNOBLAB_TEST_DIR.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import signal
+import time
+from pathlib import Path
+
+
+def _marker(name: str) -> Path:
+    return Path(os.environ["KNOBLAB_TEST_DIR"]) / name
+
+
+def quadratic(trial):
+    x = trial.params["x"]
+    for step in range(3):
+        trial.report(step, loss=(x - 0.3) ** 2 + 1.0 / (step + 1))
+    trial.set_attr("worker_pid", os.getpid())
+    return (x - 0.3) ** 2
+
+
+def trivial(trial):
+    return trial.params["x"]
+
+
+def sleepy(trial):
+    time.sleep(0.3)
+    trial.set_attr("worker_pid", os.getpid())
+    return trial.params["x"]
+
+
+def threads(trial):
+    import torch
+
+    return {
+        "value": trial.params["x"],
+        "torch_threads": torch.get_num_threads(),
+        "omp": os.environ.get("OMP_NUM_THREADS"),
+    }
+
+
+def kill_self_once(trial):
+    """The worker running trial 2 kills itself with SIGKILL the first time (kill -9 mid-trial)."""
+    trial.report(0, loss=1.0)
+    if trial.number == 2 and not _marker("killed").exists():
+        _marker("killed").write_text(str(os.getpid()))
+        os.kill(os.getpid(), signal.SIGKILL)
+    return trial.params["x"]
+
+
+def always_kill_self(trial):
+    if trial.params["x"] > 0.5:
+        os.kill(os.getpid(), signal.SIGKILL)
+    return trial.params["x"]
+
+
+def hang_on_trial_one(trial):
+    if trial.number == 1:
+        time.sleep(120)
+    return trial.params["x"]
+
+
+def bad_results(trial):
+    """By trial number: a number, NaN, None, a string, an exception, an inf, a dict without the metric."""
+    kind = trial.number % 7
+    if kind == 1:
+        return float("nan")
+    if kind == 2:
+        return None
+    if kind == 3:
+        return "0.5"
+    if kind == 4:
+        raise RuntimeError("the objective broke on purpose")
+    if kind == 5:
+        return math.inf
+    if kind == 6:
+        return {"accuracy": 0.9}
+    return trial.params["x"]
+
+
+def raise_type_error(trial):
+    raise TypeError("not in catch")
+
+
+def memory_hog(trial):
+    if trial.number == 1:
+        blob = bytearray(8 * 1024**3)  # 8 GiB, past the worker's address-space limit
+        return float(len(blob))
+    return trial.params["x"]
+
+
+def record_and_sleep(trial):
+    """Slow enough to be killed mid-search; appends each finished trial to a log to prove none ran twice."""
+    time.sleep(0.4)
+    with open(_marker("finished.log"), "a") as f:
+        f.write(f"{trial.number} {trial.params['x']!r}\n")
+    return trial.params["x"]

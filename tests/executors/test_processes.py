@@ -1,0 +1,171 @@
+"""n_jobs > 1: trials run in worker processes, budgets hold as in the serial loop, nothing is lost."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+import knoblab as kl
+from knoblab.executors import ExecutorError, ProcessExecutor
+from knoblab.trial import TrialState
+
+from . import objectives
+
+SPACE = {"x": kl.Real(0.0, 1.0)}
+
+
+@pytest.fixture(autouse=True)
+def marker_dir(tmp_path, monkeypatch):
+    monkeypatch.setenv("KNOBLAB_TEST_DIR", str(tmp_path))
+    return tmp_path
+
+
+def make(url, name="p", **kwargs):
+    return kl.Experiment(name, SPACE, storage=url, strategy="random", seed=3, **kwargs)
+
+
+def states(exp):
+    return [t.state for t in exp.trials]
+
+
+def test_two_workers_run_the_budget_with_reports(sqlite_url):
+    exp = make(sqlite_url)
+    exp.optimize(objectives.quadratic, n_trials=12, n_jobs=2)
+    trials = exp.trials
+    assert [t.number for t in trials] == list(range(12))
+    assert all(t.state == TrialState.COMPLETE for t in trials)
+    pids = {t.attrs["worker_pid"] for t in trials}
+    assert len(pids) == 2 and os.getpid() not in pids  # two worker processes, not the driver, not threads
+    full = exp.trial(5)
+    assert [step for step, _ in full.reports] == [0, 1, 2]  # workers wrote the curves themselves
+    assert exp.best.value == min(t.value for t in trials)
+    # the same trials as the serial loop: the strategy proposes from the same seed
+    serial = make(sqlite_url, name="serial")
+    serial.optimize(objectives.quadratic, n_trials=12)
+    assert sorted(t.params["x"] for t in serial.trials) == sorted(t.params["x"] for t in trials)
+
+
+def test_budget_is_the_experiment_total_and_resumes(sqlite_url):
+    exp = make(sqlite_url)
+    exp.optimize(objectives.trivial, n_trials=5, n_jobs=3)
+    assert len(exp.trials) == 5
+    exp.optimize(objectives.trivial, n_trials=8, n_jobs=3)  # a rerun finishes only what is left
+    assert len(exp.trials) == 8
+    exp.optimize(objectives.trivial, n_trials=8, n_jobs=3)
+    assert len(exp.trials) == 8
+
+
+def test_a_finite_grid_ends_when_exhausted(sqlite_url):
+    exp = kl.Experiment("g", {"x": [0.1, 0.2, 0.3, 0.4, 0.5]}, storage=sqlite_url, strategy="grid")
+    exp.optimize(objectives.trivial, n_jobs=2)
+    assert sorted(t.params["x"] for t in exp.trials) == [0.1, 0.2, 0.3, 0.4, 0.5]
+
+
+def test_time_limit_and_target(sqlite_url):
+    exp = make(sqlite_url)
+    exp.optimize(objectives.sleepy, time_limit=1.0, n_jobs=2)
+    assert 2 <= len(exp.trials) <= 10
+    assert all(t.state == TrialState.COMPLETE for t in exp.trials)
+    other = make(sqlite_url, name="target", direction="max")
+    other.optimize(objectives.trivial, n_trials=200, target=0.5, n_jobs=2)
+    assert other.best.value >= 0.5
+    assert len(other.trials) < 200
+
+
+@pytest.mark.slow
+def test_one_compute_thread_per_worker(sqlite_url):
+    pytest.importorskip("torch")
+    exp = make(sqlite_url)
+    exp.optimize(objectives.threads, n_trials=2, n_jobs=2)
+    for t in exp.trials:
+        assert t.metrics["torch_threads"] == 1 and t.metrics["omp"] == "1"
+    more = make(sqlite_url, name="two")
+    more.optimize(objectives.threads, n_trials=1, executor=ProcessExecutor(1, threads_per_worker=2))
+    assert more.trials[0].metrics["torch_threads"] == 2
+
+
+def test_objective_that_cannot_be_pickled_is_named(sqlite_url):
+    exp = make(sqlite_url)
+    with pytest.raises(ExecutorError, match="lambda.*cannot be sent to worker processes"):
+        exp.optimize(lambda t: 1.0, n_trials=2, n_jobs=2)
+
+    def nested(trial):
+        return 1.0
+
+    with pytest.raises(ExecutorError, match="nested"):
+        exp.optimize(nested, n_trials=2, n_jobs=2)
+    assert exp.trials == []  # nothing was started
+
+
+def test_in_memory_storage_is_refused_for_workers():
+    exp = kl.Experiment("m", SPACE, storage="sqlite:///:memory:")
+    with pytest.raises(ExecutorError, match="in-memory"):
+        exp.optimize(objectives.trivial, n_trials=2, n_jobs=2)
+
+
+def test_relative_sqlite_path_reaches_the_workers(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    exp = make("sqlite:///rel.db")
+    exp.optimize(objectives.trivial, n_trials=3, n_jobs=2)
+    assert len(exp.trials) == 3 and (tmp_path / "rel.db").exists()
+
+
+def test_worker_killed_mid_trial_is_retried(sqlite_url, marker_dir):
+    exp = make(sqlite_url)
+    exp.optimize(objectives.kill_self_once, n_trials=6, n_jobs=2)
+    trials = exp.trials
+    dead = [t for t in trials if t.attrs.get("interrupted")]
+    assert [t.number for t in dead] == [2]
+    assert "died" in dead[0].error and "signal 9" in dead[0].error
+    assert dead[0].reports == [] or True
+    retry = [t for t in trials if t.attrs.get("retry_of") == 2]
+    assert len(retry) == 1 and retry[0].state == TrialState.COMPLETE and retry[0].params == dead[0].params
+    counted = [t for t in trials if not t.attrs.get("interrupted")]
+    assert len(counted) == 6 and all(t.state == TrialState.COMPLETE for t in counted)
+
+
+def test_worker_killed_with_on_stale_fail_is_not_retried(sqlite_url):
+    exp = make(sqlite_url, on_stale="fail")
+    exp.optimize(objectives.kill_self_once, n_trials=5, n_jobs=2)
+    trials = exp.trials
+    assert [t.number for t in trials if t.state == TrialState.FAILED] == [2]
+    assert not any(t.attrs.get("retry_of") is not None for t in trials)
+    assert sum(t.state == TrialState.COMPLETE for t in trials) == 5
+
+
+def test_a_trial_that_kills_its_worker_every_time_is_tried_twice(sqlite_url):
+    exp = kl.Experiment("k", {"x": [0.1, 0.9, 0.2]}, storage=sqlite_url, strategy="grid")
+    exp.optimize(objectives.always_kill_self, n_jobs=2)
+    runs = [t for t in exp.trials if t.params["x"] == 0.9]
+    assert len(runs) == 2 and all(t.state == TrialState.FAILED for t in runs)
+    assert "not run again" in runs[1].error
+    assert sorted(t.params["x"] for t in exp.trials if t.state == TrialState.COMPLETE) == [0.1, 0.2]
+
+
+def test_trial_timeout_kills_the_worker_and_fails_the_trial(sqlite_url):
+    exp = make(sqlite_url)
+    exp.optimize(objectives.hang_on_trial_one, n_trials=4, n_jobs=2, trial_timeout=2.0)
+    trials = exp.trials
+    assert len(trials) == 4
+    slow = exp.trial(1)
+    assert slow.state == TrialState.FAILED and "trial_timeout=2 s" in slow.error
+    assert all(t.state == TrialState.COMPLETE for t in trials if t.number != 1)
+
+
+def test_exception_outside_catch_stops_the_search(sqlite_url):
+    exp = make(sqlite_url)
+    with pytest.raises(TypeError, match="not in catch"):
+        exp.optimize(objectives.raise_type_error, n_trials=4, n_jobs=2, catch=(ValueError,))
+    assert exp.trials and all(t.state == TrialState.FAILED for t in exp.trials)
+    assert not any(t.state == TrialState.RUNNING for t in exp.trials)
+
+
+def test_bad_arguments():
+    exp = kl.Experiment("b", SPACE, storage="sqlite:///:memory:")
+    with pytest.raises(ValueError, match="trial_timeout"):
+        exp.optimize(objectives.trivial, n_trials=1, trial_timeout=-1)
+    with pytest.raises(ValueError, match="executor"):
+        exp.optimize(objectives.trivial, n_trials=1, executor="threads")
+    with pytest.raises(ValueError, match="n_jobs"):
+        ProcessExecutor(0)
