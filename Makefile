@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 export KERAS_BACKEND ?= torch
 
-.PHONY: venv demo test test-fast lint bench clean postgres
+.PHONY: venv demo test test-fast lint bench clean postgres chromium
 
 $(STAMP): pyproject.toml Makefile
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -25,7 +25,11 @@ postgres:
 	@if command -v pg_ctl >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1; then :; \
 	else apt-get update && apt-get install -y postgresql; fi
 
-test: venv postgres
+# the browser the dashboard's end-to-end tests drive through playwright (Debian's package, never a download)
+chromium:
+	@test -x /usr/bin/chromium || (apt-get update && apt-get install -y chromium)
+
+test: venv postgres chromium
 	$(PY) -m pytest -q
 
 test-fast: venv

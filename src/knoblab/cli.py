@@ -238,6 +238,41 @@ def _import_objective(ref: str):
     return objective
 
 
+@main.command("dashboard")
+@click.option("--storage", default=None, help=STORAGE_HELP)
+@click.option("--host", default="127.0.0.1", show_default=True, help="address to bind; any but loopback needs --token")
+@click.option("--port", default=8080, show_default=True, type=click.IntRange(0, 65535))
+@click.option("--read-only", is_flag=True, help="show everything, change nothing (no notes, stops or enqueues)")
+@click.option(
+    "--token",
+    default=None,
+    envvar="KNOBLAB_DASHBOARD_TOKEN",
+    help="secret every browser must present (open /?token=T once); required off loopback (env KNOBLAB_DASHBOARD_TOKEN)",
+)
+def dashboard_command(storage: str | None, host: str, port: int, read_only: bool, token: str | None) -> None:
+    """Serves a live dashboard of the storage's experiments in the browser, safe while searches write to it."""
+    try:
+        from .dashboard import is_loopback, serve
+    except ImportError as e:
+        raise click.ClickException(f"the dashboard needs its extra ({e}): pip install 'knoblab[dashboard]'") from None
+    if not is_loopback(host) and not token:
+        raise click.ClickException(
+            f"--host {host} lets other machines reach the dashboard, which can stop and enqueue trials: "
+            "give --token T (or env KNOBLAB_DASHBOARD_TOKEN), or keep the default --host 127.0.0.1"
+        )
+    store = _open(storage)
+    shown = f"[{host}]" if ":" in host else host
+    query = "/?token=<your token>" if token else "/"
+    click.echo(
+        f"knoblab dashboard of {safe_url(store.url)} at http://{shown}:{port}{query}"
+        + (" (read-only)" if read_only else "")
+    )
+    try:
+        serve(store, host=host, port=port, read_only=read_only, token=token)
+    except (RuntimeError, ValueError) as e:
+        raise click.ClickException(str(e)) from None
+
+
 def _table(header: list[str], rows: list[list]) -> None:
     widths = [max(len(str(x)) for x in col) for col in zip(header, *rows)]
     for line in [header, *rows]:
