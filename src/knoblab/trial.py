@@ -70,8 +70,9 @@ class FrozenTrial:
         return (end - self.started_at).total_seconds()
 
     def curve(self, metric: str) -> list[tuple[int, float]]:
-        """(step, value) of one reported metric, in step order."""
-        return [(s, m[metric]) for s, m in (self.reports or []) if metric in m]
+        """(step, value) of one reported metric, in step order (NaN where the value was not finite: storage keeps
+        NaN and infinities as JSON null)."""
+        return [(s, math.nan if m[metric] is None else m[metric]) for s, m in (self.reports or []) if metric in m]
 
 
 class Trial:

@@ -100,8 +100,23 @@ def _json_default(o: Any) -> Any:
     raise TypeError(f"{type(o).__name__} is not JSON-serializable")
 
 
+def _json_safe(obj: Any) -> Any:
+    """NaN and infinities become null: they are not JSON, and other readers (PostgreSQL, a browser) reject them."""
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if isinstance(obj, dict):
+        return {k: _json_safe(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_json_safe(v) for v in obj]
+    if isinstance(obj, np.ndarray):
+        return _json_safe(obj.tolist())
+    if isinstance(obj, np.generic):
+        return _json_safe(obj.item())
+    return obj
+
+
 def dumps(obj: Any) -> str:
-    return json.dumps(obj, default=_json_default)
+    return json.dumps(_json_safe(obj), default=_json_default, allow_nan=False)
 
 
 def loads(text: str | None) -> Any:
@@ -112,8 +127,13 @@ def safe_url(url: str) -> str:
     """The URL with any password masked, for messages and logs."""
     try:
         return make_url(url).render_as_string(hide_password=True)
-    except Exception:
-        return "<unparseable storage URL>"
+    except Exception:  # not a URL: show it as given, but for what looks like a password (user:secret@host)
+        text = str(url)
+        if "@" not in text:
+            return text
+        head, _, tail = text.rpartition("@")
+        scheme, sep, userinfo = head.rpartition("://") if "://" in head else ("", "", head)
+        return f"{scheme}{sep}{userinfo.split(':', 1)[0]}:***@{tail}" if ":" in userinfo else text
 
 
 def _finite_or_none(x: float | None) -> float | None:
@@ -155,6 +175,8 @@ class SQLStorage:
         kwargs: dict[str, Any] = {}
         if self.is_sqlite:
             path = parsed.database
+            if path and path.startswith("file:") and str(parsed.query.get("uri", "")).lower() in ("true", "1"):
+                path = path[len("file:") :]  # an SQLite URI filename: sqlite:///file:k.db?mode=ro&uri=true
             if path and path != ":memory:":
                 folder = Path(path).expanduser().resolve().parent
                 if not folder.is_dir():
