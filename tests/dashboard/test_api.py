@@ -1,0 +1,346 @@
+"""The dashboard's JSON API over a real SQLite file: reading, live increments, steering, and its safety rules."""
+
+from __future__ import annotations
+
+import math
+import re
+import shutil
+import sqlite3
+import threading
+import time
+import warnings
+
+import pytest
+
+pytest.importorskip("fastapi", reason="the dashboard needs its extra: pip install 'knoblab[dashboard]'")
+
+from click.testing import CliRunner  # noqa: E402
+
+from knoblab import Experiment  # noqa: E402
+from knoblab.cli import main
+from knoblab.dashboard import create_app, is_loopback
+from knoblab.dashboard.data import FilterError, parse_filter
+from knoblab.storage.sql import SQLStorage
+from knoblab.trial import TrialState
+
+from .support import NOTE_XSS, XSS, LiveTrial, make_experiment
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")  # starlette's note that it prefers httpx2
+    from fastapi.testclient import TestClient
+
+CHANGE = {"x-knoblab": "1"}
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory):
+    """One stored experiment, made once; each test gets its own copy of the file."""
+    path = tmp_path_factory.mktemp("template") / "knoblab.db"
+    make_experiment(f"sqlite:///{path}").storage.close()
+    return path
+
+
+@pytest.fixture
+def exp(template, sqlite_url):
+    shutil.copy(template, sqlite_url[len("sqlite:///") :])
+    return Experiment.load("demo", sqlite_url)
+
+
+@pytest.fixture
+def client(exp):
+    with TestClient(create_app(exp.storage.url)) as c:
+        yield c
+
+
+# ---- reading ----
+def test_experiments_list_counts_best_rounds_and_time(client, exp):
+    (e,) = client.get("/api/experiments").json()["experiments"]
+    assert e["name"] == "demo" and e["metric"] == "val_loss" and e["direction"] == "min"
+    assert e["counts"] == {"COMPLETE": 12} and e["n_trials"] == 12 and e["rounds"] == 1
+    assert e["best"] == pytest.approx(exp.best.value)
+    assert e["elapsed"] >= 0 and not e["running"]
+
+
+def test_experiment_detail_flattens_branch_knobs(client, exp):
+    d = client.get(f"/api/experiments/{exp.id}").json()
+    knobs = {k["name"]: k for k in d["knobs"]}
+    assert list(knobs) == ["lr", "units", "opt", "epochs", "layers", "units2"]
+    assert knobs["units2"]["when"] == ["layers", 2] and knobs["layers"]["choices"] == [1, 2]
+    assert knobs["opt"]["choices"] == ["adam", XSS]  # raw in JSON; the pages put it in the DOM as text
+    assert set(d["metrics"]) == {"val_loss", "loss"}
+    assert d["best"]["number"] == exp.best.number and d["counts"]["COMPLETE"] == 12
+
+
+def test_trials_table_pages_and_sorts(client, exp):
+    url = f"/api/experiments/{exp.id}/trials"
+    page = client.get(url, params={"limit": 5, "offset": 10}).json()
+    assert page["total"] == 12 and [r["number"] for r in page["rows"]] == [10, 11]
+    values = sorted(t.value for t in exp.trials)
+    asc = client.get(url, params={"sort": "value", "limit": 3}).json()["rows"]
+    desc = client.get(url, params={"sort": "value", "desc": True, "limit": 3}).json()["rows"]
+    assert [r["value"] for r in asc] == pytest.approx(values[:3])
+    assert [r["value"] for r in desc] == pytest.approx(values[::-1][:3])
+    by_knob = client.get(url, params={"sort": "param.units", "limit": 100}).json()["rows"]
+    assert [r["params"]["units"] for r in by_knob] == sorted(t.params["units"] for t in exp.trials)
+    # a branch knob missing from most trials sorts last either way
+    for d in (False, True):
+        rows = client.get(url, params={"sort": "units2", "desc": d, "limit": 100}).json()["rows"]
+        present = [r["params"].get("units2") is not None for r in rows]
+        assert present == sorted(present, reverse=True)
+
+
+def test_trials_table_filters_by_state_knob_and_metric(client, exp):
+    url = f"/api/experiments/{exp.id}/trials"
+    trials = exp.trials
+    adam_small = [t for t in trials if t.params["opt"] == "adam" and t.params["lr"] < 0.01]
+    got = client.get(url, params={"filter": "opt=adam, lr<0.01", "limit": 100}).json()
+    assert got["total"] == len(adam_small)
+    xss = client.get(url, params={"filter": f'opt="{XSS}"', "limit": 100}).json()
+    assert xss["total"] == sum(t.params["opt"] == XSS for t in trials)
+    by_metric = client.get(url, params={"filter": "metric.loss>=0.2, val_loss<1", "limit": 100}).json()
+    assert by_metric["total"] == 12
+    assert client.get(url, params={"state": "RUNNING,QUEUED"}).json()["total"] == 0
+    bad = client.get(url, params={"filter": "nosuch=1"})
+    assert bad.status_code == 400 and "'nosuch'" in bad.json()["detail"] and "lr" in bad.json()["detail"]
+    assert client.get(url, params={"state": "DONE"}).status_code == 400
+
+
+def test_parse_filter():
+    assert parse_filter("lr<0.01, opt=adam note~'a b' flag==true") == [
+        ("lr", "<", 0.01),
+        ("opt", "=", "adam"),
+        ("note", "~", "a b"),
+        ("flag", "=", True),
+    ]
+    with pytest.raises(FilterError, match="cannot read"):
+        parse_filter("lr is small")
+
+
+def test_points_are_incremental(client, exp):
+    url = f"/api/experiments/{exp.id}/points"
+    first = client.get(url).json()
+    assert first["reset"] and len(first["points"]) == 12
+    rev, epoch = first["rev"], first["epoch"]
+    same = client.get(url, params={"since": rev, "epoch": epoch}).json()
+    assert not same["reset"] and same["points"] == []
+    exp.optimize(lambda t: {"val_loss": 0.5, "loss": 0.1}, n_trials=13, show_progress=False)
+    time.sleep(0.5)  # the cache re-reads at most every 0.4 s
+    new = client.get(url, params={"since": rev, "epoch": epoch}).json()
+    assert [p["n"] for p in new["points"]] == [12] and new["n_trials"] == 13
+    # a browser that talked to another server (another epoch) gets everything again
+    assert len(client.get(url, params={"since": rev, "epoch": "old"}).json()["points"]) == 13
+
+
+def test_trial_detail_and_reports_after_step(client, exp):
+    t = exp.trials[3]
+    d = client.get(f"/api/trials/{t.id}").json()
+    assert d["number"] == 3 and d["experiment"]["name"] == "demo" and d["params"] == t.params
+    assert [r["step"] for r in d["reports"]] == [0, 1, 2, 3, 4] and {"loss", "val_loss"} <= set(d["reports"][0])
+    assert d["host"] and d["duration"] >= 0 and d["state"] == "COMPLETE"
+    later = client.get(f"/api/trials/{t.id}", params={"after_step": 2}).json()
+    assert [r["step"] for r in later["reports"]] == [3, 4]
+    assert client.get("/api/trials/9999").status_code == 404
+
+
+def test_non_finite_metrics_become_null(client, exp):
+    trial = exp.ask(1)[0]
+    trial.report(0, loss=math.nan, val_loss=math.inf)
+    d = client.get(f"/api/trials/{trial.id}").json()  # a NaN would make the browser's JSON.parse throw
+    assert d["reports"] == [{"step": 0, "loss": None, "val_loss": None}]
+
+
+def test_compare(client, exp):
+    ids = [t.id for t in exp.trials[:3]]
+    got = client.get("/api/compare", params={"ids": ",".join(map(str, ids))}).json()["trials"]
+    assert [t["id"] for t in got] == ids and all(len(t["reports"]) == 5 for t in got)
+    assert client.get("/api/compare", params={"ids": "1,x"}).status_code == 400
+
+
+def test_live_trial_shows_new_epochs(client, exp):
+    with LiveTrial(exp, every=0.05) as live:
+        time.sleep(0.3)
+        first = client.get(f"/api/trials/{live.trial.id}").json()
+        assert first["state"] == "RUNNING" and first["reports"]
+        last = first["reports"][-1]["step"]
+        time.sleep(0.3)
+        more = client.get(f"/api/trials/{live.trial.id}", params={"after_step": last}).json()["reports"]
+        assert more and more[0]["step"] == last + 1
+        rows = client.get(f"/api/experiments/{exp.id}/trials", params={"state": "RUNNING"}).json()["rows"]
+        assert [r["id"] for r in rows] == [live.trial.id]
+
+
+# ---- steering ----
+def test_note_is_stored_and_shown(client, exp):
+    t = exp.trials[0]
+    r = client.post(f"/api/trials/{t.id}/note", json={"note": NOTE_XSS}, headers=CHANGE)
+    assert r.status_code == 200
+    assert exp.storage.get_trial(t.id).note == NOTE_XSS
+    row = client.get(f"/api/experiments/{exp.id}/trials", params={"filter": "note~onerror"}).json()["rows"]
+    assert [x["id"] for x in row] == [t.id]
+    assert client.post(f"/api/trials/{t.id}/note", json={"note": 3}, headers=CHANGE).status_code == 400
+
+
+def test_stop_reaches_the_objective(client, exp):
+    with LiveTrial(exp, every=0.05) as live:
+        r = client.post(f"/api/trials/{live.trial.id}/stop", headers=CHANGE)
+        assert r.status_code == 200
+        assert live.saw_stop.wait(5), "trial.should_stop() never turned True"
+    assert exp.storage.stop_requested(live.trial.id)
+    done = exp.trials[0]
+    r = client.post(f"/api/trials/{done.id}/stop", headers=CHANGE)
+    assert r.status_code == 409 and "COMPLETE" in r.json()["detail"]
+
+
+def test_enqueue_validates_and_names_the_knob(client, exp):
+    url = f"/api/experiments/{exp.id}/enqueue"
+    bad = client.post(url, json={"params": {"lr": 5.0, "units": 9, "opt": "adam", "layers": 1}}, headers=CHANGE)
+    assert bad.status_code == 400 and "'lr'" in bad.json()["detail"]
+    missing = client.post(url, json={"params": {"lr": 0.01, "opt": "adam", "layers": 1}}, headers=CHANGE)
+    assert missing.status_code == 400 and "'units'" in missing.json()["detail"]
+    inactive = client.post(
+        url, json={"params": {"lr": 0.01, "units": 9, "opt": "adam", "layers": 1, "units2": 5}}, headers=CHANGE
+    )
+    assert inactive.status_code == 400 and "'units2'" in inactive.json()["detail"]
+    params = {"lr": 0.01, "units": 9, "opt": XSS, "layers": 2, "units2": 5}
+    ok = client.post(url, json={"params": params, "note": "by hand"}, headers=CHANGE)
+    assert ok.status_code == 200
+    queued = ok.json()["trial"]
+    rows = client.get(f"/api/experiments/{exp.id}/trials", params={"state": "QUEUED"}).json()["rows"]
+    assert [r["number"] for r in rows] == [queued["number"]] and rows[0]["note"] == "by hand"
+    (ran,) = exp.ask(1)  # the search runs it before anything the strategy proposes
+    assert ran.number == queued["number"] and ran.params == {**params, "epochs": 5}
+
+
+def test_new_round_is_off_until_the_rounds_api_lands(client, exp, monkeypatch):
+    from knoblab.experiment import Experiment
+
+    url = f"/api/experiments/{exp.id}/rounds"
+    space = client.get(f"/api/experiments/{exp.id}").json()["space"]
+    assert client.post(url, json={"space": {"lr": {"kind": "nope"}}}, headers=CHANGE).status_code == 400
+    if not hasattr(Experiment, "next_round"):
+        assert client.get("/api/config").json()["rounds_supported"] is False
+        r = client.post(url, json={"space": space}, headers=CHANGE)
+        assert r.status_code == 501 and "issue 6" in r.json()["detail"]
+    seen = []
+    monkeypatch.setattr(Experiment, "next_round", lambda self, space: seen.append(space), raising=False)
+    assert client.get("/api/config").json()["rounds_supported"] is True
+    assert client.post(url, json={"space": space}, headers=CHANGE).status_code == 200
+    assert [s.describe() for s in seen] == [space]
+
+
+# ---- safety ----
+def test_read_only_refuses_every_change(exp):
+    with TestClient(create_app(exp.storage.url, read_only=True)) as c:
+        assert c.get("/api/config").json()["read_only"] is True
+        t = exp.trials[0]
+        for path, body in [
+            (f"/api/trials/{t.id}/note", {"note": "x"}),
+            (f"/api/trials/{t.id}/stop", {}),
+            (f"/api/experiments/{exp.id}/enqueue", {"params": {}}),
+            (f"/api/experiments/{exp.id}/rounds", {"space": {}}),
+        ]:
+            r = c.post(path, json=body, headers=CHANGE)
+            assert r.status_code == 403 and "read-only" in r.json()["detail"]
+        assert c.get(f"/api/experiments/{exp.id}/trials").status_code == 200
+    assert exp.storage.get_trial(t.id).note is None
+
+
+def test_changes_need_the_custom_header(client, exp):
+    # a form posted by another site cannot set it, so it cannot steer the search
+    r = client.post(f"/api/trials/{exp.trials[0].id}/note", json={"note": "x"})
+    assert r.status_code == 403 and "x-knoblab" in r.json()["detail"]
+
+
+def test_token_guards_pages_and_api(exp):
+    with TestClient(create_app(exp.storage.url, token="s3cret")) as c:
+        assert c.get("/api/experiments").status_code == 401
+        assert c.get("/").status_code == 401
+        assert c.get("/static/app.js").status_code == 401
+        assert c.get("/api/experiments", headers={"authorization": "Bearer wrong"}).status_code == 401
+        assert c.get("/api/experiments", headers={"authorization": "Bearer s3cret"}).status_code == 200
+        assert c.get("/?token=wrong", follow_redirects=False).status_code == 401
+        r = c.get(f"/experiments/{exp.id}?token=s3cret", follow_redirects=False)
+        assert r.status_code == 303 and r.headers["location"] == f"/experiments/{exp.id}"
+        assert "httponly" in r.headers["set-cookie"].lower()
+        c.cookies.set("knoblab_token", "s3cret")
+        assert c.get("/api/experiments").status_code == 200 and c.get("/").status_code == 200
+
+
+def test_host_header_is_checked_on_loopback(exp):
+    with TestClient(create_app(exp.storage.url, allowed_hosts=["127.0.0.1", "localhost"])) as c:
+        assert c.get("/api/config", headers={"host": "127.0.0.1:8080"}).status_code == 200
+        assert c.get("/api/config", headers={"host": "evil.example:8080"}).status_code == 400
+
+
+def test_assets_are_local_and_pages_forbid_inline_scripts(client):
+    page = client.get("/")
+    assert "script-src 'self'" in page.headers["content-security-policy"]
+    assert "http://" not in page.text and "https://" not in page.text
+    js = client.get("/static/vendor/plotly.min.js")
+    assert js.status_code == 200 and "plotly.js" in js.text[:500] and len(js.content) > 1_000_000
+    app_js = client.get("/static/app.js").text
+    assert not re.search(r"innerHTML\s*=|outerHTML|insertAdjacentHTML|document\.write", app_js)
+    assert "https://" not in app_js
+    assert client.get("/static/..%2Fapp.py").status_code == 404
+
+
+def test_reads_never_wait_for_a_writer(client, exp, sqlite_url):
+    """A search holding the write lock must not stall the dashboard (nor the reverse)."""
+    path = sqlite_url[len("sqlite:///") :]
+    writer = sqlite3.connect(path, isolation_level=None, timeout=30)
+    writer.execute("BEGIN IMMEDIATE")
+    try:
+        result = {}
+
+        def read():
+            t0 = time.monotonic()
+            result["status"] = client.get(f"/api/experiments/{exp.id}/trials").status_code
+            result["list"] = client.get("/api/experiments").status_code
+            result["s"] = time.monotonic() - t0
+
+        th = threading.Thread(target=read)
+        th.start()
+        th.join(10)
+        assert result.get("status") == 200 and result.get("list") == 200 and result["s"] < 2
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()
+
+
+def test_is_loopback():
+    assert all(is_loopback(h) for h in ["127.0.0.1", "127.1.2.3", "::1", "[::1]", "localhost"])
+    assert not any(is_loopback(h) for h in ["0.0.0.0", "192.168.1.5", "::", "example.com"])
+
+
+def test_cli_refuses_a_public_bind_without_token(exp, monkeypatch):
+    calls = []
+    monkeypatch.setattr("knoblab.dashboard.serve", lambda *a, **k: calls.append((a, k)))
+    monkeypatch.delenv("KNOBLAB_DASHBOARD_TOKEN", raising=False)
+    url = exp.storage.url
+    r = CliRunner().invoke(main, ["dashboard", "--storage", url, "--host", "0.0.0.0"])
+    assert r.exit_code != 0 and "--token" in r.output and not calls
+    r = CliRunner().invoke(main, ["dashboard", "--storage", url, "--host", "0.0.0.0", "--token", "t", "--read-only"])
+    assert r.exit_code == 0, r.output
+    (args, kwargs) = calls[-1]
+    assert kwargs == {"host": "0.0.0.0", "port": 8080, "read_only": True, "token": "t"}
+    r = CliRunner().invoke(main, ["dashboard", "--storage", url])
+    assert r.exit_code == 0 and "http://127.0.0.1:8080/" in r.output and calls[-1][1]["host"] == "127.0.0.1"
+
+
+def test_serve_refuses_a_public_bind_without_token(exp):
+    from knoblab.dashboard import serve
+
+    with pytest.raises(ValueError, match="token"):
+        serve(exp.storage.url, host="0.0.0.0")
+
+
+def test_works_over_postgresql(postgres_url):
+    exp = make_experiment(postgres_url, n_trials=4)
+    with TestClient(create_app(SQLStorage(postgres_url))) as c:
+        (e,) = c.get("/api/experiments").json()["experiments"]
+        assert e["counts"] == {"COMPLETE": 4}
+        assert c.get(f"/api/experiments/{exp.id}/trials").json()["total"] == 4
+        t = exp.trials[0]
+        assert c.post(f"/api/trials/{t.id}/note", json={"note": "pg"}, headers=CHANGE).status_code == 200
+        assert len(c.get(f"/api/trials/{t.id}").json()["reports"]) == 5
+    assert exp.storage.get_trial(t.id).state == TrialState.COMPLETE
