@@ -583,22 +583,29 @@ def _space_diff(old: Mapping[str, Any], new: Mapping[str, Any]) -> str:
     return "; ".join(parts) or "the knobs' order or nesting changed"
 
 
+_BOOKKEEPING = ("number", "state", "value", "duration", "started_at", "finished_at", "round", "seed", "note", "error")
+
+
 def results_frame(trials: list[FrozenTrial], space: Space, metric: str) -> pd.DataFrame:
-    """The results table: one row per trial, knobs and metrics as columns (a metric named like a knob is
-    prefixed with "metric_")."""
+    """The results table: one row per trial, knobs and metrics as columns. Names never collide: a knob named like
+    a bookkeeping column (number, state, value, duration, seed, ...) is prefixed "param_", a metric named like a
+    knob or a bookkeeping column "metric_"."""
     knob_names = list(space.all_knobs())
-    rows = []
+    knob_columns = {k: f"param_{k}" if k in _BOOKKEEPING else k for k in knob_names}
     metric_names: list[str] = []
     for t in trials:
         for m in t.metrics:
             if m not in metric_names:
                 metric_names.append(m)
+    taken = set(_BOOKKEEPING) | set(knob_columns.values())
+    metric_columns = {m: f"metric_{m}" if m in taken or m in knob_names else m for m in metric_names}
+    rows = []
     for t in trials:
         row: dict[str, Any] = {"number": t.number, "state": t.state.value, "value": t.value}
         for k in knob_names:
-            row[k] = t.params.get(k)
+            row[knob_columns[k]] = t.params.get(k)
         for m in metric_names:
-            row[m if m not in knob_names and m not in row else f"metric_{m}"] = t.metrics.get(m)
+            row[metric_columns[m]] = t.metrics.get(m)
         row.update(
             duration=t.duration,
             started_at=t.started_at,
@@ -613,8 +620,8 @@ def results_frame(trials: list[FrozenTrial], space: Space, metric: str) -> pd.Da
         "number",
         "state",
         "value",
-        *knob_names,
-        *[m if m not in knob_names and m not in ("number", "state", "value") else f"metric_{m}" for m in metric_names],
+        *knob_columns.values(),
+        *metric_columns.values(),
         "duration",
         "started_at",
         "finished_at",
