@@ -175,7 +175,7 @@ def test_unusable_results_fail_the_trial_with_a_clear_reason(sqlite_url, result,
         assert "\n" not in t.error
         assert t.value is None
     with pytest.raises(ValueError, match="no COMPLETE trial"):
-        exp.best
+        _ = exp.best
 
 
 def test_dict_results_store_every_metric(sqlite_url):
@@ -527,7 +527,7 @@ def test_trial_pruned_keeps_the_best_of_its_curve(sqlite_url, direction, best):
     assert t.value == best and t.metrics == {"val_loss": best}
     assert [v for _, v in t.curve("val_loss")] == [0.9, 0.5, 0.7]
     with pytest.raises(ValueError, match="no COMPLETE trial"):
-        exp.best
+        _ = exp.best
 
 
 def test_a_stop_request_through_storage_turns_should_stop(sqlite_url):
