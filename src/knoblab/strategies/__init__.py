@@ -5,9 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from .base import Strategy
+from .cmaes import CMAESSearch
+from .gp import GPSearch
 from .grid import GridSearch
 from .qmc import LatinHypercubeSearch, SobolSearch
 from .random import RandomSearch
+from .tpe import TPESearch
 
 # name -> factory(options) ; model-based strategies register themselves here when they land
 REGISTRY: dict[str, Callable[..., Strategy]] = {
@@ -15,6 +18,9 @@ REGISTRY: dict[str, Callable[..., Strategy]] = {
     "random": RandomSearch,
     "sobol": SobolSearch,
     "lhs": LatinHypercubeSearch,
+    "tpe": TPESearch,
+    "gp": GPSearch,
+    "cmaes": CMAESSearch,
 }
 
 

@@ -1,0 +1,136 @@
+"""What model-based strategies share: the space as numeric and categorical columns, and a cache of encoded trials.
+
+Numeric columns (Real, Int, ordered choices such as Talos tuples) keep the space's unit coordinate in [0, 1];
+categorical columns (unordered choices, Bool, Branch) hold the choice's index. Inactive knobs are NaN.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from ..space import Categorical, Space
+from ..trial import FrozenTrial, TrialState
+
+
+class Encoding:
+    """The columns of a space as a model sees them, and the sub-spaces its branches switch on."""
+
+    def __init__(self, space: Space):
+        self.space = space
+        dims = space.dimensions
+        self.ndim = len(dims)
+        self.is_cat = np.array([isinstance(d.knob, Categorical) and not d.knob.ordered for d in dims], dtype=bool)
+        self.n_choices = np.array(
+            [len(d.knob.choices) if self.is_cat[i] else 0 for i, d in enumerate(dims)], dtype=int
+        )
+        # groups: dims that share the same branch conditions (the root group has none), in tree order
+        self.groups: dict[tuple, list[int]] = {}
+        for i, d in enumerate(dims):
+            self.groups.setdefault(d.conditions, []).append(i)
+        self.groups.setdefault((), [])
+        self.index = {d.knob.name: i for i, d in enumerate(dims)}
+        self._cache: dict[tuple, np.ndarray] = {}
+
+    def encode(self, params: dict[str, Any]) -> np.ndarray:
+        u = self.space.to_unit(params)
+        cat = self.is_cat & ~np.isnan(u)
+        u[cat] = np.floor(u[cat] * self.n_choices[cat])
+        return u
+
+    def encode_trial(self, trial: FrozenTrial) -> np.ndarray:
+        """A trial's row, cached: a trial's params never change, so each is encoded once per strategy."""
+        key = (trial.id, trial.number)
+        row = self._cache.get(key)
+        if row is None:
+            row = self._cache[key] = self.encode(trial.params)
+        return row
+
+    def decode(self, row: np.ndarray) -> dict[str, Any]:
+        u = np.where(np.isnan(row), 0.5, row).astype(float)
+        u[self.is_cat] = (u[self.is_cat] + 0.5) / np.maximum(self.n_choices[self.is_cat], 1)
+        return self.space.from_unit(u)
+
+    def children(self, conditions: tuple, row: np.ndarray) -> list[tuple]:
+        """The groups that the branch values chosen in `row` for the group `conditions` switch on."""
+        out = []
+        for i in self.groups[conditions]:
+            knob = self.space.dimensions[i].knob
+            if hasattr(knob, "subspaces") and not np.isnan(row[i]):
+                child = conditions + ((knob.name, knob.choices[int(row[i])]),)
+                if child in self.groups:  # absent when the branch's sub-space holds only fixed knobs
+                    out.append(child)
+        return out
+
+    def rows(
+        self, history: Sequence[FrozenTrial], direction: str
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(complete rows, their losses, pending rows): pending are RUNNING trials, still without a value."""
+        sign = 1.0 if direction == "min" else -1.0
+        done, losses, pending = [], [], []
+        for t in history:
+            if t.state == TrialState.COMPLETE and t.value is not None and np.isfinite(t.value):
+                done.append(self.encode_trial(t))
+                losses.append(sign * t.value)
+            elif t.state == TrialState.RUNNING:
+                pending.append(self.encode_trial(t))
+        shape = (0, self.ndim)
+        return (
+            np.array(done).reshape(-1, self.ndim) if done else np.empty(shape),
+            np.array(losses, dtype=float),
+            np.array(pending).reshape(-1, self.ndim) if pending else np.empty(shape),
+        )
+
+
+def point_key(params: dict[str, Any]) -> tuple:
+    """A hashable identity of a params dict (as in base.py) that keeps 1, 1.0 and True apart."""
+    return tuple(sorted((k, type(v).__name__, repr(v)) for k, v in params.items()))
+
+
+class Canonical:
+    """Vectorized `encode(decode(row))` for many rows at once: snaps numeric columns to the values their knob can
+    take (integers, ordered choices) and blanks (NaN) the columns of knobs whose branch is not taken."""
+
+    def __init__(self, enc: Encoding):
+        from ..space import Int, Real
+
+        self.enc = enc
+        self.snaps: list[tuple[int, str, tuple]] = []
+        for i, d in enumerate(enc.space.dimensions):
+            knob = d.knob
+            if enc.is_cat[i] or isinstance(knob, Real):
+                continue
+            if isinstance(knob, Int) and knob.log:
+                a, b = np.log(knob.low - 0.5), np.log(knob.high + 0.5)
+                self.snaps.append((i, "log", (a, b, knob.low, knob.high)))
+            else:  # an Int on a step, or ordered choices: bin centres
+                count = knob.n if isinstance(knob, Int) else len(knob.choices)
+                self.snaps.append((i, "bin", (count,)))
+        # conditions as (column of the branch, index of the required value)
+        self.conds: list[list[tuple[int, int]]] = []
+        for d in enc.space.dimensions:
+            pairs = []
+            for name, value in d.conditions:
+                j = enc.index[name]
+                pairs.append((j, enc.space.dimensions[j].knob.index(value)))
+            self.conds.append(pairs)
+        self.conditional = any(self.conds)
+
+    def __call__(self, rows: np.ndarray) -> np.ndarray:
+        out = np.array(rows, dtype=float, copy=True)
+        for i, how, args in self.snaps:
+            u = np.clip(out[:, i], 0.0, 1.0)
+            if how == "bin":
+                (count,) = args
+                out[:, i] = (np.minimum(np.floor(u * count), count - 1) + 0.5) / count
+            else:
+                a, b, low, high = args
+                x = np.clip(np.round(np.exp(a + u * (b - a))), low, high)
+                out[:, i] = (np.log(x) - a) / (b - a)
+        if self.conditional:
+            for i, pairs in enumerate(self.conds):
+                for j, v in pairs:
+                    out[out[:, j] != v, i] = np.nan  # NaN != v too: an inactive parent blanks its children
+        return out
