@@ -141,12 +141,13 @@ class Experiment:
             if seed is None:
                 seed = int(np.random.SeedSequence().generate_state(1)[0])
             record = self.storage.create_experiment(name, metric, direction, description, int(seed))
-        self._check_same(record, description, metric, direction, seed)
+        # the round whose space this is (rounds narrow the space: see `next_round`)
+        self.round = self._check_same(record, description, metric, direction, seed)
         self.record = record
         self.seed = int(record.seed)
         self._strategy_arg = strategy
         self.strategy = make_strategy(strategy, grid_resolution=grid_resolution)
-        self.strategy.setup(self.space, seed=self.seed, direction=self.direction)
+        self.strategy.setup(self.space, seed=self._round_seed(), direction=self.direction)
         if isinstance(strategy, str) and "strategy" not in record.attrs:
             # remembered so that `Experiment.load` (a standalone worker) proposes with the same strategy
             self.storage.set_experiment_attrs(record.id, {"strategy": strategy})
@@ -163,9 +164,11 @@ class Experiment:
             known = [e.name for e in store.list_experiments()]
             raise KeyError(f"no experiment {name!r} in {store!r}; known: {known}")
         kwargs.setdefault("strategy", record.attrs.get("strategy", "auto"))
+        from .analysis.rounds import round_records
+
         return cls(
             name,
-            Space.from_description(record.space),
+            Space.from_description(round_records(record)[-1]["space"]),  # the latest round's space
             record.metric,
             record.direction,
             storage=store,
@@ -174,7 +177,10 @@ class Experiment:
         )
 
     # ---- opening ----
-    def _check_same(self, record, description, metric, direction, seed) -> None:
+    def _check_same(self, record, description, metric, direction, seed) -> int:
+        """Refuses a reopening that differs from what is stored; returns the round whose space `description` is."""
+        from .analysis.rounds import round_of
+
         where = f"experiment {self.name!r} in {self.storage!r}"
         if record.metric != metric or record.direction != direction:
             raise ValueError(
@@ -183,11 +189,33 @@ class Experiment:
             )
         if seed is not None and record.seed != seed:
             raise ValueError(f"{where} was created with seed={record.seed}; got seed={seed}")
-        if record.space != description:
+        found, latest = round_of(record, description)
+        if found is None:
             raise ValueError(
-                f"{where} was created with another space: {_space_diff(record.space, description)}. "
-                "Use the same space to continue it, or a new experiment name"
+                f"{where} was created with another space: {_space_diff(latest, description)}. "
+                "Use the same space to continue it (or a later round's, see next_round), or a new experiment name"
             )
+        return found
+
+    def _round_seed(self) -> int:
+        """Round 0 proposes with the experiment's seed (as before rounds existed); each later round with its own."""
+        if self.round == 0:
+            return self.seed
+        return int(np.random.SeedSequence([self.seed, self.round]).generate_state(1)[0])
+
+    def _history(self) -> list[FrozenTrial]:
+        """What the strategy sees: this round's trials (an earlier, wider round's points may lie outside this
+        space), plus, for a round started with warm_start=True, earlier trials whose params this space contains."""
+        trials = self.storage.get_trials(self.id)
+        if self.round == 0 and all(t.round == 0 for t in trials):
+            return trials
+        warm = getattr(self, "_warm_start", None)
+        if warm is None:
+            from .analysis.rounds import round_records
+
+            rounds = [r for r in round_records(self.record) if r["round"] == self.round]
+            warm = self._warm_start = bool(rounds and rounds[0].get("warm_start"))
+        return [t for t in trials if t.round == self.round or (warm and self.space.contains(t.params))]
 
     @property
     def id(self) -> int:
@@ -228,7 +256,9 @@ class Experiment:
     def enqueue(self, params: Mapping[str, Any], note: str | None = None) -> FrozenTrial:
         """Queues a trial with params chosen by hand; it runs before any the strategy proposes."""
         clean = self.space.validate(params)
-        trial = self.storage.create_trial(self.id, clean, TrialState.QUEUED, attrs={"source": "enqueued"})
+        trial = self.storage.create_trial(
+            self.id, clean, TrialState.QUEUED, attrs={"source": "enqueued"}, round=self.round
+        )
         if note:
             self.storage.set_note(trial.id, note)
         return trial
@@ -252,7 +282,7 @@ class Experiment:
                 break
             out.append(self._handle(frozen))
         if len(out) < n:
-            history = self.storage.get_trials(self.id)
+            history = self._history()
             for params in self.strategy.ask(history, n - len(out)):
                 frozen = self.storage.create_trial(
                     self.id,
@@ -261,6 +291,7 @@ class Experiment:
                     seed_for=self._seed_for,
                     attrs={"source": self.strategy.name},
                     limit=self._limit,
+                    round=self.round,
                 )
                 if frozen is None:
                     break  # concurrent workers used the rest of the budget
@@ -386,6 +417,7 @@ class Experiment:
                 TrialState.QUEUED,
                 seed=trial.seed,
                 attrs={"source": "retry", "retry_of": trial.number},
+                round=trial.round,
             )
         return True
 
@@ -448,6 +480,9 @@ class Experiment:
             self.strategy.configure(n_trials=n_trials, fraction_limit=fraction_limit)
         if trial_timeout is not None and not (_is_numeric(trial_timeout) and trial_timeout > 0):
             raise ValueError(f"trial_timeout: got {trial_timeout!r}; give seconds > 0 or None")
+        if n_trials is not None and self.round > 0:
+            # n_trials counts this round's trials; the loop and the storage count the whole experiment's
+            n_trials += sum(1 for t in self.storage.get_trials(self.id) if t.round != self.round and trials_used([t]))
         if n_jobs > 1 or executor is not None or trial_timeout is not None:
             from .executors import run_parallel
 
@@ -522,6 +557,47 @@ class Experiment:
         finally:
             _current_trial.reset(token)
         return self.tell(trial, result)
+
+    # ---- rounds, analysis, honest evaluation, export: knoblab.analysis (plots and importances need its extra) ----
+    @property
+    def rounds(self) -> list[dict[str, Any]]:
+        """Every round: its number, space (as described), parent round, reason, changes and start time."""
+        from .analysis.rounds import round_records
+
+        return round_records(self.storage.get_experiment(self.name))
+
+    def next_round(self, space: Mapping[str, Any] | Space, reason: str = "") -> int:
+        """Starts a new round with its own space, narrowing the current one; returns its number. New trials carry
+        it, the strategy sees only its trials, and n_trials counts them. See `knoblab.analysis.rounds.start_round`."""
+        from .analysis.rounds import start_round
+
+        return start_round(self, space, reason)
+
+    def analyze(self, rounds: Any = None, **kwargs: Any):
+        """Correlations, importances, per-value summaries, overfitting, entropy of the current round (or `rounds`:
+        an int, a list, "all"): see `knoblab.analysis.analyze`."""
+        from .analysis import analyze
+
+        return analyze(self, rounds, **kwargs)
+
+    def suggest_space(self, rounds: Any = None, **kwargs: Any):
+        """A narrower space for the next round, each change explained: see `knoblab.analysis.suggest_space`."""
+        from .analysis import suggest_space
+
+        return suggest_space(self, rounds, **kwargs)
+
+    def evaluate_best(self, k: int, x_test: Any, y_test: Any, **kwargs: Any) -> pd.DataFrame:
+        """Scores the top k trials' saved models on a test set the search never saw: see
+        `knoblab.analysis.evaluate.evaluate_best`."""
+        from .analysis.evaluate import evaluate_best
+
+        return evaluate_best(self, k, x_test, y_test, **kwargs)
+
+    def export_best(self, path: str | os.PathLike, **kwargs: Any):
+        """Writes the best trial's model, knobs, metrics, space and versions to a folder: see `knoblab.export`."""
+        from .export import export_best
+
+        return export_best(self, path, **kwargs)
 
     def __repr__(self) -> str:
         return (

@@ -1,0 +1,123 @@
+"""Rounds: scan broadly, look, narrow the space, scan again (walkthrough 000 goes four rounds).
+
+Round 0 is the space the experiment was created with (the `space` column of the stored experiment, as before
+rounds existed). Each later round is recorded in the experiment's attrs under "rounds", with its lineage::
+
+    {"round": 1, "space": {...described...}, "parent": 0, "reason": "drop rmsprop", "changes": [...],
+     "warm_start": False, "created_at": "2026-11-23T12:00:00"}
+
+so no schema change is needed and older files stay readable. Trials carry their round number (the trials
+table's `round` column). Reopening an experiment accepts the space of any of its rounds and continues that round;
+`Experiment.load(name)` opens the latest.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from ..space import Space, as_space
+from ..storage.sql import dumps, now
+
+if TYPE_CHECKING:
+    from ..experiment import Experiment
+    from ..storage.base import ExperimentRecord
+
+__all__ = ["round_records", "round_of", "start_round", "parse_space"]
+
+
+def round_records(record: ExperimentRecord) -> list[dict[str, Any]]:
+    """Every round of a stored experiment, round 0 first."""
+    first = {
+        "round": 0,
+        "space": record.space,
+        "parent": None,
+        "reason": "the space the experiment was created with",
+        "changes": [],
+        "warm_start": False,
+        "created_at": record.created_at.isoformat() if record.created_at else None,
+    }
+    return [first, *record.attrs.get("rounds", [])]
+
+
+def round_of(record: ExperimentRecord, description: Mapping[str, Any]) -> tuple[int | None, dict[str, Any]]:
+    """(the latest round whose space is `description` or None, the latest round's space)."""
+    rounds = round_records(record)
+    matching = [r["round"] for r in rounds if r["space"] == description]
+    return (matching[-1] if matching else None), rounds[-1]["space"]
+
+
+def parse_space(space: Mapping[str, Any] | Space) -> Space:
+    """A Space from a Space, a dict of knobs, or a stored description ({"lr": {"kind": "real", ...}}, as a web
+    form or `Experiment.rounds` gives it)."""
+    if isinstance(space, Space):
+        return space
+    if not isinstance(space, Mapping):
+        raise ValueError(f"space: got {type(space).__name__}; give a dict of knobs or a Space")
+    if space and all(isinstance(v, Mapping) and "kind" in v for v in space.values()):
+        return Space.from_description(space)
+    return as_space(space)
+
+
+def start_round(
+    exp: Experiment,
+    space: Mapping[str, Any] | Space,
+    reason: str = "",
+    *,
+    changes: Sequence[str] = (),
+    warm_start: bool = False,
+) -> int:
+    """Starts a round with `space`, child of the round `exp` is in, and moves `exp` into it; returns its number.
+
+    Idempotent for scripts that are run again: when a round with this very space and parent already exists, `exp`
+    moves into it and nothing new is recorded.
+
+    Args:
+        exp: the experiment (it is switched to the new round: its space, strategy and budgets).
+        space: a dict of knobs, a Space, or a stored description.
+        reason: why (one line, kept with the round: "dropped rmsprop, worse in round 0").
+        changes: the individual changes, one sentence each (`SpaceSuggestion.apply` fills them).
+        warm_start: let the strategy also see earlier rounds' trials whose params this space contains (useful to
+            model-based strategies; off by default, so a round's metric distribution is its own and rounds compare).
+    """
+    if not isinstance(reason, str):
+        raise ValueError(f"reason: got {type(reason).__name__}; give a string")
+    new = parse_space(space)
+    description = json.loads(dumps(new.describe()))
+    record = exp.storage.get_experiment(exp.name)
+    rounds = round_records(record)
+    parent = exp.round
+    again = [r for r in rounds[1:] if r["parent"] == parent and r["space"] == description]
+    if again:
+        number = again[-1]["round"]
+    else:
+        if description == next(r["space"] for r in rounds if r["round"] == parent):
+            raise ValueError(
+                f"space: it is round {parent}'s own space; continue that round with optimize(), or change the space"
+            )
+        number = max(r["round"] for r in rounds) + 1
+        entry = {
+            "round": number,
+            "space": description,
+            "parent": parent,
+            "reason": reason,
+            "changes": [str(c) for c in changes],
+            "warm_start": bool(warm_start),
+            "created_at": now().isoformat(),
+        }
+        exp.storage.set_experiment_attrs(exp.id, {"rounds": [*rounds[1:], entry]})
+    _enter(exp, number, new)
+    return number
+
+
+def _enter(exp: Experiment, number: int, space: Space) -> None:
+    from ..strategies import Strategy, make_strategy
+
+    exp.record = exp.storage.get_experiment(exp.name)
+    exp.space = space
+    exp.round = number
+    exp._warm_start = None  # read again from the record
+    arg = exp._strategy_arg
+    exp.strategy = arg if isinstance(arg, Strategy) else make_strategy(arg, grid_resolution=exp.grid_resolution)
+    exp.strategy.setup(exp.space, seed=exp._round_seed(), direction=exp.direction)
