@@ -23,9 +23,7 @@ class Encoding:
         dims = space.dimensions
         self.ndim = len(dims)
         self.is_cat = np.array([isinstance(d.knob, Categorical) and not d.knob.ordered for d in dims], dtype=bool)
-        self.n_choices = np.array(
-            [len(d.knob.choices) if self.is_cat[i] else 0 for i, d in enumerate(dims)], dtype=int
-        )
+        self.n_choices = np.array([len(d.knob.choices) if self.is_cat[i] else 0 for i, d in enumerate(dims)], dtype=int)
         # groups: dims that share the same branch conditions (the root group has none), in tree order
         self.groups: dict[tuple, list[int]] = {}
         for i, d in enumerate(dims):
@@ -64,9 +62,7 @@ class Encoding:
                     out.append(child)
         return out
 
-    def rows(
-        self, history: Sequence[FrozenTrial], direction: str
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def rows(self, history: Sequence[FrozenTrial], direction: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(complete rows, their losses, pending rows): pending are RUNNING trials, still without a value."""
         sign = 1.0 if direction == "min" else -1.0
         done, losses, pending = [], [], []

@@ -1,9 +1,14 @@
 """strategy="auto": picks a strategy from the space and the budget, then delegates to it.
 
-Today's rule (model-based strategies will refine it):
+The rule, in order (docs/strategies.md has the table of strategies and the benchmarks behind it):
 - a finite space searched by fraction (fraction_limit) -> a shuffled grid: a random subset without repeats;
 - a finite space whose whole grid fits in the budget -> the grid itself;
-- otherwise -> Sobol quasi-random points, which cover the space more evenly than random ones.
+- a known budget of at most GP_MAX_TRIALS trials, at most GP_MAX_DIMS knobs and branches nested at most one
+  deep -> Gaussian-process BO (which starts with a few Sobol points): the most sample-efficient when each trial
+  is expensive and the budget small, at a cost per suggestion that grows with the history (~0.1-1 s);
+- otherwise (a large or unknown budget, many knobs, branches within branches) -> TPE, whose cost per suggestion
+  stays in milliseconds and which models each branch's sub-space on its own (it also starts with Sobol points);
+- a space with no knob to search -> Sobol (every point is the same).
 """
 
 from __future__ import annotations
@@ -13,8 +18,13 @@ from typing import Any
 
 from ..trial import FrozenTrial
 from .base import Strategy
+from .gp import GPSearch
 from .grid import GridSearch
 from .qmc import SobolSearch
+from .tpe import TPESearch
+
+GP_MAX_TRIALS = 300
+GP_MAX_DIMS = 20
 
 
 class AutoStrategy(Strategy):
@@ -41,7 +51,12 @@ class AutoStrategy(Strategy):
                 return GridSearch(shuffle=True)
             if self.budget is not None and size <= self.budget:
                 return GridSearch(shuffle=False)
-        return SobolSearch()
+        if self.space.ndim == 0:
+            return SobolSearch()
+        small = self.budget is not None and self.budget <= GP_MAX_TRIALS
+        if small and self.space.ndim <= GP_MAX_DIMS and branch_depth(self.space) <= 1:
+            return GPSearch()
+        return TPESearch()
 
     def ask(self, history: Sequence[FrozenTrial], n: int) -> list[dict[str, Any]]:
         if self.chosen is None:
@@ -57,3 +72,8 @@ class AutoStrategy(Strategy):
 
     def __repr__(self) -> str:
         return f"AutoStrategy(chosen={self.chosen!r})"
+
+
+def branch_depth(space) -> int:
+    """How deep branches nest: 0 without branches, 1 for branches at the top level only, and so on."""
+    return max((len(d.conditions) + 1 for d in space.dimensions if hasattr(d.knob, "subspaces")), default=0)

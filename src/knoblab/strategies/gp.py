@@ -158,7 +158,9 @@ class _GP:
             init = np.concatenate([np.full(d, math.log(0.5 * math.sqrt(max(d, 1)))), [0.0, math.log(1e-3)]])
         bounds = [(math.log(1e-2), math.log(1e3))] * d + [(math.log(1e-2), math.log(1e2))]
         bounds += [(math.log(1e-6), math.log(0.5))]
-        res = minimize(objective, init, jac=True, method="L-BFGS-B", bounds=bounds, options={"maxiter": 100 if n <= 300 else 50})
+        res = minimize(
+            objective, init, jac=True, method="L-BFGS-B", bounds=bounds, options={"maxiter": 100 if n <= 300 else 50}
+        )
         return res.x if np.isfinite(res.fun) else init
 
     def _factor(self) -> None:
