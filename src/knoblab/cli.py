@@ -17,7 +17,7 @@ STORAGE_HELP = f"SQLAlchemy URL of the storage (env KNOBLAB_STORAGE; default {DE
 def _open(url: str | None) -> SQLStorage:
     url = url or os.environ.get("KNOBLAB_STORAGE") or DEFAULT_URL
     if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
-        path = Path(url[len("sqlite:///") :])
+        path = Path(url[len("sqlite:///") :].split("?")[0].removeprefix("file:"))  # file:...?mode=ro&uri=true too
         if not path.exists():
             raise click.ClickException(f"storage {url}: no such file {path.resolve()}")
     try:
@@ -28,10 +28,13 @@ def _open(url: str | None) -> SQLStorage:
 
 def _load(name: str, url: str | None):
     from .experiment import Experiment
+    from .strategies import RandomSearch
 
     store = _open(url)
     try:
-        return Experiment.load(name, store)
+        # reading needs no strategy: a random search (whose set-up needs nothing) stands in for the stored one,
+        # which may need options unknown here; and an instance, unlike a name, is not recorded in the storage
+        return Experiment.load(name, store, strategy=RandomSearch())
     except KeyError as e:
         raise click.ClickException(e.args[0]) from None
 
@@ -271,6 +274,32 @@ def dashboard_command(storage: str | None, host: str, port: int, read_only: bool
         serve(store, host=host, port=port, read_only=read_only, token=token)
     except (RuntimeError, ValueError) as e:
         raise click.ClickException(str(e)) from None
+
+
+@main.command("report")
+@click.argument("name")
+@click.option("--storage", default=None, help=STORAGE_HELP)
+@click.option("-o", "--output", type=click.Path(dir_okay=False), default=None, help="file to write (default NAME.html)")
+@click.option("--rounds", default=None, help="rounds to analyse: a number, a comma list or 'all' (default: the latest)")
+def report_command(name: str, storage: str | None, output: str | None, rounds: str | None) -> None:
+    """Writes one self-contained HTML report of experiment NAME: plots inline, opens offline, no server."""
+    exp = _load(name, storage)
+    try:
+        from .analysis import analyze
+    except ImportError as e:  # pragma: no cover - depends on the environment
+        raise click.ClickException(f"the report needs its extra ({e}): pip install 'knoblab[analysis]'") from None
+    chosen: object = None
+    if rounds:
+        try:
+            chosen = "all" if rounds == "all" else [int(r) for r in rounds.split(",")]
+        except ValueError:
+            raise click.BadParameter(f"got {rounds!r}; give 2, 0,1 or all", param_hint="--rounds") from None
+    output = output or f"{name}.html"
+    try:
+        path = analyze(exp, chosen).report(output)
+    except ImportError as e:
+        raise click.ClickException(f"the report needs its extra ({e}): pip install 'knoblab[analysis]'") from None
+    click.echo(f"wrote {path}", err=True)
 
 
 def _table(header: list[str], rows: list[list]) -> None:
