@@ -469,6 +469,17 @@ def test_load_reopens_by_name_alone(sqlite_url):
         kl.Experiment.load("nope", sqlite_url)
 
 
+def test_load_reopens_a_grid_over_real_knobs_with_its_resolution(sqlite_url):
+    space = {"lr": kl.Real(0.1, 1.0), "opt": ["a", "b"]}
+    kl.Experiment("g", space, storage=sqlite_url, seed=0, strategy="grid", grid_resolution=3).optimize(
+        lambda t: t.params["lr"], n_trials=2
+    )
+    exp = kl.Experiment.load("g", sqlite_url)  # as `knoblab worker` opens it: by name alone
+    exp.optimize(lambda t: t.params["lr"], n_trials=100)
+    points = [tuple(sorted(t.params.items())) for t in exp.trials]
+    assert len(points) == 6 and len(set(points)) == 6
+
+
 # ---- reports, pruning, stop requests ----
 
 

@@ -149,9 +149,13 @@ class Experiment:
         self.strategy = make_strategy(strategy, grid_resolution=grid_resolution)
         self.strategy.setup(self.space, seed=self._round_seed(), direction=self.direction)
         if isinstance(strategy, str) and "strategy" not in record.attrs:
-            # remembered so that `Experiment.load` (a standalone worker) proposes with the same strategy
-            self.storage.set_experiment_attrs(record.id, {"strategy": strategy})
-            record.attrs["strategy"] = strategy
+            # remembered so that `Experiment.load` (a standalone worker) proposes with the same strategy; a grid
+            # over Real knobs cannot be set up again without its resolution
+            remembered = {"strategy": strategy}
+            if grid_resolution is not None:
+                remembered["grid_resolution"] = grid_resolution
+            self.storage.set_experiment_attrs(record.id, remembered)
+            record.attrs.update(remembered)
         self._deadline: float | None = None
         self._limit: int | None = None  # n_trials while optimize runs: asks never overshoot it
 
@@ -164,6 +168,7 @@ class Experiment:
             known = [e.name for e in store.list_experiments()]
             raise KeyError(f"no experiment {name!r} in {store!r}; known: {known}")
         kwargs.setdefault("strategy", record.attrs.get("strategy", "auto"))
+        kwargs.setdefault("grid_resolution", record.attrs.get("grid_resolution"))
         from .analysis.rounds import round_records
 
         return cls(
