@@ -211,7 +211,7 @@ class Experiment:
     def _history(self) -> list[FrozenTrial]:
         """What the strategy sees: this round's trials (an earlier, wider round's points may lie outside this
         space), plus, for a round started with warm_start=True, earlier trials whose params this space contains."""
-        trials = self.storage.get_trials(self.id)
+        trials = self._all_trials()
         if self.round == 0 and all(t.round == 0 for t in trials):
             return trials
         warm = getattr(self, "_warm_start", None)
@@ -221,6 +221,24 @@ class Experiment:
             rounds = [r for r in round_records(self.record) if r["round"] == self.round]
             warm = self._warm_start = bool(rounds and rounds[0].get("warm_start"))
         return [t for t in trials if t.round == self.round or (warm and self.space.contains(t.params))]
+
+    def _all_trials(self) -> list[FrozenTrial]:
+        """Every trial in number order, read incrementally for the loop: finished trials are kept, each call reads
+        only new trials and unfinished ones, so a long search does not re-read its whole history per trial."""
+        cache: dict[int, FrozenTrial] = self.__dict__.setdefault("_trial_cache", {})
+        unfinished: set[int] = self.__dict__.setdefault("_trial_cache_open", set())
+        if cache and hasattr(self.storage, "get_trials_since"):
+            fresh = self.storage.get_trials_since(self.id, max(cache), sorted(unfinished))
+        else:
+            cache.clear()
+            fresh = self.storage.get_trials(self.id)
+        for t in fresh:
+            cache[t.id] = t  # ids and numbers grow together, so the dict stays in number order
+            if t.state.finished:
+                unfinished.discard(t.id)
+            else:
+                unfinished.add(t.id)
+        return list(cache.values())
 
     @property
     def id(self) -> int:
@@ -531,7 +549,7 @@ class Experiment:
     def _budget_spent(self, n_trials: int | None, target: float | None) -> bool:
         if self._deadline is not None and time.monotonic() >= self._deadline:
             return True
-        trials = self.storage.get_trials(self.id)
+        trials = self._all_trials()
         if n_trials is not None:
             if trials_used(trials) >= n_trials:
                 return True

@@ -146,17 +146,16 @@ def _lock_experiment(conn: sa.Connection, experiment_id: int) -> None:
 
 
 def _count_used(conn: sa.Connection, experiment_id: int) -> int:
-    """Trials that count against n_trials: all but QUEUED ones and interrupted ones (see `requeue`)."""
-    q = (
+    """Trials that count against n_trials: all but QUEUED ones and interrupted ones (see `requeue`). Two counts
+    that the (experiment_id, state) index answers, so the check stays cheap in a long experiment."""
+    mine = trials.c.experiment_id == experiment_id
+    started = sa.select(sa.func.count()).select_from(trials).where(mine, trials.c.state != TrialState.QUEUED.value)
+    interrupted = (
         sa.select(sa.func.count())
         .select_from(trials)
-        .where(
-            trials.c.experiment_id == experiment_id,
-            trials.c.state != TrialState.QUEUED.value,
-            sa.not_(trials.c.attrs.like('%"interrupted": true%')),
-        )
+        .where(mine, trials.c.state == TrialState.FAILED.value, trials.c.attrs.like('%"interrupted": true%'))
     )
-    return int(conn.execute(q).scalar() or 0)
+    return int(conn.execute(started).scalar() or 0) - int(conn.execute(interrupted).scalar() or 0)
 
 
 class SQLStorage:
@@ -417,16 +416,17 @@ class SQLStorage:
         """
 
         def claim(conn: sa.Connection) -> int | None:
-            if limit is not None:
-                _lock_experiment(conn, experiment_id)
-                if _count_used(conn, experiment_id) >= limit:
-                    return None
-            for row in conn.execute(
+            waiting = conn.execute(
                 sa.select(trials.c.id, trials.c.number, trials.c.seed)
                 .where(trials.c.experiment_id == experiment_id, trials.c.state == TrialState.QUEUED.value)
                 .order_by(trials.c.number)
                 .limit(8)
-            ):
+            ).all()
+            if waiting and limit is not None:
+                _lock_experiment(conn, experiment_id)
+                if _count_used(conn, experiment_id) >= limit:
+                    return None
+            for row in waiting:
                 t = now()
                 values = dict(
                     state=TrialState.RUNNING.value,
@@ -542,6 +542,15 @@ class SQLStorage:
             for t in out:
                 t.reports = by_trial.get(t.id, [])
         return out
+
+    def get_trials_since(self, experiment_id: int, after_id: int, ids: list[int]) -> list[FrozenTrial]:
+        """Trials with an id above `after_id` plus those in `ids`, in number order: what an experiment needs to
+        bring its cached history up to date (ids grow in commit order per experiment: see `create_trial`)."""
+        cond = trials.c.id > after_id
+        if ids:
+            cond = sa.or_(cond, trials.c.id.in_(ids))
+        q = sa.select(trials).where(trials.c.experiment_id == experiment_id, cond).order_by(trials.c.number)
+        return [self._trial(r) for r in self._read(lambda c: c.execute(q).all())]
 
     def get_reports(self, trial_ids: list[int]) -> dict[int, list[tuple[int, dict[str, float]]]]:
         out: dict[int, list[tuple[int, dict[str, float]]]] = {}
