@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import threading
 
 import knoblab as kl
@@ -19,11 +20,12 @@ SPACE = {
 
 
 def curve_objective(trial):
-    """A fake training run: loss and val_loss per epoch, the metric is val_loss."""
-    lr = trial.params["lr"]
-    for epoch in range(5):
-        trial.report(epoch, loss=1.0 / (epoch + 1), val_loss=1.2 / (epoch + 1) + lr)
-    return {"val_loss": 0.25 + lr, "loss": 0.2}
+    """A fake training run with a plausible landscape: loss and val_loss per epoch, the metric is val_loss."""
+    p = trial.params
+    final = 0.2 + 0.08 * (math.log10(p["lr"]) + 2.5) ** 2 + 0.4 / p["units"] + (0.03 if p["opt"] == XSS else 0.0)
+    for epoch in range(p["epochs"]):
+        trial.report(epoch, loss=0.8 * final + 0.5 / (epoch + 1), val_loss=final + 0.6 / (epoch + 1))
+    return {"val_loss": final + 0.6 / p["epochs"], "loss": 0.8 * final + 0.5 / p["epochs"]}
 
 
 def make_experiment(url: str, name: str = "demo", n_trials: int = 12) -> kl.Experiment:
@@ -63,3 +65,38 @@ class LiveTrial:
     def __exit__(self, *exc) -> None:
         self.halt.set()
         self.thread.join(timeout=10)
+
+
+SHOWCASE_SPACE = {
+    "lr": kl.Real(1e-4, 1e-1, log=True),
+    "units": kl.Int(16, 512, log=True),
+    "dropout": (0.0, 0.5, 6),
+    "optimizer": ["adam", "nadam", "rmsprop"],
+    "batch_size": [32, 64, 128],
+    "epochs": 12,
+}
+
+
+def showcase_objective(trial):
+    """Curves that look like a small network's: training loss keeps falling, validation loss turns up when it
+    overfits (low dropout, many units)."""
+    import numpy as np
+
+    p = trial.params
+    rng = np.random.default_rng(trial.seed)
+    floor = (
+        0.28
+        + 0.06 * (math.log10(p["lr"]) + 2.7) ** 2
+        + {"adam": 0.0, "nadam": 0.01, "rmsprop": 0.04}[p["optimizer"]]
+        + 2.0 / p["units"]
+        + 0.02 * rng.standard_normal()
+    )
+    overfit = 0.004 * (0.5 - p["dropout"]) * math.log2(p["units"])
+    speed = 0.25 + 3 * p["lr"] ** 0.5
+    val = 0.0
+    for epoch in range(p["epochs"]):
+        fit = math.exp(-speed * (epoch + 1))
+        loss = floor * 0.85 + 0.9 * fit - overfit * epoch
+        val = floor + 0.9 * fit + overfit * epoch + 0.01 * rng.standard_normal()
+        trial.report(epoch, loss=loss, val_loss=val)
+    return {"val_loss": val, "loss": loss}

@@ -124,11 +124,14 @@ function throttle(fn, ms) {
 const PLOT_CONFIG = { displaylogo: false, responsive: true, modeBarButtonsToRemove: ["select2d", "lasso2d"] };
 
 function baseLayout(extra) {
-  return Object.assign(
+  const layout = Object.assign(
     { margin: { l: 56, r: 16, t: 30, b: 42 }, font: { size: 11 }, paper_bgcolor: "#fff", plot_bgcolor: "#fff",
       legend: { orientation: "h", y: 1.12 }, hovermode: "closest" },
     extra || {},
   );
+  layout.xaxis = Object.assign({ zeroline: false }, layout.xaxis);
+  layout.yaxis = Object.assign({ zeroline: false }, layout.yaxis);
+  return layout;
 }
 
 function message(box, text, ok) {

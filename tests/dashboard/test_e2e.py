@@ -1,0 +1,325 @@
+"""The dashboard in real headless Chromium (Debian's /usr/bin/chromium driven by playwright; nothing downloaded).
+
+A uvicorn server on a free loopback port serves a real SQLite file; a thread writes epochs of a running trial
+while its page is open. Every test fails on a console error, an uncaught page error, or any dialog (an alert() from
+a knob value or a note would be one).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+import warnings
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+pytest.importorskip("fastapi", reason="the dashboard needs its extra: pip install 'knoblab[dashboard]'")
+sync_api = pytest.importorskip("playwright.sync_api", reason="the browser tests need playwright (the dev extra)")
+
+import uvicorn  # noqa: E402
+
+from knoblab.dashboard import create_app  # noqa: E402
+from knoblab.trial import TrialState  # noqa: E402
+
+from .support import (  # noqa: E402
+    NOTE_XSS,
+    SHOWCASE_SPACE,
+    XSS,
+    LiveTrial,
+    curve_objective,
+    make_experiment,
+    showcase_objective,
+)
+
+pytestmark = pytest.mark.slow
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "dashboard.png"
+LIVE_S = 2.0  # new trials and epochs must show within this, without a reload
+
+if not os.path.exists(CHROMIUM):
+    pytest.skip(f"{CHROMIUM} is missing: `make test` installs Debian's chromium", allow_module_level=True)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    """The dashboard app under uvicorn in a thread, on a free loopback port."""
+
+    def __init__(self, app):
+        self.port = _free_port()
+        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning"))
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def __enter__(self) -> str:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            self.thread.start()
+            deadline = time.monotonic() + 20
+            while not self.server.started:
+                assert time.monotonic() < deadline, "the dashboard did not start"
+                time.sleep(0.05)
+        return f"http://127.0.0.1:{self.port}"
+
+    def __exit__(self, *exc) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory):
+    url = f"sqlite:///{tmp_path_factory.mktemp('e2e') / 'knoblab.db'}"
+    exp = make_experiment(url, name="mlp-search", n_trials=40)
+    exp.storage.set_note(exp.trials[0].id, NOTE_XSS)
+    with Server(create_app(url)) as base:
+        yield SimpleNamespace(base=base, exp=exp, url=url)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+class Watch:
+    """Console errors, page errors and dialogs seen by one page; `allow` names an error a step provokes."""
+
+    def __init__(self, page):
+        self.errors: list[str] = []
+        self.dialogs: list[str] = []
+        self.allowed: list[str] = []
+        page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: self.errors.append(f"uncaught: {e}"))
+        page.on("dialog", self._dialog)
+
+    def _dialog(self, d) -> None:
+        self.dialogs.append(d.message)
+        d.dismiss()
+
+    def allow(self, text: str) -> None:
+        self.allowed.append(text)
+
+    def check(self) -> None:
+        unexpected = [e for e in self.errors if not any(a in e for a in self.allowed)]
+        assert not unexpected, f"console errors: {unexpected}"
+        assert not self.dialogs, f"a dialog opened (a string ran as code?): {self.dialogs}"
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    pg = context.new_page()
+    pg.set_default_timeout(15_000)
+    pg.watch = Watch(pg)
+    yield pg
+    try:
+        assert pg.evaluate("window.__xss") is None, "a note's onerror handler ran"
+        pg.watch.check()
+    finally:
+        context.close()
+
+
+def rows(page) -> int:
+    return page.locator("#trials tbody tr").count()
+
+
+# ---- pages ----
+def test_experiments_page_lists_every_experiment(world, page):
+    page.goto(world.base + "/")
+    row = page.locator("#experiments tbody tr", has_text="mlp-search")
+    row.wait_for()
+    assert "complete" in row.inner_text() and "min val_loss" in row.inner_text()
+    assert page.locator("#live.on").count() == 1
+    row.locator("a").click()
+    page.wait_for_url(f"**/experiments/{world.exp.id}")
+    page.locator("#title").wait_for()
+    assert page.locator("#title").inner_text() == "mlp-search"
+
+
+def test_experiment_page_table_plots_and_escaped_strings(world, page):
+    page.goto(f"{world.base}/experiments/{world.exp.id}")
+    page.wait_for_function("document.querySelectorAll('#trials tbody tr').length >= 40")
+    # every user string is text: the knob value and the note show as written, nothing runs
+    cells = page.locator("#trials td", has_text="alert(1)")
+    assert cells.count() > 0 and cells.first.inner_text() == XSS
+    assert page.locator("#trials td", has_text="onerror").first.inner_text() == NOTE_XSS
+    assert page.locator("#trials script, #trials img").count() == 0
+    # the plots render
+    page.locator("#plot-history .main-svg").first.wait_for()
+    page.locator("#plot-parallel .parcoords").first.wait_for(state="attached")
+    assert page.locator("#plot-knobs [data-knob]").count() == 5  # lr, units, opt, layers, units2
+    page.locator("#plot-knobs [data-knob='opt'] .main-svg").first.wait_for()
+    assert page.locator("#importances").inner_text().startswith("knob importances come with")
+    # sort by the metric, descending, by clicking its header twice
+    page.locator("#trials th[data-key='value']").click()
+    page.wait_for_function("document.querySelector('#trials th.sorted')?.dataset.key === 'value'")
+    page.locator("#trials th[data-key='value']").click()
+    page.wait_for_selector("#trials th.sorted.desc")
+    best_first = max(t.value for t in world.exp.trials if t.value is not None)
+    first_number = page.locator("#trials tbody tr").first.get_attribute("data-number")
+    assert [t.value for t in world.exp.trials if t.number == int(first_number)] == [pytest.approx(best_first)]
+    # filter by a knob
+    page.fill("#filter", "opt=adam")
+    adam = sum(t.params["opt"] == "adam" for t in world.exp.trials)
+    page.wait_for_function(f"document.querySelectorAll('#trials tbody tr').length === {adam}")
+    page.fill("#filter", "nosuchknob>1")
+    page.wait_for_selector(".msg.error")
+    page.watch.allow("status of 400")  # the filter's error comes back as a 400, shown under the box
+    page.fill("#filter", "")
+    page.wait_for_function("document.querySelectorAll('#trials tbody tr').length >= 40")
+
+
+def test_new_trials_appear_without_reload(world, page):
+    page.goto(f"{world.base}/experiments/{world.exp.id}")
+    page.wait_for_function("document.querySelectorAll('#trials tbody tr').length >= 40")
+    page.evaluate("window.__same_page = true")
+    n = len(world.exp.trials)
+    world.exp.optimize(curve_objective, n_trials=n + 1, show_progress=False)
+    t0 = time.monotonic()
+    page.wait_for_function(
+        f"document.querySelector('#trials tbody tr[data-number=\"{n}\"]') !== null", timeout=LIVE_S * 1000
+    )
+    assert time.monotonic() - t0 < LIVE_S
+    page.wait_for_function(
+        f"document.getElementById('plot-history').data[0].x.includes({n})", timeout=LIVE_S * 1000 + 1500
+    )
+    assert page.evaluate("window.__same_page") is True
+
+
+def test_running_trial_curve_grows_live_and_stops(world, page):
+    with LiveTrial(world.exp, every=0.3) as live:
+        page.goto(f"{world.base}/trials/{live.trial.id}")
+        page.locator("#curves [data-metrics='loss,val_loss'] .main-svg").first.wait_for()
+        page.evaluate("window.__same_page = true")
+        count = "document.querySelector('#curves [data-metrics]').data[0].x.length"
+        before = page.evaluate(count)
+        page.wait_for_function(f"{count} >= {before + 3}", timeout=LIVE_S * 1000 + 1500)
+        assert page.evaluate("window.__same_page") is True
+        assert page.locator("h1 .badge.RUNNING").count() == 1
+        assert page.locator("#knobs [data-knob='opt']").inner_text() == live.trial.params["opt"]
+        # a note, with markup that must stay text
+        page.fill("#note", "<b>lr too high?</b>")
+        page.click("#note-save")
+        page.wait_for_selector("#note-msg.ok")
+        assert world.exp.storage.get_trial(live.trial.id).note == "<b>lr too high?</b>"
+        # stop: the objective's trial.should_stop() turns True
+        page.click("#stop")
+        page.wait_for_selector("#stop-msg.ok")
+        assert live.saw_stop.wait(5), "the running objective never saw should_stop() turn True"
+        page.wait_for_selector("h1 .badge.stop")
+        world.exp.tell(live.trial, None, state=TrialState.PRUNED)
+        page.wait_for_selector("h1 .badge.PRUNED", timeout=LIVE_S * 1000 + 1500)
+        assert page.locator("#stop").is_hidden()
+
+
+def test_enqueue_names_the_knob_at_fault_then_queues(world, page):
+    page.goto(f"{world.base}/experiments/{world.exp.id}")
+    page.locator("#enqueue-form").wait_for()
+    page.fill("#enqueue-form [data-knob='lr']", "5")
+    page.fill("#enqueue-form [data-knob='units']", "9")
+    page.select_option("#enqueue-form [data-knob='opt']", label=XSS)
+    page.watch.allow("status of 400")  # the refused enqueue is a 400, shown in the form
+    page.click("#enqueue-btn")
+    page.wait_for_selector("#enqueue-msg.error")
+    assert "knob 'lr'" in page.inner_text("#enqueue-msg")
+    # a branch's sub-knob shows once its branch is chosen
+    assert page.locator("#enqueue-form [data-knob='units2']").is_hidden()
+    page.select_option("#enqueue-form [data-knob='layers']", label="2")
+    page.fill("#enqueue-form [data-knob='units2']", "7")
+    page.fill("#enqueue-form [data-knob='lr']", "0.003")
+    page.fill("#enqueue-note", "hand-picked")
+    page.click("#enqueue-btn")
+    page.wait_for_selector("#enqueue-msg.ok")
+    queued = world.exp.storage.get_trials(world.exp.id, states=(TrialState.QUEUED,))
+    assert [t.params for t in queued] == [{"lr": 0.003, "units": 9, "opt": XSS, "epochs": 5, "layers": 2, "units2": 7}]
+    assert queued[0].note == "hand-picked"
+    page.wait_for_selector(f"#trials tbody tr[data-id='{queued[0].id}'] .badge.QUEUED", timeout=LIVE_S * 1000)
+    world.exp.optimize(curve_objective, n_trials=len(world.exp.trials), show_progress=False)  # runs it
+
+
+def test_new_round_control_is_off_with_a_note(world, page):
+    from knoblab.experiment import Experiment
+
+    page.goto(f"{world.base}/experiments/{world.exp.id}")
+    page.locator("#round-space").wait_for()
+    assert '"lr"' in page.input_value("#round-space")
+    if not hasattr(Experiment, "next_round"):
+        assert page.locator("#round-btn").is_disabled()
+        assert "issue 6" in page.inner_text("#round-note")
+
+
+def test_compare_overlays_chosen_trials(world, page):
+    page.goto(f"{world.base}/experiments/{world.exp.id}")
+    page.wait_for_function("document.querySelectorAll('#trials tbody tr').length >= 40")
+    picks = page.locator("#trials input.pick")
+    for i in (0, 1, 2):
+        picks.nth(i).check()
+    page.click("#compare-btn")
+    page.wait_for_url("**/compare?trials=*")
+    page.locator("#plot-compare .main-svg").first.wait_for()
+    page.wait_for_function("document.getElementById('plot-compare').data.length === 3")
+    assert page.locator("#compare-table tbody tr").count() == 3
+    assert page.input_value("#compare-metric") == "val_loss"
+    page.select_option("#compare-metric", "loss")
+    page.wait_for_function("document.getElementById('plot-compare').layout.yaxis.title.text === 'loss'")
+
+
+def test_read_only_dashboard_shows_no_controls(world, page):
+    with Server(create_app(world.url, read_only=True)) as base:
+        page.goto(f"{base}/trials/{world.exp.trials[1].id}")
+        page.locator("#knobs").wait_for()
+        assert page.locator("#stop").count() == 0 and page.locator("#note-save").count() == 0
+        assert page.locator("#note").get_attribute("readonly") is not None
+        assert page.inner_text("#mode") == "read-only"
+        page.goto(f"{base}/experiments/{world.exp.id}")
+        page.wait_for_function("document.querySelectorAll('#trials tbody tr').length >= 40")
+        assert page.locator("#enqueue-btn").count() == 0 and page.locator("#round-btn").count() == 0
+
+
+def test_screenshot_for_the_readme(world, page):
+    """docs/dashboard.png: an experiment's page while a trial runs (a small palette keeps the file small)."""
+    import knoblab as kl
+
+    exp = kl.Experiment("mnist-mlp", SHOWCASE_SPACE, metric="val_loss", storage=world.url, seed=3, strategy="sobol")
+    exp.optimize(showcase_objective, n_trials=60, show_progress=False)
+    page.set_viewport_size({"width": 1400, "height": 1420})
+    with LiveTrial(exp, every=0.2):
+        page.goto(f"{world.base}/experiments/{exp.id}")
+        page.wait_for_function("document.querySelectorAll('#trials tbody tr').length >= 50")
+        page.locator("#trials th[data-key='value']").click()
+        page.wait_for_selector("#trials th.sorted")
+        page.locator("#plot-parallel .parcoords").first.wait_for(state="attached")
+        page.locator("#plot-history .main-svg").first.wait_for()
+        page.wait_for_timeout(1500)  # let the plots settle
+        SCREENSHOT.parent.mkdir(exist_ok=True)
+        page.screenshot(path=str(SCREENSHOT), clip={"x": 0, "y": 0, "width": 1400, "height": 1420})
+    try:
+        from PIL import Image
+
+        with Image.open(SCREENSHOT) as im:
+            im.convert("RGB").quantize(colors=128, dither=Image.Dither.NONE).save(SCREENSHOT, optimize=True)
+    except ImportError:
+        pass
+    assert SCREENSHOT.stat().st_size > 10_000
