@@ -20,6 +20,10 @@ def __getattr__(name: str):
         import importlib
 
         return importlib.import_module(".keras", __name__)
+    if name == "restore":  # export.py imports Keras only when a model is loaded
+        from .export import restore
+
+        return restore
     if name == "metrics":
         import importlib
 
@@ -43,5 +47,6 @@ __all__ = [
     "StorageError",
     "Scan",
     "current_trial",
+    "restore",
     "__version__",
 ]

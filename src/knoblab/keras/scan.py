@@ -351,6 +351,17 @@ class Scan:
         objects = {**self.custom_objects, **(custom_objects or {})}
         return keras.saving.load_model(path, custom_objects=objects or None, safe_mode=True)
 
+    # ---- analysis and honest evaluation (knoblab.analysis) ----
+    def analyze(self, rounds: Any = None, **kwargs: Any):
+        """Correlations, importances, per-value summaries, overfitting, entropy: see `knoblab.analysis`."""
+        return self.experiment.analyze(rounds, **kwargs)
+
+    def evaluate_best(self, k: int, x_test: Any, y_test: Any, **kwargs: Any) -> pd.DataFrame:
+        """The best k models scored on a test set the scan never saw (warns if its rows are in the scan's data)."""
+        kwargs.setdefault("custom_objects", self.custom_objects)
+        kwargs.setdefault("search_data", (self._data[0], self._data[2]))
+        return self.experiment.evaluate_best(k, x_test, y_test, **kwargs)
+
     def __repr__(self) -> str:
         return f"Scan({self.experiment.name!r}, metric={self.metric!r}, trials={len(self.experiment.trials)})"
 
