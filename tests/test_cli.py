@@ -100,6 +100,16 @@ def test_show_gives_counts_and_the_best_trials(filled):
     assert [float(line.split()[1]) for line in table[2:5]] == pytest.approx(best, rel=1e-5)
 
 
+def test_show_lists_a_knob_named_like_a_bookkeeping_column(sqlite_url):
+    exp = kl.Experiment("s", {"seed": [101, 202], "x": kl.Real(0, 1)}, storage=sqlite_url, seed=0)
+    exp.optimize(lambda t: t.params["x"], n_trials=4)
+    result = invoke("show", "s", "--storage", sqlite_url)
+    assert result.exit_code == 0, result.output
+    table = result.output[result.output.index("best 4:") :].splitlines()
+    assert table[1].split() == ["number", "value", "param_seed", "x", "duration"]
+    assert {line.split()[2] for line in table[2:6]} <= {"101", "202"}
+
+
 def test_show_a_missing_experiment_is_a_one_line_error(filled):
     one_line_error(invoke("show", "gamma", "--storage", filled), "no experiment 'gamma'", "alpha", "beta")
 

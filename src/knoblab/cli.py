@@ -90,7 +90,9 @@ def show_command(name: str, storage: str | None, top: int) -> None:
     if len(done) == 0:
         click.echo("no COMPLETE trial yet")
         return
-    knobs = [k for k in exp.space.all_knobs() if k in done.columns]
+    # a knob named like a bookkeeping column (seed, duration...) is "param_<name>" in the results
+    knobs = [f"param_{k}" if f"param_{k}" in done.columns else k for k in exp.space.all_knobs()]
+    knobs = [k for k in knobs if k in done.columns]
     view = done[["number", "value", *knobs, "duration"]]
     click.echo(f"best {len(view)}:")
     click.echo(view.to_string(index=False, float_format=lambda v: f"{v:.6g}"))
