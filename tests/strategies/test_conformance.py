@@ -3,9 +3,10 @@
 A strategy added later (tpe, gp, cmaes, ...) is tested here the day it registers itself. A strategy that only
 handles some spaces says so with `supports(space) -> bool` (on `Strategy`, True by default); unsupported
 combinations are skipped, not failed.
-# NOTE for the owner of strategies/{tpe,gp,cmaes}.py: `Strategy.supports(space)` and the helper
-# `Strategy.distinct(...)` were added to base.py by the core's test work; please confirm or amend the contract
-# there (and here) rather than working around it in your strategy.
+
+Note to the owner of strategies/{tpe,gp,cmaes}.py: `Strategy.supports(space)` and the helper
+`Strategy.distinct(history, n, candidates)` were added to base.py with this suite; please confirm or amend that
+contract there (and here) rather than work around it in a strategy.
 """
 
 from __future__ import annotations
