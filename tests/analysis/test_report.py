@@ -1,6 +1,7 @@
 """The HTML report: self-contained, escaped, written by `knoblab report`, and clean in a real browser."""
 
 import re
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -34,7 +35,7 @@ def hostile(tmp_path_factory):
 def test_report_is_self_contained_and_escaped(hostile):
     exp, _, root = hostile
     path = exp.analyze("all").report(str(root / "r.html"))
-    text = open(path, encoding="utf-8").read()
+    text = Path(path).read_text(encoding="utf-8")
     assert XSS not in text and IMG_XSS not in text
     assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in text
     assert "&lt;img src=x onerror=alert(1)&gt;" in text
@@ -68,7 +69,7 @@ def test_cli_report_writes_the_file(hostile, tmp_path):
 
 def test_report_of_an_experiment_without_trials(sqlite_url, tmp_path):
     exp = kl.Experiment("empty", {"x": kl.Real(0.0, 1.0)}, storage=sqlite_url)
-    text = open(exp.analyze().report(str(tmp_path / "e.html")), encoding="utf-8").read()
+    text = Path(exp.analyze().report(str(tmp_path / "e.html"))).read_text(encoding="utf-8")
     assert "no COMPLETE trial" in text
 
 

@@ -155,21 +155,30 @@ def encode_onehot(table: TrialTable, names: Sequence[str] | None = None) -> pd.D
 
 
 def encode_codes(table: TrialTable, names: Sequence[str] | None = None) -> pd.DataFrame:
-    """One numeric column per knob for tree models: numbers as they are (log10 for log-scale knobs), other
+    """One numeric column per knob for tree models: numbers as they are (log10 on a log scale, see
+    `is_log_scale`), other
     values as their index among the knob's values; -1 where the knob is inactive."""
     cols: dict[str, pd.Series] = {}
     for name in names if names is not None else table.varying():
         col = table.knobs[name]
-        knob = table.knob(name)
         if is_numeric_knob(table, name):
             x = col.astype(float)
-            if getattr(knob, "log", False):
+            if is_log_scale(table, name):
                 x = np.log10(x)
             cols[name] = x.fillna(-1.0 if x.min(skipna=True) >= 0 else x.min(skipna=True) - 1.0)
         else:
             keys = [_key(v) for v in _values_in_order(table, name)]
             cols[name] = col.map(lambda v, keys=keys: keys.index(_key(v)) if _key(v) in keys else -1).astype(float)
     return pd.DataFrame(cols, index=table.knobs.index)
+
+
+def is_log_scale(table: TrialTable, name: str) -> bool:
+    """A log-scale knob, or a list of positive numbers spanning two decades or more (0.0001 ... 0.1)."""
+    knob = table.knob(name)
+    if getattr(knob, "log", False):
+        return True
+    x = pd.to_numeric(table.knobs[name], errors="coerce").dropna()
+    return len(x) > 0 and bool(x.min() > 0) and bool(x.max() / x.min() >= 100)
 
 
 def metric_pairs(columns: Iterable[str]) -> list[tuple[str, str]]:
@@ -181,6 +190,8 @@ def metric_pairs(columns: Iterable[str]) -> list[tuple[str, str]]:
 def _values_in_order(table: TrialTable, name: str) -> list[Any]:
     knob = table.knob(name)
     seen = table.knobs[name].dropna().tolist()
+    if seen and all(_is_number(v) for v in seen):  # numbers in their order, whichever round's space had them
+        return sorted(_unique(seen), key=float)
     if isinstance(knob, Categorical):
         order = [c for c in knob.choices if any(_key(c) == _key(v) for v in seen)]
         order += [v for v in _unique(seen) if all(_key(v) != _key(c) for c in order)]

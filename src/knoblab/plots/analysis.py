@@ -16,7 +16,7 @@ from matplotlib import colormaps  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from scipy import stats as sps  # noqa: E402
 
-from ..analysis.frame import _key, _values_in_order, encode_codes, is_numeric_knob  # noqa: E402
+from ..analysis.frame import _key, _values_in_order, encode_codes, is_log_scale, is_numeric_knob  # noqa: E402
 
 __all__ = [
     "correlation_bars",
@@ -277,18 +277,21 @@ def parallel_coordinates(source: Any, knobs: Sequence[str] | None = None, top: i
         if is_numeric_knob(t, name):
             labels.append(f"{name}\n{_fmt(t.knobs[name].min())}–{_fmt(t.knobs[name].max())}")
         else:
-            labels.append(name + "\n" + ",".join(str(v) for v in _values_in_order(t, name))[:24])
+            values = ",".join(str(v) for v in _values_in_order(t, name))
+            labels.append(name + "\n" + (values if len(values) <= 18 else values[:17] + "…"))
     y = t.values.to_numpy()
     ylo, yhi = y.min(), y.max()
     cols.append((y - ylo) / (yhi - ylo) if yhi > ylo else np.full_like(y, 0.5))
     labels.append(f"{a.metric}\n{_fmt(ylo)}–{_fmt(yhi)}")
     data = np.column_stack(cols)
     goodness = -a.table.sign * y
-    order = np.argsort(goodness)
+    order = np.argsort(goodness, kind="stable")
     if top:
         order = order[-top:]
     cmap = colormaps["viridis"]
-    g = (goodness - goodness.min()) / (np.ptp(goodness) or 1.0)
+    # color by rank, so that a few very bad trials do not paint all the others the same yellow
+    g = np.empty(len(y))
+    g[np.argsort(goodness, kind="stable")] = np.linspace(0, 1, len(y)) if len(y) > 1 else [1.0]
     xs = np.arange(data.shape[1])
     for i in order:
         ax.plot(xs, data[i], color=cmap(g[i]), alpha=0.6, lw=1)
@@ -296,7 +299,7 @@ def parallel_coordinates(source: Any, knobs: Sequence[str] | None = None, top: i
         ax.axvline(x, color="0.6", lw=0.8)
     ax.set_xticks(xs, labels, fontsize=8)
     ax.set_yticks([0, 1], ["low", "high"])
-    ax.set_title("parallel coordinates (yellow: best)")
+    ax.set_title("parallel coordinates (color: rank of the metric, yellow best)")
     return fig
 
 
@@ -332,8 +335,8 @@ def metric_contour(source: Any, x: str, y: str) -> Figure:
         if not is_numeric_knob(t, name):
             values = _values_in_order(t, name)
             axis.set_ticks(range(len(values)), [str(v) for v in values])
-    ax.set_xlabel(x + (" (log10)" if getattr(t.knob(x), "log", False) else ""))
-    ax.set_ylabel(y + (" (log10)" if getattr(t.knob(y), "log", False) else ""))
+    ax.set_xlabel(x + (" (log10)" if is_numeric_knob(t, x) and is_log_scale(t, x) else ""))
+    ax.set_ylabel(y + (" (log10)" if is_numeric_knob(t, y) and is_log_scale(t, y) else ""))
     ax.set_title(f"{a.metric} over {x} and {y}")
     return fig
 
