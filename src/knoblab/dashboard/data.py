@@ -40,7 +40,17 @@ def clean(x: Any) -> Any:
 
 
 def to_json(obj: Any) -> str:
-    return json.dumps(clean(obj), separators=(",", ":"), allow_nan=False)
+    """Compact JSON; the cache's rows are cleaned once when read, so most payloads skip the slow walk."""
+    try:
+        return json.dumps(obj, separators=(",", ":"), allow_nan=False, default=_iso)
+    except ValueError:  # a NaN or infinity somewhere
+        return json.dumps(clean(obj), separators=(",", ":"), allow_nan=False)
+
+
+def _iso(x: Any) -> Any:
+    if isinstance(x, datetime):
+        return x.isoformat() + "Z"
+    raise TypeError(f"{type(x).__name__} is not JSON-serializable")
 
 
 def read_engine(storage: SQLStorage) -> sa.Engine:

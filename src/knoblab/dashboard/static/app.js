@@ -112,13 +112,33 @@ function every(fn, seconds) {
   return tick();
 }
 
-function throttle(fn, ms) {
-  let last = 0, timer = null;
-  return () => {
-    if (timer) return;
-    const wait = Math.max(0, last + ms - Date.now());
-    timer = setTimeout(() => { timer = null; last = Date.now(); fn(); }, wait);
+// calls the async fn at most once per gap() ms, never two at once; calls asked for meanwhile fold into one
+function throttle(fn, gap) {
+  let last = 0, pending = false, running = false;
+  const run = async () => {
+    running = true;
+    pending = false;
+    last = Date.now();
+    try { await fn(); } finally { running = false; }
+    if (pending) schedule();
   };
+  const schedule = () => {
+    pending = true;
+    if (running) return;
+    if (schedule.timer) return;
+    schedule.timer = setTimeout(() => { schedule.timer = null; run(); }, Math.max(0, last + gap() - Date.now()));
+  };
+  return schedule;
+}
+
+// performance marks of the first drawing of each part (bench/dashboard_scale.py reads them)
+function mark(name) {
+  if (!performance.getEntriesByName(`knoblab:${name}`).length) performance.mark(`knoblab:${name}`);
+}
+
+// lets the browser paint what is already there before the next heavy step
+function nextFrame() {
+  return new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0)));
 }
 
 const PLOT_CONFIG = { displaylogo: false, responsive: true, modeBarButtonsToRemove: ["select2d", "lasso2d"] };
@@ -172,6 +192,87 @@ async function pageExperiments() {
       h("td", { text: fmtTime(e.last_activity) }),
     )));
   });
+}
+
+// ---- parallel coordinates on a 2D canvas: fast for a thousand lines with or without a GPU ----
+const VIRIDIS = ["#440154", "#482878", "#3e4989", "#31688e", "#26828e", "#1f9e89", "#35b779", "#6ece58", "#b5de2b", "#fde725"];
+
+function viridis(t) {
+  return VIRIDIS[Math.max(0, Math.min(VIRIDIS.length - 1, Math.round(t * (VIRIDIS.length - 1))))];
+}
+
+// dims: [{label, values, range: [lo, hi], ticks?: [[value, text]], format?}]; lines colored by `color`,
+// brightest for the best (lowest when minIsBetter) and drawn last, so the best lie on top
+function parcoords(holder, dims, color, minIsBetter) {
+  let canvas = holder.querySelector("canvas.parcoords");
+  if (!canvas) {
+    canvas = h("canvas", { class: "parcoords" });
+    holder.replaceChildren(canvas);
+    window.addEventListener("resize", () => holder._redraw && holder._redraw());
+  }
+  holder._redraw = () => parcoords(holder, dims, color, minIsBetter);
+  const dpr = window.devicePixelRatio || 1;
+  const W = holder.clientWidth || 600, H = holder.clientHeight || 340;
+  canvas.width = W * dpr; canvas.height = H * dpr;
+  canvas.style.width = `${W}px`; canvas.style.height = `${H}px`;
+  const ctx = canvas.getContext("2d");
+  ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+  ctx.clearRect(0, 0, W, H);
+  const top = 36, bottom = H - 22, left = 56, right = W - 76;
+  const xs = dims.map((_, i) => (dims.length === 1 ? (left + right) / 2 : left + ((right - left) * i) / (dims.length - 1)));
+  const y = (d, v) => {
+    const [lo, hi] = d.range;
+    const t = hi > lo ? (v - lo) / (hi - lo) : 0.5;
+    return bottom - Math.max(0, Math.min(1, t)) * (bottom - top);
+  };
+  const cmin = Math.min(...color), cmax = Math.max(...color);
+  const shade = (v) => {
+    const t = cmax > cmin ? (v - cmin) / (cmax - cmin) : 0.5;
+    return minIsBetter ? 1 - t : t;
+  };
+  const order = color.map((_, i) => i).sort((a, b) => shade(color[a]) - shade(color[b]));
+  ctx.lineWidth = 1;
+  ctx.globalAlpha = color.length > 300 ? 0.35 : 0.75;
+  for (const i of order) {
+    ctx.strokeStyle = viridis(shade(color[i]));
+    ctx.beginPath();
+    dims.forEach((d, j) => (j ? ctx.lineTo(xs[j], y(d, d.values[i])) : ctx.moveTo(xs[j], y(d, d.values[i]))));
+    ctx.stroke();
+  }
+  ctx.globalAlpha = 1;
+  ctx.font = "11px system-ui, sans-serif";
+  ctx.textBaseline = "middle";
+  dims.forEach((d, j) => {
+    const x = xs[j];
+    ctx.strokeStyle = "#444";
+    ctx.beginPath(); ctx.moveTo(x, top); ctx.lineTo(x, bottom); ctx.stroke();
+    ctx.fillStyle = "#1d2330";
+    ctx.textAlign = "center";
+    ctx.fillText(d.label.length > 22 ? `${d.label.slice(0, 21)}…` : d.label, x, top - 24);
+    const ticks = d.ticks || [d.range[0], (d.range[0] + d.range[1]) / 2, d.range[1]].map((v) => [v, d.format(v)]);
+    const every = Math.max(1, Math.ceil(ticks.length / 12));
+    ctx.textAlign = "right";
+    ticks.forEach(([v, text], k) => {
+      if (k % every) return;
+      const label = String(text).length > 18 ? `${String(text).slice(0, 17)}…` : String(text);
+      const ty = y(d, v);
+      ctx.fillStyle = "rgba(255,255,255,0.85)";
+      const w = ctx.measureText(label).width;
+      ctx.fillRect(x - 6 - w - 2, ty - 7, w + 4, 14);
+      ctx.fillStyle = "#1d2330";
+      ctx.fillText(label, x - 6, ty);
+      ctx.beginPath(); ctx.moveTo(x - 3, ty); ctx.lineTo(x, ty); ctx.stroke();
+    });
+  });
+  // the color scale: brightest is best
+  const bx = W - 40, grad = ctx.createLinearGradient(0, bottom, 0, top);
+  VIRIDIS.forEach((c, i) => grad.addColorStop(i / (VIRIDIS.length - 1), c));
+  ctx.fillStyle = grad;
+  ctx.fillRect(bx, top, 14, bottom - top);
+  ctx.fillStyle = "#1d2330";
+  ctx.textAlign = "center";
+  ctx.fillText("best", bx + 7, top - 10);
+  ctx.fillText("worst", bx + 7, bottom + 12);
 }
 
 // ---- one experiment ----
@@ -285,6 +386,7 @@ async function pageExperiment(id) {
         compareBtn.textContent = selected.size ? `Compare selected (${selected.size})` : "Compare selected";
       } })),
       columns().map((c) => cell(c, r)))));
+    mark("table");
     const end = Math.min(res.total, view.offset + res.rows.length);
     pagerText.textContent = res.total ? `${view.offset + 1}–${end} of ${res.total}` : "no trials match";
     prev.disabled = view.offset === 0;
@@ -294,13 +396,18 @@ async function pageExperiment(id) {
   // plots
   const history = h("div", { class: "plot", id: "plot-history" });
   const parallel = h("div", { class: "plot", id: "plot-parallel" });
-  const knobPlots = h("div", { class: "knobgrid", id: "plot-knobs" });
-  const knobDivs = knobs.map((k) => h("div", { class: "plot small", "data-knob": k.name }));
-  knobPlots.replaceChildren(...knobDivs);
+  // one figure with a subplot per knob: one set of WebGL contexts however many knobs there are
+  const knobCols = Math.max(1, Math.min(4, knobs.length));
+  const knobRows = Math.ceil(knobs.length / knobCols);
+  const knobPlots = h("div", { id: "plot-knobs", style: `width:100%;height:${Math.max(1, knobRows) * 240}px` });
+  const parallelTitle = h("h2", { text: "Parallel coordinates (complete trials)" });
   const importances = h("p", { class: "muted", id: "importances", text: "…" });
-  let clickBound = false;
+  let clickBound = false, knobClickBound = false;
+  const PARALLEL_MAX = 1000; // more lines are a hairball, and slow to draw without a GPU
 
-  function renderPlots() {
+  async function renderPlots() {
+    const started = performance.now();
+    await nextFrame();
     const all = [...points.values()].sort((a, b) => a.n - b.n);
     const done = all.filter((p) => p.s === "COMPLETE" && p.v !== null);
     const pruned = all.filter((p) => p.s === "PRUNED" && p.v !== null);
@@ -329,51 +436,85 @@ async function pageExperiment(id) {
       clickBound = true;
     }
 
-    // parallel coordinates over the knobs every complete trial has
+    mark("history");
+    await nextFrame();
+    drawParallel(done);
+    mark("parallel");
+    await nextFrame();
+    drawKnobs(done, type, hover); // below the fold, and the slowest without a GPU: last
+    mark("knobs");
+    plotCost = performance.now() - started;
+  }
+
+  function drawParallel(done) {
+    // parallel coordinates over the knobs every shown trial has: the best PARALLEL_MAX complete ones
+    const top = done.length <= PARALLEL_MAX ? done
+      : [...done].sort((a, b) => (exp.direction === "min" ? a.v - b.v : b.v - a.v)).slice(0, PARALLEL_MAX);
+    parallelTitle.textContent = done.length <= PARALLEL_MAX ? "Parallel coordinates (complete trials)"
+      : `Parallel coordinates (the best ${PARALLEL_MAX} of ${done.length} complete trials)`;
     const dims = [];
     for (const k of knobs) {
-      const vals = done.map((p) => p.p[k.name]);
-      if (!done.length || vals.some((v) => v === undefined || v === null)) continue;
+      const vals = top.map((p) => p.p[k.name]);
+      if (!top.length || vals.some((v) => v === undefined || v === null)) continue;
       if (knobIsNumeric(k)) {
-        dims.push(k.log
-          ? { label: pt(`${k.name} (log10)`), values: vals.map((v) => Math.log10(v)) }
-          : { label: pt(k.name), values: vals });
+        dims.push({ label: k.name, values: k.log ? vals.map((v) => Math.log10(v)) : vals,
+          range: k.log ? [Math.log10(k.low), Math.log10(k.high)] : [k.low, k.high],
+          format: (x) => {
+            const v = k.log ? 10 ** x : x;
+            return fmt(k.kind === "int" ? Math.round(v) : Number(v.toPrecision(3)));
+          } });
       } else {
         const choices = choicesOf(k);
         const index = new Map(choices.map((c, i) => [JSON.stringify(c), i]));
-        dims.push({ label: pt(k.name), values: vals.map((v) => index.get(JSON.stringify(v)) ?? -1),
-          tickvals: choices.map((_, i) => i), ticktext: choices.map((c) => fmt(c)), // parcoords sets tick text as plain text
-          range: [-0.3, Math.max(choices.length - 0.7, 0.3)] });
+        dims.push({ label: k.name, values: vals.map((v) => index.get(JSON.stringify(v)) ?? -1),
+          range: [-0.5, choices.length - 0.5], ticks: choices.map((c, i) => [i, fmt(c)]) });
       }
     }
-    if (done.length && dims.length) {
-      dims.push({ label: pt(exp.metric), values: done.map((p) => p.v) });
-      Plotly.react(parallel, [{ type: "parcoords", dimensions: dims,
-        line: { color: done.map((p) => p.v), colorscale: "Viridis", reversescale: exp.direction === "min", showscale: true } }],
-        baseLayout({ margin: { l: 60, r: 60, t: 40, b: 20 } }), PLOT_CONFIG);
+    if (top.length && dims.length) {
+      const vs = top.map((p) => p.v);
+      dims.push({ label: exp.metric, values: vs, range: [Math.min(...vs), Math.max(...vs)], format: fmt });
+      parallel.querySelector(":scope > p.muted")?.remove();
+      parcoords(parallel, dims, vs, exp.direction === "min");
     } else {
-      Plotly.purge(parallel);
       parallel.replaceChildren(h("p", { class: "muted", text: "Appears once a trial completes." }));
     }
+  }
 
+  function drawKnobs(done, type, hover) {
     // the metric against each knob
+    if (!knobs.length) return;
+    const traces = [];
+    const layout = baseLayout({ showlegend: false, margin: { l: 50, r: 10, t: 28, b: 30 }, annotations: [],
+      grid: { rows: knobRows, columns: knobCols, pattern: "independent", xgap: 0.1, ygap: 0.3 } });
     knobs.forEach((k, i) => {
       const rows = done.filter((p) => p.p[k.name] !== undefined && p.p[k.name] !== null);
       const numeric = knobIsNumeric(k);
-      Plotly.react(knobDivs[i], [{
-        type: rows.length > 2000 ? "scattergl" : "scatter", mode: "markers",
+      const s = i ? String(i + 1) : "";
+      traces.push({
+        type, mode: "markers", xaxis: `x${s}`, yaxis: `y${s}`, name: pt(k.name),
         x: rows.map((p) => (numeric ? p.p[k.name] : pt(fmt(p.p[k.name])))), y: rows.map((p) => p.v),
         customdata: rows.map((p) => p.id), text: rows.map(hover), hoverinfo: "text",
         marker: { size: 5, color: "#2c6bed", opacity: 0.7 },
-      }], baseLayout({
-        title: { text: pt(k.name), font: { size: 12 } }, margin: { l: 50, r: 10, t: 30, b: 36 }, showlegend: false,
-        xaxis: numeric ? { type: k.log ? "log" : "linear" }
-          : { type: "category", categoryorder: "array", categoryarray: choicesOf(k).map((c) => pt(fmt(c))) },
-        yaxis: { title: { text: pt(exp.metric) } },
-      }), PLOT_CONFIG);
+      });
+      layout[`xaxis${s}`] = Object.assign({ zeroline: false, automargin: true }, numeric ? { type: k.log ? "log" : "linear" }
+        : { type: "category", categoryorder: "array", categoryarray: choicesOf(k).map((c) => pt(fmt(c))) });
+      layout[`yaxis${s}`] = { zeroline: false, automargin: true };
+      layout.annotations.push({ text: pt(k.name), xref: `x${s} domain`, yref: `y${s} domain`, x: 0.5, y: 1.0,
+        yanchor: "bottom", showarrow: false, font: { size: 12 } });
     });
+    Plotly.react(knobPlots, traces, layout, PLOT_CONFIG);
+    if (!knobClickBound) {
+      knobPlots.on("plotly_click", (ev) => {
+        const p = ev.points && ev.points[0];
+        if (p && p.customdata !== undefined) location.href = `/trials/${p.customdata}`;
+      });
+      knobClickBound = true;
+    }
   }
-  const schedulePlots = throttle(renderPlots, 1200);
+  // redraw at most every 1.2 s, and less often when drawing is slow (10,000 points without a GPU), so the page
+  // stays responsive while a big search runs; the table and counts still update every poll
+  let plotCost = 0;
+  const schedulePlots = throttle(renderPlots, () => Math.max(1200, 3 * plotCost));
 
   // steering
   const steer = [];
@@ -469,7 +610,7 @@ async function pageExperiment(id) {
       h("div", { class: "pager" }, prev, next, pagerText)),
     h("div", { class: "grid2" },
       h("div", { class: "card" }, h("h2", { text: "Optimization history" }), history),
-      h("div", { class: "card" }, h("h2", { text: "Parallel coordinates (complete trials)" }), parallel)),
+      h("div", { class: "card" }, parallelTitle, parallel)),
     h("div", { class: "card" }, h("h2", { text: `${exp.metric} against each knob` }), knobPlots),
     h("div", { class: "card" }, h("h2", { text: "Knob importances" }), importances),
     ...steer,
@@ -480,6 +621,7 @@ async function pageExperiment(id) {
   }).catch((e) => { importances.textContent = e.message; });
 
   await every(async () => {
+    const first = tableRev === -1 ? loadTable() : null; // the table need not wait for the plots' data
     const res = await api(`/api/experiments/${id}/points?since=${rev}&epoch=${epoch}`);
     if (res.reset) points.clear();
     for (const p of res.points) points.set(p.id, p);
@@ -487,8 +629,9 @@ async function pageExperiment(id) {
     rev = res.rev;
     exp.rounds = Math.max(exp.rounds, ...res.points.map((p) => p.r + 1));
     renderStats(res);
-    if (res.reset || res.points.length) schedulePlots();
+    if (first) await first;
     if (tableRev !== rev) await loadTable();
+    if (res.reset || res.points.length) schedulePlots();
   });
 }
 
