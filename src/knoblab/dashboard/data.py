@@ -19,7 +19,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from ..storage.sql import SQLStorage, experiments, loads, reports, trials
+from ..storage.sql import SQLStorage, experiments, reports, trials
 from ..trial import TrialState
 
 UNFINISHED = (TrialState.QUEUED.value, TrialState.RUNNING.value)
@@ -87,25 +87,42 @@ def _duration(started: datetime | None, finished: datetime | None, heartbeat: da
     return (end - started).total_seconds()
 
 
+_DECODER = json.JSONDecoder(parse_constant=lambda _: None)
+
+
+def _loads(text: str | None) -> Any:
+    """JSON text as stored, with NaN and infinities read as None (the browser's JSON.parse rejects them)."""
+    return _DECODER.decode(text) if text else {}
+
+
+def _dt(t: datetime | str | None) -> datetime | None:
+    # SQLite hands back text (parsed here in C, much faster than SQLAlchemy's regex); PostgreSQL a datetime
+    return datetime.fromisoformat(t) if isinstance(t, str) else t
+
+
+def _iso_or_none(t: datetime | None) -> str | None:
+    return None if t is None else t.isoformat() + "Z"
+
+
 def _row(r: Any) -> dict[str, Any]:
-    return clean(
-        {
-            "id": r.id,
-            "number": r.number,
-            "round": r.round,
-            "state": r.state,
-            "value": r.value,
-            "params": loads(r.params),
-            "metrics": loads(r.metrics),
-            "started_at": r.started_at,
-            "finished_at": r.finished_at,
-            "duration": _duration(r.started_at, r.finished_at, r.heartbeat_at),
-            "host": r.host,
-            "note": r.note,
-            "stop_requested": bool(r.stop_requested),
-            "error": (r.error or "").strip().split("\n")[-1][:300] or None,
-        }
-    )
+    value = r.value
+    started, finished, beat = _dt(r.started_at), _dt(r.finished_at), _dt(r.heartbeat_at)
+    return {
+        "id": r.id,
+        "number": r.number,
+        "round": r.round,
+        "state": r.state,
+        "value": value if value is None or math.isfinite(value) else None,
+        "params": _loads(r.params),
+        "metrics": _loads(r.metrics),
+        "started_at": _iso_or_none(started),
+        "finished_at": _iso_or_none(finished),
+        "duration": _duration(started, finished, beat),
+        "host": r.host,
+        "note": r.note,
+        "stop_requested": bool(r.stop_requested),
+        "error": (r.error or "").strip().split("\n")[-1][:300] or None,
+    }
 
 
 _ROW_COLUMNS = [
@@ -116,9 +133,9 @@ _ROW_COLUMNS = [
     trials.c.value,
     trials.c.params,
     trials.c.metrics,
-    trials.c.started_at,
-    trials.c.finished_at,
-    trials.c.heartbeat_at,
+    sa.type_coerce(trials.c.started_at, sa.String).label("started_at"),
+    sa.type_coerce(trials.c.finished_at, sa.String).label("finished_at"),
+    sa.type_coerce(trials.c.heartbeat_at, sa.String).label("heartbeat_at"),
     trials.c.host,
     trials.c.note,
     trials.c.stop_requested,
@@ -327,7 +344,7 @@ class Data:
             ).all()
 
         for trial_id, step, metrics in self.read(query):
-            out[trial_id].append(clean({"step": step, **loads(metrics)}))
+            out[trial_id].append({"step": step, **_loads(metrics)})
         return out
 
 
