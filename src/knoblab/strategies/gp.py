@@ -29,7 +29,8 @@ from typing import Any
 import numpy as np
 from scipy.linalg import cho_factor, cho_solve, lapack, solve_triangular
 from scipy.optimize import minimize
-from scipy.special import erfcx, log_ndtr
+from scipy.special import erfcx, log_ndtr, ndtri
+from scipy.stats import rankdata
 
 from ..space import Space
 from ..trial import FrozenTrial
@@ -38,6 +39,9 @@ from .base import Strategy
 from .qmc import SobolSearch
 
 _SQRT5 = math.sqrt(5.0)
+# log-normal prior of each length scale: median exp(LOG_MEDIAN) * sqrt(d), on unit-cube inputs
+LENGTH_SCALE_LOG_MEDIAN = math.log(0.5)
+LENGTH_SCALE_LOG_VAR = 1.0
 _LOG_2PI_HALF = 0.5 * math.log(2 * math.pi)
 _LOG_PI_2_HALF = 0.5 * math.log(math.pi / 2)
 _INV_SQRT_EPS = 1.0 / math.sqrt(np.finfo(float).eps)
@@ -121,8 +125,10 @@ class _GP:
 
     def _prior(self, theta: np.ndarray) -> tuple[float, np.ndarray]:
         """Negative log prior and its gradient (log-normal priors on every hyperparameter, in log space)."""
-        mu = np.concatenate([np.full(self.d, math.sqrt(2) + 0.5 * math.log(max(self.d, 1))), [0.0, math.log(2.5e-3)]])
-        var = np.concatenate([np.full(self.d, 3.0), [1.0, 4.0]])
+        mu = np.concatenate(
+            [np.full(self.d, LENGTH_SCALE_LOG_MEDIAN + 0.5 * math.log(max(self.d, 1))), [0.0, math.log(2.5e-3)]]
+        )
+        var = np.concatenate([np.full(self.d, LENGTH_SCALE_LOG_VAR), [1.0, 4.0]])
         r = theta - mu
         return 0.5 * float(np.sum(r * r / var)), r / var
 
@@ -168,9 +174,13 @@ class _GP:
         self.inv_l2 = np.exp(-2 * self.theta[:d])
         self.s, self.noise = math.exp(self.theta[d]), math.exp(self.theta[d + 1])
         K = self._k(self.Xn, self.Xc, self.Xn, self.Xc) + (self.noise + 1e-8) * np.eye(len(self.y))
-        self.L = cho_factor(K, lower=True)[0]
-        self.L = np.tril(self.L)
-        self.alpha = cho_solve((self.L, True), self.y)
+        self.L = np.tril(cho_factor(K, lower=True)[0])
+        # a constant prior mean, estimated by generalized least squares: far from the data the model reverts to
+        # the typical loss, not to the average of a few outliers (which would draw every suggestion to corners)
+        ones = np.ones(len(self.y))
+        k1 = cho_solve((self.L, True), ones)
+        self.m = float(k1 @ self.y / (k1 @ ones))
+        self.alpha = cho_solve((self.L, True), self.y - self.m)
 
     def _r(self, An, Ac, Bn, Bc) -> np.ndarray:
         r2 = np.zeros((len(An), len(Bn)))
@@ -197,7 +207,7 @@ class _GP:
         r = self._r(Xn, Xc, self.Xn, self.Xc)
         e = np.exp(-_SQRT5 * r)
         ks = self.s * (1 + _SQRT5 * r + 5.0 / 3.0 * r * r) * e  # m x n
-        mean = ks @ self.alpha
+        mean = self.m + ks @ self.alpha
         v = solve_triangular(self.L, ks.T, lower=True)  # n x m
         var = np.maximum(self.s - np.sum(v * v, axis=0), 1e-12)
         std = np.sqrt(var)
@@ -212,6 +222,15 @@ class _GP:
         dks_beta = -(Mb.sum(1)[:, None] * Xn - Mb @ self.Xn) * w
         dstd = -dks_beta / std[:, None]
         return mean, std, dmean * grad_mask, dstd * grad_mask
+
+
+def _warp(y: np.ndarray) -> np.ndarray:
+    """Losses to normal scores (a copula transform, as in Salinas et al. 2020): ranks mapped through the normal
+    quantile, ties sharing their average rank. The model then sees neither outliers nor the scale of the loss,
+    and a plateau of equal losses (a model that fails the same way over half the space) is one value."""
+    ranks = rankdata(y, method="average")
+    z = ndtri((ranks - 0.5) / len(y))
+    return (z - z.mean()) / (z.std() or 1.0)
 
 
 class GPSearch(Strategy):
@@ -264,13 +283,11 @@ class GPSearch(Strategy):
             keep = np.sort(np.concatenate([best, rest]))
             X, y = X[keep], y[keep]
         X = self.canon(X)
-        mu, sd = float(np.mean(y)), float(np.std(y)) or 1.0
-        ys = (y - mu) / sd
+        ys = _warp(y)
         gp = _GP(*self._inputs(X), ys)
         best = float(ys.min())
         for row in self.canon(pending) if len(pending) else []:  # RUNNING trials: kriging believer
-            xn, xc = self._inputs(row[None])
-            gp.add(xn[0], xc[0], float(gp.predict(xn, xc)[0][0]))
+            best = self._believe(gp, row, best)
         rng = self.rng(30, len(history))
         seen = self._seen_keys(history) if self.space.is_finite else set()
         out: list[dict[str, Any]] = []
@@ -287,9 +304,16 @@ class GPSearch(Strategy):
                 params = self.enc.decode(row)
             out.append(params)
             taken.add(point_key(params))
-            xn, xc = self._inputs(row[None])
-            gp.add(xn[0], xc[0], float(gp.predict(xn, xc)[0][0]))
+            best = self._believe(gp, row, best)
         return out
+
+    def _believe(self, gp: _GP, row: np.ndarray, best: float) -> float:
+        """Kriging believer: the point joins the model with its posterior mean as value, and counts as an
+        observation for the incumbent too (else a point predicted below the best keeps all its EI)."""
+        xn, xc = self._inputs(row[None])
+        value = float(gp.predict(xn, xc)[0][0])
+        gp.add(xn[0], xc[0], value)
+        return min(best, value)
 
     def _random(self, rng: np.random.Generator, size: int = 256) -> list[dict[str, Any]]:
         return [self.space.from_unit(u) for u in rng.random((size, self.space.ndim))]

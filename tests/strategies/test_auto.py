@@ -1,0 +1,54 @@
+"""auto: the grid rules of the core, then GP for small budgets and low dimensions, TPE otherwise."""
+
+from __future__ import annotations
+
+import knoblab as kl
+from knoblab.space import Space
+from knoblab.strategies.auto import AutoStrategy, branch_depth
+from knoblab.strategies.gp import GPSearch
+from knoblab.strategies.grid import GridSearch
+from knoblab.strategies.tpe import TPESearch
+
+
+def chosen(spec, n_trials=None, fraction_limit=None):
+    s = AutoStrategy()
+    s.setup(Space(spec), seed=0, direction="min")
+    s.configure(n_trials=n_trials, fraction_limit=fraction_limit)
+    return s.chosen
+
+
+REAL = {"lr": kl.Real(1e-4, 1e-1, log=True), "units": kl.Int(8, 256)}
+NESTED = {
+    "layers": kl.Branch({1: {}, 2: {"norm": kl.Branch({"none": {}, "batch": {"m": kl.Real(0.9, 0.99)}})}}),
+    "lr": kl.Real(1e-4, 1e-1, log=True),
+}
+
+
+def test_grid_rules_are_kept():
+    assert isinstance(chosen({"a": [1, 2, 3]}, n_trials=10), GridSearch)
+    assert isinstance(chosen({"a": [1, 2, 3], "b": [4, 5]}, fraction_limit=0.5), GridSearch)
+
+
+def test_gp_for_small_budgets_and_low_dimensions():
+    assert isinstance(chosen(REAL, n_trials=50), GPSearch)
+    assert isinstance(chosen({"a": list(range(100)), "b": kl.Bool()}, n_trials=50), GPSearch)
+
+
+def test_tpe_for_large_or_unknown_budgets_many_knobs_or_nested_branches():
+    assert isinstance(chosen(REAL, n_trials=5000), TPESearch)
+    assert isinstance(chosen(REAL, n_trials=None), TPESearch)
+    assert isinstance(chosen({f"x{i}": kl.Real(0, 1) for i in range(40)}, n_trials=100), TPESearch)
+    assert isinstance(chosen(NESTED, n_trials=50), TPESearch)
+
+
+def test_branch_depth():
+    assert branch_depth(Space(REAL)) == 0
+    assert branch_depth(Space({"l": kl.Branch({1: {}, 2: {"u": kl.Int(1, 3)}})})) == 1
+    assert branch_depth(Space(NESTED)) == 2
+
+
+def test_auto_runs_an_experiment_end_to_end(tmp_path):
+    exp = kl.Experiment("auto", REAL, storage=f"sqlite:///{tmp_path}/k.db", seed=1)
+    exp.optimize(lambda t: (t.params["lr"] - 0.01) ** 2 + (t.params["units"] - 64) ** 2 / 1e4, n_trials=14)
+    assert isinstance(exp.strategy.chosen, GPSearch)
+    assert len(exp.trials) == 14
