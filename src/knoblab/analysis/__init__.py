@@ -10,6 +10,8 @@
     a.rounds                       # every round compared: best, median, entropy, p that it beat its parent
     s = a.suggest_space()          # a narrower space, each change explained; s.apply(exp) starts the round
     a.report("report.html")        # one self-contained HTML file
+    exp.evaluate_best(3, x_test, y_test)   # the one honest look at a test set the search never saw
+    Thresholdout(budget=50).query(train_score, holdout_score)   # a holdout that can be looked at repeatedly
 
 The core imports nothing of this; scikit-learn (importances) and matplotlib (plots, report) come with the
 `analysis` extra and are imported only when used.
@@ -22,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from .evaluate import HoldoutBudgetExhausted, Thresholdout, cross_validate_top, evaluate_best
 from .frame import TrialTable, trial_table
 from .reduce import Change, SpaceSuggestion, suggest_space_from_table
 from .stats import (
@@ -39,7 +42,18 @@ from .stats import (
 if TYPE_CHECKING:
     from ..experiment import Experiment
 
-__all__ = ["Analysis", "analyze", "suggest_space", "SpaceSuggestion", "Change", "TrialTable"]
+__all__ = [
+    "Analysis",
+    "analyze",
+    "suggest_space",
+    "SpaceSuggestion",
+    "Change",
+    "TrialTable",
+    "evaluate_best",
+    "cross_validate_top",
+    "Thresholdout",
+    "HoldoutBudgetExhausted",
+]
 
 
 class Analysis:
