@@ -39,5 +39,11 @@ lint: venv
 	$(VENV)/bin/ruff check src tests examples bench
 	$(VENV)/bin/ruff format --check src tests examples bench
 
+# the benchmarks of bench/README.md against Optuna, Hyperopt and scikit-optimize (hours on 2 cores; never run by
+# `make test`); BENCH_ARGS=--quick for a smoke run of a few minutes
+bench: venv
+	nice -n 10 $(PY) -m bench.run --workers 2 $(BENCH_ARGS)
+	$(PY) -m bench.report $(BENCH_ARGS)
+
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache

@@ -120,7 +120,7 @@ def score_table(rows: list[dict], ref_evals: int, at: int | None = None) -> str:
     return "\n".join(lines) + "\n"
 
 
-def regret_table(rows: list[dict], budgets=(20, 60)) -> str:
+def regret_table(rows: list[dict], budgets=(20, 50)) -> str:
     rows = complete_seeds(rows)
     if not rows:
         return "(no complete results yet)\n"
@@ -200,7 +200,7 @@ def main(argv: list[str] | None = None) -> None:
     print(score_table(load(args.results / f"{tag}a_sklearn.jsonl"), ref_evals=8))
     print("## (b) Synthetic functions, one point at a time\n")
     b_rows = load(args.results / f"{tag}b_synthetic.jsonl")
-    print(regret_table(b_rows, budgets=(20, 60) if not args.quick else (6, 12)))
+    print(regret_table(b_rows, budgets=(20, 50) if not args.quick else (6, 12)))
     print("Normalized score on the synthetic functions, as in (a) (reference: random's median best of 10):\n")
     print(score_table(b_rows, ref_evals=10))
     print("## (c) Overhead: seconds per suggestion, 10 real knobs\n")

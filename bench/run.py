@@ -213,7 +213,7 @@ def main(argv: list[str] | None = None) -> None:
         problems = args.problems or [p.name for p in synthetic_problems()]
         if args.quick:
             problems = problems[:2]
-        iterations = 12 if args.quick else 60
+        iterations = 12 if args.quick else 50
         run_part(
             "b", problems, optimizers, seeds, iterations, 1, args.workers, args.results / f"{tag}b_synthetic.jsonl"
         )
