@@ -71,8 +71,9 @@ class Executor(ABC):
         """Stops the worker running this trial at once (its trial ran past trial_timeout); a fresh one replaces it."""
 
     @abstractmethod
-    def shutdown(self) -> None:
-        """Stops every worker; trials still running are left to `recover_stale`."""
+    def shutdown(self, now: bool = False) -> None:
+        """Stops every worker once idle (`now`: at once, killing trials still running; the driver then marks
+        them interrupted)."""
 
     def describe(self) -> str:
         return type(self).__name__
@@ -216,13 +217,21 @@ def drive(
                         progress.update(exp, done)
                         for cb in callbacks or ():
                             cb(exp, done)
+    except BaseException as e:  # Ctrl-C, or the driver's own storage failing: stop now, retry what was cut short
+        executor.shutdown(now=True)
+        for trial, _ in running.values():
+            try:
+                if exp.storage.get_trial(trial.id, with_reports=False).state == TrialState.RUNNING:
+                    exp.interrupted(trial.freeze(), f"interrupted: the driver stopped ({type(e).__name__})")
+            except Exception:
+                pass  # the storage itself may be what failed; recover_stale finds them on the next run
+        raise
+    else:
+        executor.shutdown()
     finally:
-        try:
-            executor.shutdown()
-        finally:
-            progress.close()
-            exp._deadline = None
-            exp._limit = None
+        progress.close()
+        exp._deadline = None
+        exp._limit = None
     if failure is not None:
         raise failure
     return exp

@@ -39,5 +39,5 @@ class LocalExecutor(Executor):
     def kill(self, trial_id: int) -> None:  # pragma: no cover - refused before the loop starts
         raise NotImplementedError("the local executor cannot stop a trial; use processes for trial_timeout")
 
-    def shutdown(self) -> None:
+    def shutdown(self, now: bool = False) -> None:
         self._events = []

@@ -134,8 +134,10 @@ class ProcessExecutor(Executor):
             if isinstance(message, tuple) and message[0] == "init_error":
                 raise ExecutorError(message[1])
 
-    def shutdown(self) -> None:
+    def shutdown(self, now: bool = False) -> None:
         for slot in self._slots:
+            if now:
+                slot.process.kill()
             with contextlib.suppress(Exception):
                 slot.conn.send(("stop",))
         end = time.monotonic() + 5
@@ -235,19 +237,40 @@ def _thread_env(threads: int | None):
 
 
 def _die_with_parent(driver_pid: int) -> None:
-    """Linux: the kernel kills this worker when its parent dies (the driver, or the forkserver, which ends with the
-    driver), even by kill -9."""
+    """The worker dies the moment its driver does, even by kill -9, so no orphan finishes a trial that a resumed
+    driver has already re-queued. A thread waits on the driver's pidfd (Linux), else polls it; PR_SET_PDEATHSIG
+    covers the worker's own parent (the forkserver, or the driver under spawn) as well."""
     if sys.platform.startswith("linux"):
         with contextlib.suppress(Exception):
             import ctypes
 
             ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    try:
-        os.kill(driver_pid, 0)
-    except ProcessLookupError:  # the driver died before the line above
+
+    def alive() -> bool:
+        try:
+            os.kill(driver_pid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            pass
+        return True
+
+    def watch() -> None:
+        try:
+            import select
+
+            fd = os.pidfd_open(driver_pid)
+            select.select([fd], [], [])  # readable once the driver has exited
+        except Exception:
+            while alive():
+                time.sleep(0.2)
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    if not alive():
         os._exit(1)
-    except PermissionError:
-        pass
+    import threading
+
+    threading.Thread(target=watch, name="knoblab-driver-watch", daemon=True).start()
 
 
 def _worker_main(conn, parent_pid: int, threads: int | None, memory_limit: int | None) -> None:

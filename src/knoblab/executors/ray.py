@@ -120,7 +120,7 @@ class RayExecutor(Executor):
                 self._ray.cancel(ref, force=True)
                 del self._refs[ref]
 
-    def shutdown(self) -> None:
+    def shutdown(self, now: bool = False) -> None:
         ray = getattr(self, "_ray", None)
         if ray is None:
             return

@@ -212,8 +212,9 @@ class SQLStorage:
 
         @sa.event.listens_for(self.engine, "begin")
         def on_begin(conn):
-            # take the write lock up front, so two writers never deadlock upgrading a read lock
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            # writers take the write lock up front, so two never deadlock upgrading a read lock; readers take
+            # none (WAL lets them read a snapshot while one process writes)
+            conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get("knoblab_read") else "BEGIN IMMEDIATE")
 
     def _create_schema(self) -> None:
         def create(conn: sa.Connection) -> None:
@@ -270,7 +271,7 @@ class SQLStorage:
     def _read(self, fn: Callable[[sa.Connection], T]) -> T:
         if self.is_sqlite:  # our begin hook takes a write lock; plain reads need none
             try:
-                with self.engine.connect() as conn:
+                with self.engine.connect().execution_options(knoblab_read=True) as conn:
                     return fn(conn)
             except DatabaseError as e:
                 raise StorageError(self._explain(e)) from None
