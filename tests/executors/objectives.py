@@ -12,8 +12,11 @@ import time
 from pathlib import Path
 
 
-def _marker(name: str) -> Path:
-    return Path(os.environ["KNOBLAB_TEST_DIR"]) / name
+def _marker(name: str, trial=None) -> Path:
+    """A file in the test's folder: a fixed knob "dir" names it (Ray workers keep the environment they started
+    with), else $KNOBLAB_TEST_DIR."""
+    folder = trial.params.get("dir") if trial is not None else None
+    return Path(folder or os.environ["KNOBLAB_TEST_DIR"]) / name
 
 
 def quadratic(trial):
@@ -47,8 +50,8 @@ def threads(trial):
 def kill_self_once(trial):
     """The worker running trial 2 kills itself with SIGKILL the first time (kill -9 mid-trial)."""
     trial.report(0, loss=1.0)
-    if trial.number == 2 and not _marker("killed").exists():
-        _marker("killed").write_text(str(os.getpid()))
+    if trial.number == 2 and not _marker("killed", trial).exists():
+        _marker("killed", trial).write_text(str(os.getpid()))
         os.kill(os.getpid(), signal.SIGKILL)
     return trial.params["x"]
 
@@ -102,3 +105,30 @@ def record_and_sleep(trial):
     with open(_marker("finished.log"), "a") as f:
         f.write(f"{trial.number} {trial.params['x']!r}\n")
     return trial.params["x"]
+
+
+def keras_mlp(trial):
+    """A tiny Keras model on tiny generated data; each epoch reaches storage through knoblab's Reporter."""
+    import keras
+    import numpy as np
+
+    from knoblab.keras.callbacks import Reporter
+
+    rng = np.random.default_rng(trial.number)
+    x = rng.normal(size=(96, 4)).astype("float32")
+    y = (x @ np.array([1.0, -2.0, 0.5, 0.0], dtype="float32") > 0).astype("float32")
+    keras.utils.set_random_seed(trial.number)
+    model = keras.Sequential(
+        [
+            keras.Input((4,)),
+            keras.layers.Dense(trial.params["units"], activation="relu"),
+            keras.layers.Dense(1, activation="sigmoid"),
+        ]
+    )
+    model.compile(optimizer=keras.optimizers.Adam(trial.params["lr"]), loss="binary_crossentropy")
+    reporter = Reporter(trial, monitor="val_loss", direction="min")
+    history = model.fit(
+        x[:64], y[:64], validation_data=(x[64:], y[64:]), epochs=3, batch_size=16, verbose=0, callbacks=[reporter]
+    )
+    trial.set_attr("worker_pid", os.getpid())
+    return {"val_loss": float(min(history.history["val_loss"])), "backend": keras.backend.backend()}
