@@ -1,7 +1,7 @@
 """The benchmark problems: Bayesmark-style scikit-learn tuning (a) and synthetic functions (b).
 
 (a) Models and spaces follow Bayesmark's (scikit-learn's shipped datasets, 5-fold cross-validated loss),
-made cheap for a 2-core machine: datasets subsampled to at most 300 rows, small ensembles and few MLP epochs,
+made cheap for a 2-core machine: datasets subsampled to at most 150 rows, small ensembles and few MLP epochs,
 n_jobs=1. Evaluations are deterministic (fixed folds and random_state), so they are cached by params.
 """
 
@@ -18,7 +18,7 @@ import numpy as np
 
 from .optimizers import Param
 
-MAX_ROWS = 300
+MAX_ROWS = 150
 
 
 @dataclass

@@ -40,13 +40,21 @@ def load(path: Path) -> list[dict]:
 
 
 def complete_seeds(rows: list[dict]) -> list[dict]:
-    """Only (problem, seed) cells that every optimizer finished, so all are compared on the same runs."""
-    optimizers = {r["optimizer"] for r in rows}
+    """Only the (problem, seed) cells that every compared optimizer finished, so all are compared on the same runs.
+    Compared: the optimizers present in at least half as many cells as the most present one (an optimizer
+    dropped from a later, longer run does not shrink the table to the cells it ran)."""
     cells = defaultdict(set)
     for r in rows:
         cells[(r["problem"], r["seed"])].add(r["optimizer"])
-    keep = {c for c, o in cells.items() if o == optimizers}
-    return [r for r in rows if (r["problem"], r["seed"]) in keep]
+    count = defaultdict(int)
+    for opts in cells.values():
+        for o in opts:
+            count[o] += 1
+    if not count:
+        return []
+    common = {o for o, c in count.items() if c >= 0.5 * max(count.values())}
+    keep = {c for c, o in cells.items() if common <= o}
+    return [r for r in rows if (r["problem"], r["seed"]) in keep and r["optimizer"] in common]
 
 
 def normalized(rows: list[dict], ref_evals: int) -> dict[tuple, np.ndarray]:
