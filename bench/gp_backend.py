@@ -47,7 +47,7 @@ def torch_mll(torch, X, y, theta):
     alpha = torch.cholesky_solve(y[:, None], L)[:, 0]
     nll = 0.5 * y @ alpha + torch.log(torch.diagonal(L)).sum()
     nll.backward()
-    return float(nll), theta.grad
+    return float(nll.detach()), theta.grad
 
 
 def timeit(fn, repeats=10):
@@ -74,11 +74,11 @@ def main():
         row = []
         for threads in (1, None):
             with threadpool_limits(limits=threads):
-                row.append(timeit(lambda: numpy_mll(D, y, theta), 5))
+                row.append(timeit(lambda D=D, y=y, theta=theta: numpy_mll(D, y, theta), 5))
         n_threads = torch.get_num_threads()
         for threads in (1, n_threads):
             torch.set_num_threads(threads)
-            row.append(timeit(lambda: torch_mll(torch, Xt, yt, tt), 5))
+            row.append(timeit(lambda Xt=Xt, yt=yt, tt=tt: torch_mll(torch, Xt, yt, tt), 5))
         torch.set_num_threads(n_threads)
         print(f"| {n} | " + " | ".join(f"{1000 * t:.1f} ms" for t in row) + " |")
 
