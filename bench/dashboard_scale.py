@@ -164,7 +164,7 @@ def browser_numbers(url: str, exp_id: int) -> list[tuple[str, float]]:
                 marks = page.evaluate("performance.getEntriesByType('mark').map((m) => [m.name, m.startTime])")
                 return {name.split(":")[1]: t / 1000 for name, t in marks}
 
-            parts = ["table", "history", "parallel", "knobs"]
+            parts = ["table", "parallel", "history", "knobs"]
             first = open_page()
             again = [open_page() for _ in range(3)]
             for part in parts:

@@ -197,6 +197,7 @@ def test_experiment_page_table_plots_and_escaped_strings(world, page):
 def test_new_trials_appear_without_reload(world, page):
     page.goto(f"{world.base}/experiments/{world.exp.id}")
     page.wait_for_function("document.querySelectorAll('#trials tbody tr').length >= 40")
+    page.wait_for_function("performance.getEntriesByName('knoblab:knobs').length")  # the page is fully drawn
     page.evaluate("window.__same_page = true")
     n = len(world.exp.trials)
     world.exp.optimize(curve_objective, n_trials=n + 1, show_progress=False)

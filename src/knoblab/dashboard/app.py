@@ -83,7 +83,7 @@ def create_app(
     read_only: bool = False,
     token: str | None = None,
     allowed_hosts: list[str] | None = None,
-    poll_interval: float = 1.0,
+    poll_interval: float = 0.5,
 ) -> FastAPI:
     """The dashboard over a storage (an `SQLStorage` or its URL).
 

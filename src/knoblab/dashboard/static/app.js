@@ -136,6 +136,21 @@ function mark(name) {
   if (!performance.getEntriesByName(`knoblab:${name}`).length) performance.mark(`knoblab:${name}`);
 }
 
+// plotly.js (4.8 MB, from the plotly package) loads after the page's first content, not before it
+let plotlyLoading = null;
+function loadPlotly() {
+  if (window.Plotly) return Promise.resolve();
+  if (!plotlyLoading) {
+    plotlyLoading = new Promise((resolve, reject) => {
+      const script = h("script", { src: "/static/vendor/plotly.min.js" });
+      script.addEventListener("load", resolve);
+      script.addEventListener("error", () => reject(new Error("could not load plotly.js from the dashboard")));
+      document.head.append(script);
+    });
+  }
+  return plotlyLoading;
+}
+
 // lets the browser paint what is already there before the next heavy step
 function nextFrame() {
   return new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0)));
@@ -406,10 +421,16 @@ async function pageExperiment(id) {
   const PARALLEL_MAX = 1000; // more lines are a hairball, and slow to draw without a GPU
 
   async function renderPlots() {
-    const started = performance.now();
     await nextFrame();
+    let started = performance.now();
     const all = [...points.values()].sort((a, b) => a.n - b.n);
     const done = all.filter((p) => p.s === "COMPLETE" && p.v !== null);
+    drawParallel(done); // a plain canvas: needs no plotly.js
+    mark("parallel");
+    let cost = performance.now() - started;
+    await loadPlotly();
+    await nextFrame();
+    started = performance.now();
     const pruned = all.filter((p) => p.s === "PRUNED" && p.v !== null);
     const type = all.length > 2000 ? "scattergl" : "scatter";
     const better = (a, b) => (exp.direction === "min" ? a < b : a > b);
@@ -437,13 +458,12 @@ async function pageExperiment(id) {
     }
 
     mark("history");
+    cost += performance.now() - started;
     await nextFrame();
-    drawParallel(done);
-    mark("parallel");
-    await nextFrame();
+    started = performance.now();
     drawKnobs(done, type, hover); // below the fold, and the slowest without a GPU: last
     mark("knobs");
-    plotCost = performance.now() - started;
+    plotCost = cost + performance.now() - started; // drawing only: not plotly's loading, not the waits
   }
 
   function drawParallel(done) {
@@ -648,6 +668,7 @@ function metricGroups(names) {
 }
 
 async function pageTrial(id) {
+  const plotly = loadPlotly();
   let t = await api(`/api/trials/${id}`);
   document.title = `knoblab · ${t.experiment.name} #${t.number}`;
   setCrumbs([{ text: "Experiments", href: "/" }, { text: t.experiment.name, href: `/experiments/${t.experiment.id}` },
@@ -745,6 +766,7 @@ async function pageTrial(id) {
         noteMsg, stopMsg)),
     errorBox,
   );
+  await plotly;
   render();
 
   await every(async () => {
@@ -820,6 +842,7 @@ async function pageCompare() {
       knobs.map((k) => h("td", { text: fmt(t.params[k]) })))));
   }
 
+  await loadPlotly();
   if (!ids.length) {
     message(msg, "Choose trials: tick them in an experiment's table and press Compare, or type their ids above.");
     return;
