@@ -8,10 +8,12 @@ import base64
 import html
 import io
 import math
+import numbers
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 
 if TYPE_CHECKING:
@@ -75,13 +77,17 @@ def _table(df: pd.DataFrame, float_format: str = "{:.4g}", index: bool = False) 
     def fmt(v: Any) -> str:
         if isinstance(v, float):
             return "" if math.isnan(v) else float_format.format(v)
+        if isinstance(v, dict):
+            return ", ".join(f"{k} {fmt(x)}" for k, x in v.items())
         return "" if v is None or v is pd.NA else str(v)
+
+    def cell(v: Any) -> str:
+        numeric = isinstance(v, numbers.Number) and not isinstance(v, bool | np.bool_)
+        return f"<td class='n'>{_e(fmt(v))}</td>" if numeric else f"<td>{_e(fmt(v))}</td>"
 
     view = df.reset_index() if index else df
     head = "".join(f"<th>{_e(c)}</th>" for c in view.columns)
-    rows = "".join(
-        "<tr>" + "".join(f"<td>{_e(fmt(v))}</td>" for v in row) + "</tr>" for row in view.itertuples(index=False)
-    )
+    rows = "".join("<tr>" + "".join(cell(v) for v in row) + "</tr>" for row in view.itertuples(index=False))
     return f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>"
 
 
@@ -89,7 +95,7 @@ _CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2em auto;max-width:1100px;color:#222;
 padding:0 1em}h1{font-size:1.6em}h2{font-size:1.25em;border-bottom:1px solid #ddd;padding-bottom:.2em;margin-top:2em}
 table{border-collapse:collapse;font-size:.85em;margin:.5em 0}th,td{border:1px solid #ddd;padding:.25em .5em;
-text-align:right}th{background:#f4f4f4}td:first-child,th:first-child{text-align:left}.muted{color:#777}
+text-align:left}td.n{text-align:right;font-variant-numeric:tabular-nums}th{background:#f4f4f4}.muted{color:#777}
 figure{margin:1em 0}figure img{max-width:100%;height:auto;border:1px solid #eee}figcaption{color:#555;font-size:.9em}
 pre{background:#f7f7f7;padding:.8em;overflow-x:auto;font-size:.85em}.warn{color:#a40}
 """
