@@ -216,7 +216,8 @@ def test_new_round_is_off_until_the_rounds_api_lands(client, exp, monkeypatch):
 
     url = f"/api/experiments/{exp.id}/rounds"
     space = client.get(f"/api/experiments/{exp.id}").json()["space"]
-    assert client.post(url, json={"space": {"lr": {"kind": "nope"}}}, headers=CHANGE).status_code == 400
+    for bad in ({"lr": {"kind": "nope"}}, {"lr": "abc"}, {"lr": {"kind": "real", "low": 1}}, []):
+        assert client.post(url, json={"space": bad}, headers=CHANGE).status_code == 400, bad
     if not hasattr(Experiment, "next_round"):
         assert client.get("/api/config").json()["rounds_supported"] is False
         r = client.post(url, json={"space": space}, headers=CHANGE)

@@ -398,8 +398,8 @@ def create_app(
             raise HTTPException(400, "space: give the edited space as a dict of knob descriptions")
         try:
             space = Space.from_description(description)
-        except (ValueError, TypeError, KeyError) as err:
-            raise HTTPException(400, f"space: {err}") from None
+        except (ValueError, TypeError, KeyError, AttributeError) as err:
+            raise HTTPException(400, f"space: cannot read it ({type(err).__name__}: {err})") from None
         if not rounds_supported():
             raise HTTPException(
                 501, "new rounds come with the analysis module (issue 6); the edited space is valid but not stored"
