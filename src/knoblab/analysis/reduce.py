@@ -207,7 +207,15 @@ def _bounds(knob: Real | Int, x, y, sign: float, top_fraction: float, margin: fl
     top = f(x.loc[best].to_numpy(dtype=float))
     lo = max(a, float(top.min()) - margin * (b - a))
     hi = min(b, float(top.max()) + margin * (b - a))
-    return float(g(lo)), float(g(hi))
+    # 3 significant digits, rounded outwards, so the new space reads well (0.00123, not 0.0012260115242354805)
+    return max(knob.low, _round_sig(float(g(lo)), math.floor)), min(knob.high, _round_sig(float(g(hi)), math.ceil))
+
+
+def _round_sig(x: float, rounding, digits: int = 3) -> float:
+    if x == 0 or not math.isfinite(x):
+        return x
+    scale = 10 ** (digits - 1 - math.floor(math.log10(abs(x))))
+    return float(f"{rounding(x * scale) / scale:.{digits + 2}g}")
 
 
 # ---- pass 2: the new space ----
