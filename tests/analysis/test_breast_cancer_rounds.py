@@ -80,8 +80,9 @@ def test_knoblab_report_renders_in_chromium(run):
         assert image["complete"] and image["width"] > 100 and image["visible"], image
 
 
-def test_the_export_restores_identical_predictions(run):
+def test_the_export_restores_identical_predictions(run, monkeypatch):
     scan, _, root, example = run
+    monkeypatch.chdir(root)  # the scan stored its models' paths relative to the folder it ran in
     _, _, x_test, _ = example["data"]()
     restored = kl.restore(root / "best")
     assert restored.params == scan.best_params
