@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from .space import Space, as_space
+from .schedulers import make_scheduler
 from .storage import Storage, open_storage
 from .storage.sql import dumps, now
 from .strategies import Strategy, make_strategy
@@ -90,7 +91,8 @@ class Experiment:
         metric: the metric the objective optimizes (the key to read when the objective returns a dict).
         direction: "min" or "max".
         strategy: "auto", "grid", "random", "sobol", "lhs" (more as they land) or a `Strategy` instance.
-        scheduler: decides from intermediate reports whether a trial stops early (None: never).
+        scheduler: decides from intermediate reports whether a trial stops early (None: never): "median", "asha",
+            "hyperband", "pbt", "patience" or an instance from `knoblab.schedulers`.
         storage: a SQLAlchemy URL or a storage object; default the SQLite file ./knoblab.db.
         seed: makes the search reproducible; stored with the experiment, so a reopened one keeps its stream.
         grid_resolution: points per continuous knob when a grid is asked of a space with Real knobs.
@@ -128,7 +130,7 @@ class Experiment:
         self.space = as_space(space)
         self.metric = metric
         self.direction = direction
-        self.scheduler = scheduler
+        self.scheduler = make_scheduler(scheduler)
         self.storage = open_storage(storage)
         self.stale_after = stale_after
         self.heartbeat_interval = heartbeat_interval
@@ -158,6 +160,8 @@ class Experiment:
             record.attrs.update(remembered)
         self._deadline: float | None = None
         self._limit: int | None = None  # n_trials while optimize runs: asks never overshoot it
+        if self.scheduler is not None and hasattr(self.scheduler, "setup"):
+            self.scheduler.setup(self)  # PBT queues its population here
 
     @classmethod
     def load(cls, name: str, storage: str | Storage | None = None, **kwargs: Any) -> Experiment:
@@ -682,6 +686,7 @@ def _space_diff(old: Mapping[str, Any], new: Mapping[str, Any]) -> str:
     return "; ".join(parts) or "the knobs' order or nesting changed"
 
 
+_LINEAGE = ("member", "generation", "parent", "exploited_from", "resumed_from", "bracket", "paused_at")
 _BOOKKEEPING = ("number", "state", "value", "duration", "started_at", "finished_at", "round", "seed", "note", "error")
 
 
@@ -698,6 +703,8 @@ def results_frame(trials: list[FrozenTrial], space: Space, metric: str) -> pd.Da
                 metric_names.append(m)
     taken = set(_BOOKKEEPING) | set(knob_columns.values())
     metric_columns = {m: f"metric_{m}" if m in taken or m in knob_names else m for m in metric_names}
+    # schedulers' lineage (PBT members and generations, promotions), as columns when any trial has it
+    lineage = [k for k in _LINEAGE if any(k in t.attrs for t in trials)]
     rows = []
     for t in trials:
         row: dict[str, Any] = {"number": t.number, "state": t.state.value, "value": t.value}
@@ -714,6 +721,7 @@ def results_frame(trials: list[FrozenTrial], space: Space, metric: str) -> pd.Da
             note=t.note,
             error=(t.error or "").split("\n")[0] or None,
         )
+        row.update({k: t.attrs.get(k) for k in lineage})
         rows.append(row)
     columns = [
         "number",
@@ -728,6 +736,7 @@ def results_frame(trials: list[FrozenTrial], space: Space, metric: str) -> pd.Da
         "seed",
         "note",
         "error",
+        *lineage,
     ]
     return pd.DataFrame(rows, columns=columns)
 

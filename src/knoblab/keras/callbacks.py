@@ -56,6 +56,10 @@ class Reporter(keras.callbacks.Callback):
         self.best_weights: list[np.ndarray] | None = None
         self.stop_reason: str | None = None
         self.pruned = False
+        # pausing and resuming (schedulers.asha promote mode, PBT): see knoblab.keras.pbt
+        self.start_step = 0
+        self.resume_from: str | None = None
+        self.checkpoint_dir = None
 
     def _improved(self, value: float) -> bool:
         if not math.isfinite(value):
@@ -68,6 +72,10 @@ class Reporter(keras.callbacks.Callback):
         for rule in self.rules:  # a time budget counts from the start of training
             if hasattr(rule, "start"):
                 rule.reset()
+        if self.resume_from:
+            from .pbt import on_train_begin
+
+            on_train_begin(self, self.model)
 
     def record(self, logs: Mapping[str, Any] | None) -> dict[str, float]:
         """Stores one epoch's logs in the trial and tracks the best epoch (and its weights)."""
@@ -78,12 +86,12 @@ class Reporter(keras.callbacks.Callback):
                 f"Compile the model with the metric (metrics=[...]), pass validation data for 'val_' metrics, "
                 f"or monitor one of those names"
             )
-        step = len(self.epochs)
+        step = self.start_step + len(self.epochs)
         self.epochs.append(logs)
         if self.trial is not None:
             self.trial.report(step, **logs)
         if self._improved(logs[self.monitor]):
-            self.best_value, self.best_epoch = logs[self.monitor], step
+            self.best_value, self.best_epoch = logs[self.monitor], len(self.epochs) - 1
             if self.restore_best_weights and self.model is not None:
                 self.best_weights = [np.array(w, copy=True) for w in self.model.get_weights()]
         return logs
@@ -101,6 +109,10 @@ class Reporter(keras.callbacks.Callback):
             self.pruned = True
             self.stop_reason = "the trial was told to stop (scheduler, stop request or time limit)"
             self.model.stop_training = True
+            if self.checkpoint_dir is not None:
+                from .pbt import on_told_to_stop
+
+                on_told_to_stop(self, self.model)
 
     def on_train_end(self, logs=None):
         if self.restore_best_weights and self.best_weights is not None and self.best_epoch != len(self.epochs) - 1:
@@ -116,7 +128,7 @@ class Reporter(keras.callbacks.Callback):
             chosen = len(self.epochs) - 1
         out: dict[str, Any] = dict(self.epochs[chosen])
         out.update({f"last_{k}": v for k, v in self.epochs[-1].items()})
-        out.update(best_epoch=chosen, epochs_run=len(self.epochs))
+        out.update(best_epoch=self.start_step + chosen, epochs_run=len(self.epochs))
         if self.stop_reason:
             out["stop_reason"] = self.stop_reason
         return out

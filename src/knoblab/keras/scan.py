@@ -37,6 +37,7 @@ from ..storage import Storage
 from ..trial import FrozenTrial, ObjectiveSetupError, Trial, TrialPruned, TrialState
 from . import hygiene
 from .callbacks import Reporter
+from .pbt import prepare as prepare_resume
 
 __all__ = ["Scan", "callbacks", "ModelFunctionError"]
 
@@ -73,6 +74,8 @@ def _install_fit_hook() -> None:
                 args[5] = _with(args[5], reporter)
             else:
                 kwargs["callbacks"] = _with(kwargs.get("callbacks"), reporter)
+            if reporter.start_step and len(args) <= 11:  # a continuation (see knoblab.keras.pbt)
+                kwargs.setdefault("initial_epoch", reporter.start_step)
         return original(self, *args, **kwargs)
 
     fit._knoblab_hook = True
@@ -114,6 +117,7 @@ class _KerasObjective:
         if self.hook_fit:
             _install_fit_hook()
         reporter = Reporter(trial, self.metric, self.direction, self.rules, self.restore_best_weights)
+        prepare_resume(trial, reporter, self.artifacts_dir)
         token = _active_reporter.set(reporter)
         try:
             x_train, y_train, x_val, y_val = self.data

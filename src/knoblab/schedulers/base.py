@@ -1,0 +1,200 @@
+"""The scheduler contract: read a trial's intermediate reports (from storage) and answer "go on" or "stop".
+
+A scheduler is asked `should_stop(experiment, trial)` each time the running trial calls `trial.should_stop()`
+(the Keras reporter does after every epoch) and told `on_finish(experiment, frozen)` when a trial ends. It keeps
+no state that storage does not hold: caches only, so a copy in a worker process (parallel executors pickle it)
+decides exactly as the one in the driver would.
+
+Steps and resources. Reports count steps from 0, as Keras epochs do: `trial.report(0, ...)` is one epoch (one
+unit of resource) done. A scheduler's resources (rungs, min/max resource, grace period) count units, so the
+report at step `s` stands for resource `s + 1`.
+
+What a stopped trial carries, and what strategies should do with it (the expectation for strategies/):
+- A trial a scheduler stops ends PRUNED. Its `value` is the best value of its reported curve for the experiment's
+  metric (`Experiment._last_reported`), reached at a lower budget than a COMPLETE trial's; its reports keep the
+  whole curve. `trial.attrs` may hold `paused_at` (the resource it stopped at, in promotion mode and PBT),
+  `bracket`, `resumed_from` and `checkpoint`.
+- A PRUNED value is *not* comparable with a COMPLETE one: at a low budget it is usually worse, but not always
+  (a fast starter). Model-based strategies should rank every COMPLETE trial before every PRUNED one, and PRUNED
+  trials among themselves by the resource they reached (more is better), then by value, as Optuna's TPE does.
+  `ranked_observations` below gives that order with pseudo-losses that keep it; a rank-based model (TPE's
+  good/bad split) can use them as losses. A model of magnitudes (a GP) should fit COMPLETE trials only, or
+  PRUNED ones with a value no better than the worst COMPLETE one (what `ranked_observations(..., impute="worst")`
+  gives). Ignoring PRUNED trials entirely is also correct, only less informed: with Hyperband most trials are
+  PRUNED, so TPE + Hyperband (BOHB-like) learns faster when it uses them.
+"""
+
+from __future__ import annotations
+
+import math
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ..trial import FrozenTrial, TrialState
+
+if TYPE_CHECKING:
+    from ..experiment import Experiment
+    from ..trial import Trial
+
+__all__ = ["Scheduler", "CurveCache", "resource_of", "ranked_observations", "current_step"]
+
+
+def resource_of(step: int) -> int:
+    """The resource a report at `step` stands for: steps count from 0, so step 0 is one unit (one epoch) done."""
+    return int(step) + 1
+
+
+def current_step(trial: Trial) -> int | None:
+    """The last step the running trial reported (None before its first report), without a storage read."""
+    return getattr(trial, "_last_step", None)
+
+
+class Scheduler(ABC):
+    """Decides from intermediate reports whether a running trial goes on. A new scheduler is one file.
+
+    `metric` (default: the experiment's) is the reported metric compared; the experiment's direction applies.
+    """
+
+    name: str = "scheduler"
+
+    def __init__(self, metric: str | None = None):
+        if metric is not None and not (isinstance(metric, str) and metric):
+            raise ValueError(f"metric: got {metric!r}; give a reported metric's name or None (the experiment's)")
+        self.metric = metric
+
+    def setup(self, experiment: Experiment) -> None:  # noqa: B027 - an optional hook
+        """Called once when the experiment opens (in the driver, not in worker copies)."""
+
+    @abstractmethod
+    def should_stop(self, experiment: Experiment, trial: Trial) -> bool:
+        """True to end the running trial now (it is stored PRUNED, with its curve)."""
+
+    def on_finish(self, experiment: Experiment, trial: FrozenTrial) -> None:  # noqa: B027 - an optional hook
+        """Told of each finished trial (with its reports), in the process that ran it."""
+
+    # helpers
+    def metric_of(self, experiment: Experiment) -> str:
+        return self.metric or experiment.metric
+
+    def curves(self, experiment: Experiment) -> CurveCache:
+        """This scheduler's cache of the experiment's curves (one per experiment and metric)."""
+        key = (id(experiment.storage), experiment.id, self.metric_of(experiment), experiment.direction)
+        cache = self.__dict__.get("_curves")
+        if cache is None or cache.key != key:
+            cache = self._curves = CurveCache(self.metric_of(experiment), experiment.direction, key)
+        return cache
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state.pop("_curves", None)  # caches are not sent to workers: each process reads storage itself
+        return state
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"
+
+
+class CurveCache:
+    """The best-so-far curve of every trial of an experiment, read incrementally from storage.
+
+    `refresh` reads the trials created or finished since the last call and the reports of unfinished trials only;
+    a finished trial's curve is read once and kept. Each curve is kept as its running best (lower is better:
+    values are signed by the direction), indexed by resource, so "the best value of trial t up to resource r" is
+    one array look-up, and "every trial's value at rung r" is kept per rung once it is known.
+    """
+
+    def __init__(self, metric: str, direction: str, key: Any = None):
+        self.metric, self.sign, self.key = metric, (1.0 if direction == "min" else -1.0), key
+        self.trials: dict[int, FrozenTrial] = {}  # id -> latest snapshot (without reports)
+        self.best: dict[int, np.ndarray] = {}  # id -> signed running best by resource - 1 (NaN before a report)
+        self.closed: set[int] = set()  # finished, curve read whole
+        self.rungs: dict[int, dict[int, float]] = {}  # resource -> {trial id: signed best up to it}, for tracked rungs
+        self._max_id = 0
+
+    def track(self, resources: Sequence[int]) -> None:
+        """Keeps per-rung tables for these resources (filled for the curves already read, then as curves grow)."""
+        for r in resources:
+            if r not in self.rungs:
+                self.rungs[r] = {tid: float(b[r - 1]) for tid, b in self.best.items() if len(b) >= r}
+
+    def refresh(self, experiment: Experiment) -> None:
+        storage = experiment.storage
+        open_ids = sorted(tid for tid in self.trials if tid not in self.closed)
+        if hasattr(storage, "get_trials_since") and self.trials:
+            fresh = storage.get_trials_since(experiment.id, self._max_id, open_ids)
+        else:
+            fresh = storage.get_trials(experiment.id)
+        to_read = []
+        for t in fresh:
+            self.trials[t.id] = t
+            self._max_id = max(self._max_id, t.id)
+            if t.id not in self.closed:
+                to_read.append(t.id)
+        if not to_read:
+            return
+        reports = storage.get_reports(to_read)
+        for tid in to_read:
+            self._set_curve(tid, reports.get(tid, []))
+            if self.trials[tid].state.finished:
+                self.closed.add(tid)
+
+    def _set_curve(self, tid: int, reports: list[tuple[int, dict[str, Any]]]) -> None:
+        points = [(s, m[self.metric]) for s, m in reports if self.metric in m]
+        if not points:
+            return
+        n = resource_of(max(s for s, _ in points))
+        raw = np.full(n, np.nan)
+        for s, v in points:
+            raw[s] = self.sign * v if v is not None and math.isfinite(v) else np.inf  # NaN/inf: as bad as it gets
+        filled = np.where(np.isnan(raw), np.inf, raw)
+        best = np.minimum.accumulate(filled)
+        self.best[tid] = best
+        for r, table in self.rungs.items():
+            if len(best) >= r:
+                table[tid] = float(best[r - 1])
+
+    def value(self, tid: int, resource: int) -> float | None:
+        """Trial `tid`'s signed best up to `resource`, or None when it has not reached it."""
+        b = self.best.get(tid)
+        if b is None or len(b) < resource:
+            return None
+        return float(b[resource - 1])
+
+    def reached(self, tid: int) -> int:
+        """The largest resource trial `tid` has reported."""
+        b = self.best.get(tid)
+        return 0 if b is None else len(b)
+
+
+def ranked_observations(
+    history: Sequence[FrozenTrial], direction: str, impute: str = "rank"
+) -> tuple[list[FrozenTrial], np.ndarray]:
+    """COMPLETE and PRUNED trials with losses (lower is better) that rank every COMPLETE trial before every PRUNED
+    one, and PRUNED trials by the resource they reached (more first), then by their value.
+
+    impute="rank": PRUNED losses are placed above the worst COMPLETE loss, spaced by the spread of the complete
+    losses (for rank-based models, e.g. TPE's split). impute="worst": every PRUNED loss is the worst COMPLETE loss
+    (for models of magnitudes, e.g. a GP). With no COMPLETE trial, PRUNED trials keep their own order from 0 up.
+    """
+    if impute not in ("rank", "worst"):
+        raise ValueError(f"impute: got {impute!r}; allowed: 'rank' or 'worst'")
+    sign = 1.0 if direction == "min" else -1.0
+    done = [t for t in history if t.state == TrialState.COMPLETE and t.value is not None and math.isfinite(t.value)]
+    pruned = [t for t in history if t.state == TrialState.PRUNED and t.value is not None and math.isfinite(t.value)]
+    losses = [sign * t.value for t in done]
+    worst = max(losses) if losses else 0.0
+    spread = (max(losses) - min(losses)) if len(losses) > 1 else 1.0
+    spread = spread if spread > 0 else 1.0
+
+    def reached(t: FrozenTrial) -> int:
+        if t.reports:
+            return resource_of(max(s for s, _ in t.reports))
+        return int(t.attrs.get("paused_at") or 0)
+
+    order = sorted(pruned, key=lambda t: (-reached(t), sign * t.value))
+    extra = []
+    for i, _ in enumerate(order):
+        extra.append(worst if impute == "worst" and losses else worst + spread * (i + 1) / (len(order) + 1))
+    return done + order, np.array(losses + extra, dtype=float)

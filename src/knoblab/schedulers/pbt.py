@@ -1,0 +1,234 @@
+"""Population-based training (Jaderberg et al. 2017), asynchronous, as a scheduler over ordinary trials.
+
+A member's life is a chain of segments, each a trial of its own: the segment trains `interval` units (epochs),
+pauses at its ready point (PRUNED with `paused_at`; the Keras reporter saves a checkpoint and stores its path as
+the trial's `checkpoint` attr), and its next segment is queued at once:
+- if the member ranks in the bottom `quantile` of the population (each member's score at its latest ready point),
+  it *exploits*: the next segment starts from the checkpoint of a member of the top `quantile`, with that member's
+  params, and *explores*: each mutable knob is perturbed (times 0.8 or 1.2, a neighbouring choice) or, with
+  `resample_probability`, drawn anew from the space; values are clipped into the knob's range, so they never
+  leave the space;
+- otherwise it continues from its own checkpoint with its own params.
+The segment that reaches max_resource is not paused: it ends COMPLETE, and its value is the member's result.
+
+Lineage (trial attrs, also columns of `exp.results`): `member`, `generation`, `parent` (the trial whose weights
+the segment continues), `exploited_from` (the donor's trial number, or absent), `perturbed` ({knob: [old, new]}).
+
+The population is queued when the experiment opens (generation 0, params from the strategy), and queued trials
+run before new ones, so parallel workers take segments as they become ready; the decision reads only storage,
+so it holds in any process. Give n_trials = population * generations (`PopulationBasedTraining.n_trials`); a
+trial the strategy proposes once the population exists is stopped at its first report.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from ..space import Categorical, Fixed, Int, Real, Space
+from ..trial import FrozenTrial, TrialState
+from .asha import max_resource_of
+from .base import Scheduler, current_step, resource_of
+
+
+def explore(
+    space: Space,
+    params: Mapping[str, Any],
+    mutable: Sequence[str],
+    rng: np.random.Generator,
+    factors: Sequence[float] = (0.8, 1.2),
+    resample_probability: float = 0.25,
+) -> tuple[dict[str, Any], dict[str, list[Any]]]:
+    """Perturbs the mutable knobs of `params` inside `space`; returns (new params, {knob: [old, new]})."""
+    knobs = space.all_knobs()
+    out = dict(params)
+    changed: dict[str, list[Any]] = {}
+    for name in mutable:
+        knob = knobs[name]
+        if name not in out or isinstance(knob, Fixed):
+            continue
+        old = out[name]
+        if rng.random() < resample_probability:
+            new = knob.from_unit(float(rng.random()))
+        elif isinstance(knob, Real | Int):
+            new = float(old) * float(rng.choice(factors))
+            new = min(max(new, knob.low), knob.high)
+            if isinstance(knob, Int):
+                new = knob.from_unit(knob.to_unit(int(round(new))))  # onto its step, inside its range
+        elif isinstance(knob, Categorical) and knob.ordered:
+            i = knob.index(old) + int(rng.choice((-1, 1)))
+            new = knob.choices[min(max(i, 0), len(knob.choices) - 1)]
+        else:
+            new = old  # an unordered choice changes only by resampling
+        if isinstance(knob, Real):
+            new = float(new)
+        if new != old:
+            out[name] = new
+            changed[name] = [old, new]
+    return space.validate(out), changed
+
+
+class PopulationBasedTraining(Scheduler):
+    """PBT. Args:
+    population: members trained together.
+    interval: units of resource (epochs) between ready points.
+    max_resource: the full training length (default: the space's fixed `epochs` knob).
+    quantile: the bottom fraction copies from the top fraction (at least one member each).
+    mutable: the knobs exploration may change (default: every Real knob, as learning rates and dropouts are;
+        knobs that shape the weights, such as units or layers, must stay out, or weights cannot be copied).
+    factors, resample_probability: how exploration perturbs (see `explore`).
+    metric: the reported metric ranked (default: the experiment's), at each member's latest ready point.
+    """
+
+    name = "pbt"
+
+    def __init__(
+        self,
+        population: int = 8,
+        interval: int = 2,
+        max_resource: int | None = None,
+        quantile: float = 0.25,
+        mutable: Sequence[str] | None = None,
+        factors: Sequence[float] = (0.8, 1.2),
+        resample_probability: float = 0.25,
+        metric: str | None = None,
+    ):
+        super().__init__(metric)
+        if not (isinstance(population, int) and population >= 2):
+            raise ValueError(f"population: got {population!r}; give an integer >= 2")
+        if not (isinstance(interval, int) and interval >= 1):
+            raise ValueError(f"interval: got {interval!r}; give an integer >= 1")
+        if not (0 < quantile <= 0.5):
+            raise ValueError(f"quantile: got {quantile!r}; give a fraction in (0, 0.5]")
+        if not (0 <= resample_probability <= 1):
+            raise ValueError(f"resample_probability: got {resample_probability!r}; give a probability")
+        self.population, self.interval, self.max_resource = population, interval, max_resource
+        self.quantile, self.factors = float(quantile), tuple(float(f) for f in factors)
+        self.mutable = list(mutable) if mutable is not None else None
+        self.resample_probability = float(resample_probability)
+
+    def n_trials(self, experiment) -> int:
+        """The trials a whole run takes: population * segments per member."""
+        return self.population * math.ceil(self._top(experiment) / self.interval)
+
+    def _top(self, experiment) -> int:
+        top = max_resource_of(experiment, self.max_resource)
+        if top is None:
+            raise ValueError("PBT needs max_resource (or a fixed 'epochs' knob in the space)")
+        return top
+
+    def mutable_knobs(self, space: Space) -> list[str]:
+        if self.mutable is not None:
+            unknown = [k for k in self.mutable if k not in space.all_knobs()]
+            if unknown:
+                raise ValueError(f"mutable: knobs {unknown} are not in the space; its knobs: {list(space.all_knobs())}")
+            return self.mutable
+        return [name for name, knob in space.knobs.items() if isinstance(knob, Real)]
+
+    # ---- the population ----
+    def setup(self, experiment) -> None:
+        """Queues generation 0 (params from the strategy) unless the experiment already has a population."""
+        self.mutable_knobs(experiment.space)
+        top = self._top(experiment)
+        trials = experiment.storage.get_trials(experiment.id)
+        if any(t.attrs.get("member") is not None for t in trials):
+            return
+        points = experiment.strategy.ask(experiment._history(), self.population)
+        for member, params in enumerate(points):
+            experiment.storage.create_trial(
+                experiment.id,
+                params,
+                TrialState.QUEUED,
+                attrs={"source": "pbt", "member": member, "generation": 0, "target": min(self.interval, top)},
+                round=experiment.round,
+            )
+
+    def should_stop(self, experiment, trial) -> bool:
+        step = current_step(trial)
+        if step is None:
+            return False
+        attrs = trial._frozen.attrs
+        if attrs.get("member") is None:
+            experiment.storage.set_attrs(trial.id, {"stop_reason": "not a member of the PBT population"})
+            return True
+        r = resource_of(step)
+        target = attrs.get("target", self.interval)
+        if r < target or target >= self._top(experiment):
+            return False  # the last segment runs to the end and completes
+        experiment.storage.set_attrs(trial.id, {"paused_at": r})
+        return True
+
+    def on_finish(self, experiment, trial: FrozenTrial) -> None:
+        if trial.attrs.get("member") is None or trial.state != TrialState.PRUNED or "paused_at" not in trial.attrs:
+            return
+        self.next_segment(experiment, trial)
+
+    def scores(self, experiment) -> dict[int, tuple[FrozenTrial, float]]:
+        """Each member's latest paused segment and its signed score (lower is better) at its ready point."""
+        latest: dict[int, FrozenTrial] = {}
+        for t in experiment.storage.get_trials(experiment.id, states=(TrialState.PRUNED, TrialState.COMPLETE)):
+            m = t.attrs.get("member")
+            if m is None or "paused_at" not in t.attrs and t.state != TrialState.COMPLETE:
+                continue
+            if m not in latest or t.attrs.get("generation", 0) > latest[m].attrs.get("generation", 0):
+                latest[m] = t
+        reports = experiment.storage.get_reports([t.id for t in latest.values()])
+        metric, sign = self.metric_of(experiment), 1.0 if experiment.direction == "min" else -1.0
+        out = {}
+        for m, t in latest.items():
+            curve = [v for _, v in sorted((s, r.get(metric)) for s, r in reports.get(t.id, [])) if v is not None]
+            if curve and math.isfinite(curve[-1]):
+                out[m] = (t, sign * curve[-1])
+        return out
+
+    def next_segment(self, experiment, trial: FrozenTrial) -> FrozenTrial | None:
+        """Queues the member's next segment: exploit and explore when it ranks in the bottom quantile."""
+        member, generation = int(trial.attrs["member"]), int(trial.attrs.get("generation", 0))
+        rng = np.random.default_rng([int(experiment.seed), member, generation, 11])
+        scores = self.scores(experiment)
+        params, source, start = dict(trial.params), trial, int(trial.attrs["paused_at"])
+        lineage: dict[str, Any] = {}
+        if member in scores and len(scores) >= 2:
+            ranked = sorted(scores, key=lambda m: scores[m][1])
+            cut = max(1, int(math.floor(self.quantile * len(ranked))))
+            bottom, top = ranked[-cut:], ranked[:cut]
+            if member in bottom and member not in top:
+                donor_member = int(rng.choice(top))
+                donor = scores[donor_member][0]
+                if donor.attrs.get("checkpoint") or not trial.attrs.get("checkpoint"):
+                    source = donor
+                    start = int(donor.attrs.get("paused_at") or start)
+                    params, changed = explore(
+                        experiment.space,
+                        donor.params,
+                        self.mutable_knobs(experiment.space),
+                        rng,
+                        self.factors,
+                        self.resample_probability,
+                    )
+                    lineage = {"exploited_from": donor.number, "donor_member": donor_member, "perturbed": changed}
+        top_r = self._top(experiment)
+        attrs = {
+            "source": "pbt",
+            "member": member,
+            "generation": generation + 1,
+            "parent": source.number,
+            "resume_step": start,
+            "target": min(start + self.interval, top_r),
+            "checkpoint": source.attrs.get("checkpoint"),
+            **lineage,
+        }
+        return experiment.storage.create_trial(
+            experiment.id, params, TrialState.QUEUED, seed=trial.seed, attrs=attrs, round=trial.round
+        )
+
+    def __repr__(self) -> str:
+        return (
+            f"PopulationBasedTraining(population={self.population}, interval={self.interval}, quantile={self.quantile})"
+        )
+
+
+PBT = PopulationBasedTraining
