@@ -103,15 +103,31 @@ def _dlog_h(z: np.ndarray, lh: np.ndarray) -> np.ndarray:
 
 
 # ---- the model ----
+def _subset(y: np.ndarray, size: int) -> np.ndarray:
+    """All indices when there are at most `size`; else the best size/2 and an even spread of the others."""
+    n = len(y)
+    if n <= size:
+        return np.arange(n)
+    order = np.argsort(y, kind="stable")
+    best, rest = order[: size // 2], np.sort(order[size // 2 :])
+    spread = rest[np.linspace(0, len(rest) - 1, size - len(best)).round().astype(int)]
+    return np.sort(np.concatenate([best, spread]))
+
+
 class _GP:
     """An exact GP with a Matérn-5/2 ARD kernel over numeric and Hamming (categorical) columns."""
 
-    def __init__(self, Xn: np.ndarray, Xc: np.ndarray, y: np.ndarray, init: np.ndarray | None = None):
-        self.Xn, self.Xc = Xn, Xc
+    def __init__(
+        self, Xn: np.ndarray, Xc: np.ndarray, y: np.ndarray, init: np.ndarray | None = None, max_hyper: int = 200
+    ):
         self.dn, self.dc = Xn.shape[1], Xc.shape[1]
         self.d = self.dn + self.dc
-        self.y = y
+        # the hyperparameters are fitted on at most max_hyper points (the best half and an even spread of the
+        # rest), which bounds the O(n^3) cost of each likelihood evaluation; the posterior then uses every point
+        sub = _subset(y, max_hyper)
+        self.Xn, self.Xc, self.y = Xn[sub], Xc[sub], y[sub]
         self.theta = self._fit(init)
+        self.Xn, self.Xc, self.y = Xn, Xc, y
         self._factor()
 
     # squared differences per column: n x n x d, independent of the hyperparameters
@@ -334,7 +350,8 @@ class GPSearch(Strategy):
     ) -> np.ndarray | None:
         cat = self.enc.is_cat
         # candidates: random points, and perturbations of the best trials
-        cands = [self._random_rows(rng, self.n_random)]
+        n_random = self.n_random if len(ys) <= 300 else self.n_random // 2  # each costs O(n^2) to score
+        cands = [self._random_rows(rng, n_random)]
         top = X[np.argsort(ys, kind="stable")[:5]]
         local = np.repeat(np.where(np.isnan(top), 0.5, top), 40, axis=0)
         noise = rng.normal(0.0, 0.05, local.shape)
