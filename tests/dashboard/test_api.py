@@ -211,22 +211,41 @@ def test_enqueue_validates_and_names_the_knob(client, exp):
     assert ran.number == queued["number"] and ran.params == {**params, "epochs": 5}
 
 
-def test_new_round_is_off_until_the_rounds_api_lands(client, exp, monkeypatch):
-    from knoblab.experiment import Experiment
-
+def test_new_round_with_an_edited_space(client, exp):
     url = f"/api/experiments/{exp.id}/rounds"
-    space = client.get(f"/api/experiments/{exp.id}").json()["space"]
+    detail = client.get(f"/api/experiments/{exp.id}").json()
+    assert client.get("/api/config").json()["rounds_supported"] is True
     for bad in ({"lr": {"kind": "nope"}}, {"lr": "abc"}, {"lr": {"kind": "real", "low": 1}}, []):
         assert client.post(url, json={"space": bad}, headers=CHANGE).status_code == 400, bad
-    if not hasattr(Experiment, "next_round"):
-        assert client.get("/api/config").json()["rounds_supported"] is False
-        r = client.post(url, json={"space": space}, headers=CHANGE)
-        assert r.status_code == 501 and "issue 6" in r.json()["detail"]
-    seen = []
-    monkeypatch.setattr(Experiment, "next_round", lambda self, space: seen.append(space), raising=False)
-    assert client.get("/api/config").json()["rounds_supported"] is True
-    assert client.post(url, json={"space": space}, headers=CHANGE).status_code == 200
-    assert [s.describe() for s in seen] == [space]
+    same = client.post(url, json={"space": detail["space"]}, headers=CHANGE)
+    assert same.status_code == 400 and "round 0" in same.json()["detail"]
+    narrowed = {**detail["space"], "lr": {"kind": "real", "low": 0.001, "high": 0.01, "log": True}}
+    r = client.post(url, json={"space": narrowed, "reason": "lr above 1e-2 diverges"}, headers=CHANGE)
+    assert r.status_code == 200 and r.json()["round"] == 1
+    after = client.get(f"/api/experiments/{exp.id}").json()
+    assert after["rounds"] == 2 and after["space"] == narrowed
+    assert [x["reason"] for x in after["round_list"]][1] == "lr above 1e-2 diverges"
+    lr = {k["name"]: k for k in after["knobs"]}["lr"]
+    assert (lr["low"], lr["high"]) == (1e-4, 1e-1)  # columns and axes still cover round 0's trials
+    assert client.get("/api/experiments").json()["experiments"][0]["rounds"] == 2
+    # the search and enqueue now use round 1's space
+    enq = f"/api/experiments/{exp.id}/enqueue"
+    out = client.post(enq, json={"params": {"lr": 0.05, "units": 9, "opt": "adam", "layers": 1}}, headers=CHANGE)
+    assert out.status_code == 400 and "'lr'" in out.json()["detail"]
+    ok = client.post(enq, json={"params": {"lr": 0.005, "units": 9, "opt": "adam", "layers": 1}}, headers=CHANGE)
+    assert ok.status_code == 200
+    (t,) = Experiment.load("demo", exp.storage).ask(1)
+    assert t.params["lr"] == 0.005 and exp.storage.get_trial(t.id).round == 1
+
+
+def test_new_round_off_without_the_rounds_api(client, exp, monkeypatch):
+    from knoblab.experiment import Experiment as Exp
+
+    monkeypatch.delattr(Exp, "next_round")
+    assert client.get("/api/config").json()["rounds_supported"] is False
+    space = client.get(f"/api/experiments/{exp.id}").json()["space"]
+    r = client.post(f"/api/experiments/{exp.id}/rounds", json={"space": space}, headers=CHANGE)
+    assert r.status_code == 501 and "next_round" in r.json()["detail"]
 
 
 # ---- safety ----

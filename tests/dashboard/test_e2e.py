@@ -141,8 +141,9 @@ def page(browser):
         context.close()
 
 
-def rows(page) -> int:
-    return page.locator("#trials tbody tr").count()
+def settled(page) -> None:
+    """Waits until the experiment page has drawn everything once (plotly.js parsed, every plot drawn)."""
+    page.wait_for_function("performance.getEntriesByName('knoblab:knobs').length", timeout=30_000)
 
 
 # ---- pages ----
@@ -197,7 +198,7 @@ def test_experiment_page_table_plots_and_escaped_strings(world, page):
 def test_new_trials_appear_without_reload(world, page):
     page.goto(f"{world.base}/experiments/{world.exp.id}")
     page.wait_for_function("document.querySelectorAll('#trials tbody tr').length >= 40")
-    page.wait_for_function("performance.getEntriesByName('knoblab:knobs').length")  # the page is fully drawn
+    settled(page)
     page.evaluate("window.__same_page = true")
     n = len(world.exp.trials)
     world.exp.optimize(curve_objective, n_trials=n + 1, show_progress=False)
@@ -241,6 +242,7 @@ def test_running_trial_curve_grows_live_and_stops(world, page):
 def test_enqueue_names_the_knob_at_fault_then_queues(world, page):
     page.goto(f"{world.base}/experiments/{world.exp.id}")
     page.locator("#enqueue-form").wait_for()
+    settled(page)
     page.fill("#enqueue-form [data-knob='lr']", "5")
     page.fill("#enqueue-form [data-knob='units']", "9")
     page.select_option("#enqueue-form [data-knob='opt']", label=XSS)
@@ -263,15 +265,29 @@ def test_enqueue_names_the_knob_at_fault_then_queues(world, page):
     world.exp.optimize(curve_objective, n_trials=len(world.exp.trials), show_progress=False)  # runs it
 
 
-def test_new_round_control_is_off_with_a_note(world, page):
-    from knoblab.experiment import Experiment
+def test_new_round_with_an_edited_space(world, page):
+    import json
 
     page.goto(f"{world.base}/experiments/{world.exp.id}")
     page.locator("#round-space").wait_for()
-    assert '"lr"' in page.input_value("#round-space")
-    if not hasattr(Experiment, "next_round"):
-        assert page.locator("#round-btn").is_disabled()
-        assert "issue 6" in page.inner_text("#round-note")
+    assert page.inner_text("#round-btn") == "Start round 1" and page.locator("#round-list li").count() == 1
+    space = json.loads(page.input_value("#round-space"))
+    page.fill("#round-space", json.dumps(space))  # unchanged: refused, with the reason shown
+    page.watch.allow("status of 400")
+    page.click("#round-btn")
+    page.wait_for_selector("#round-msg.error")
+    assert "round 0" in page.inner_text("#round-msg")
+    space["lr"]["high"] = 0.01
+    page.fill("#round-space", json.dumps(space))
+    page.fill("#round-reason", "lr above 1e-2 diverges")
+    page.click("#round-btn")
+    page.wait_for_selector("#round-msg.ok")
+    page.wait_for_function("document.querySelectorAll('#round-list li').length === 2")  # the page reloaded
+    assert "lr above 1e-2 diverges" in page.inner_text("#round-list")
+    assert page.inner_text("#round-btn") == "Start round 2"
+    rounds = world.exp.storage.get_experiment("mlp-search").attrs["rounds"]
+    assert [(r["round"], r["space"]["lr"]["high"]) for r in rounds] == [(1, 0.01)]
+    assert "0.01 (log)" in page.get_attribute("#enqueue-form [data-knob='lr']", "placeholder")
 
 
 def test_compare_overlays_chosen_trials(world, page):

@@ -11,6 +11,7 @@ import contextlib
 import hmac
 import importlib.resources
 import ipaddress
+import json
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -75,6 +76,34 @@ def _flat_knobs(description: dict[str, Any], parent: list | None = None) -> list
             for value, sub in d["options"]:
                 out += _flat_knobs(sub, [name, value])
     return out
+
+
+def rounds_of(e: Any) -> list[dict[str, Any]]:
+    """Every round of a stored experiment, round 0 (the space it was created with) first.
+
+    Later rounds live in the experiment's attrs under "rounds" (see knoblab.analysis.rounds); read here directly so
+    the dashboard need not import the analysis stack.
+    """
+    attrs = loads(e.attrs)
+    first = {"round": 0, "space": loads(e.space), "parent": None, "reason": "", "created_at": e.created_at}
+    later = [r for r in attrs.get("rounds", []) if isinstance(r, dict) and isinstance(r.get("space"), dict)]
+    return [first, *later]
+
+
+def all_knobs(rounds: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The knobs of every round, merged: numeric ranges widened, choices joined (table columns, plot axes)."""
+    merged: dict[str, dict[str, Any]] = {}
+    for r in rounds:
+        for k in _flat_knobs(r["space"]):
+            have = merged.get(k["name"])
+            if have is None or have.get("kind") != k.get("kind"):
+                merged[k["name"]] = dict(k)
+            elif k.get("kind") in ("real", "int"):
+                have["low"], have["high"] = min(have["low"], k["low"]), max(have["high"], k["high"])
+            elif "choices" in k:
+                seen = {json.dumps(c) for c in have["choices"]}
+                have["choices"] = have["choices"] + [c for c in k["choices"] if json.dumps(c) not in seen]
+    return list(merged.values())
 
 
 def create_app(
@@ -221,7 +250,10 @@ def create_app(
                 if m not in seen:
                     seen.add(m)
                     metric_names.append(m)
-        space = loads(e.space)
+        rounds = rounds_of(e)
+        per_round: dict[int, int] = {}
+        for r in rows:
+            per_round[r["round"]] = per_round.get(r["round"], 0) + 1
         return _json(
             {
                 "id": e.id,
@@ -230,10 +262,21 @@ def create_app(
                 "direction": e.direction,
                 "seed": e.seed,
                 "created_at": e.created_at,
-                "space": space,
-                "knobs": _flat_knobs(space),
+                "space": rounds[-1]["space"],  # the latest round's, which the search and enqueue use
+                "knobs": all_knobs(rounds),
+                "enqueue_knobs": _flat_knobs(rounds[-1]["space"]),
                 "metrics": metric_names,
-                "rounds": max([r["round"] for r in rows] + [0]) + 1,
+                "rounds": max(len(rounds), max(per_round, default=0) + 1),
+                "round_list": [
+                    {
+                        "round": r.get("round"),
+                        "parent": r.get("parent"),
+                        "reason": r.get("reason"),
+                        "created_at": r.get("created_at"),
+                        "n_trials": per_round.get(r.get("round"), 0),
+                    }
+                    for r in rounds
+                ],
                 "attrs": loads(e.attrs),
                 **summary(e, rows),
             }
@@ -252,7 +295,7 @@ def create_app(
         e = experiment_or_404(experiment_id)
         cache = data.cache(experiment_id)
         rows = cache.all_rows()
-        knobs = [k["name"] for k in _flat_knobs(loads(e.space))]
+        knobs = [k["name"] for k in all_knobs(rounds_of(e))]
         metric_names = sorted({m for r in rows for m in r["metrics"]})
         states = [s for s in state.split(",") if s]
         bad = [s for s in states if s not in STATES]
@@ -308,7 +351,7 @@ def create_app(
                 "id": row.id,
                 "number": row.number,
                 "experiment": {"id": e.id, "name": e.name, "metric": e.metric, "direction": e.direction},
-                "knobs": [k["name"] for k in _flat_knobs(loads(e.space))],
+                "knobs": [k["name"] for k in all_knobs(rounds_of(e))],
                 "state": row.state,
                 "value": row.value,
                 "params": loads(row.params),
@@ -402,14 +445,18 @@ def create_app(
             raise HTTPException(400, f"space: cannot read it ({type(err).__name__}: {err})") from None
         if not rounds_supported():
             raise HTTPException(
-                501, "new rounds come with the analysis module (issue 6); the edited space is valid but not stored"
+                501,
+                "new rounds need knoblab's rounds API (Experiment.next_round); the edited space is valid but not stored",
             )
+        reason = body.get("reason") or ""
+        if not isinstance(reason, str):
+            raise HTTPException(400, f"reason: got {reason!r}; give text")
         try:
-            Experiment.load(e.name, storage).next_round(space=space)
+            number = Experiment.load(e.name, storage).next_round(space, reason=reason)
         except (ValueError, TypeError) as err:
             raise HTTPException(400, str(err)) from None
         data.cache(experiment_id).refresh(force=True)
-        return _json({"ok": True})
+        return _json({"ok": True, "round": number})
 
     return app
 

@@ -295,6 +295,8 @@ class Data:
                     if end is not None:
                         last = end if last is None else max(last, end)
                 rounds = max(rounds, (rnd or 0) + 1)
+            stored = _loads(e.attrs).get("rounds", []) if e.attrs else []  # see knoblab.analysis.rounds
+            rounds = max(rounds, len(stored) + 1 if isinstance(stored, list) else 1)
             running = counts.get(TrialState.RUNNING.value, 0) > 0
             out.append(
                 clean(

@@ -353,6 +353,7 @@ async function pageExperiment(id) {
     { key: "number", label: "#" },
     { key: "state", label: "state" },
     { key: "value", label: exp.metric },
+    ...(exp.rounds > 1 ? [{ key: "round", label: "round" }] : []),
     ...knobs.map((k) => ({ key: `param.${k.name}`, label: k.name, get: (r) => r.params[k.name] })),
     ...metricCols.map((m) => ({ key: `metric.${m}`, label: m, get: (r) => r.metrics[m] })),
     { key: "duration", label: "duration" },
@@ -550,7 +551,8 @@ async function pageExperiment(id) {
     const form = h("div", { class: "form", id: "enqueue-form" });
     const note = h("input", { type: "text", id: "enqueue-note", placeholder: "why (optional note)" });
     const msg = h("div", { class: "msg", id: "enqueue-msg" });
-    for (const k of knobs) {
+    // the latest round's knobs: the space the search (and so the enqueued trial) is in now
+    for (const k of (exp.enqueue_knobs || knobs).filter((x) => x.kind !== "fixed")) {
       let input;
       if (knobIsNumeric(k)) {
         input = h("input", { type: "text", inputmode: "decimal", "data-knob": k.name,
@@ -601,22 +603,30 @@ async function pageExperiment(id) {
   }
 
   function roundCard() {
+    // rounds are numbered from 0 (the space the experiment was created with), as in the table's round column
     const area = h("textarea", { id: "round-space", rows: 8, value: JSON.stringify(exp.space, null, 1) });
+    const reason = h("input", { type: "text", id: "round-reason", placeholder: "why (e.g. drop rmsprop, worse in round 0)",
+      style: "flex:1" });
     const msg = h("div", { class: "msg", id: "round-msg" });
-    const btn = h("button", { class: "primary", id: "round-btn", text: `Start round ${exp.rounds + 1}`,
+    const btn = h("button", { class: "primary", id: "round-btn", text: `Start round ${exp.rounds}`,
       disabled: !CFG.rounds_supported, onclick: async () => {
         let space;
         try { space = JSON.parse(area.value); } catch (e) { message(msg, `space: not valid JSON (${e.message})`); return; }
         try {
-          await post(`/api/experiments/${id}/rounds`, { space });
-          message(msg, "New round started.", true);
+          const res = await post(`/api/experiments/${id}/rounds`, { space, reason: reason.value });
+          message(msg, `Round ${res.round} started: new trials use this space.`, true);
+          setTimeout(() => location.reload(), 600);
         } catch (e) { message(msg, e.message); }
       } });
     const note = CFG.rounds_supported ? null : h("p", { class: "muted small", id: "round-note",
-      text: "New rounds come with the analysis module (issue 6); until it lands this control is off. " +
+      text: "This knoblab has no rounds API (Experiment.next_round), so this control is off. " +
         "The space below is this experiment's, as stored." });
-    return h("div", { class: "card", id: "round" }, h("h2", { text: "New round with an edited space" }), note, area,
-      h("div", { class: "row" }, btn), msg);
+    const history = h("ul", { class: "small muted", id: "round-list" }, (exp.round_list || []).map((r) =>
+      h("li", {}, `round ${r.round}: ${r.n_trials} trials`, r.parent === null || r.parent === undefined ? "" : `, from round ${r.parent}`,
+        r.reason ? ` (${r.reason})` : "")));
+    return h("div", { class: "card", id: "round" }, h("h2", { text: "New round with an edited space" }), note, history,
+      h("p", { class: "small muted", text: `The latest round's space; edit it (narrow ranges, drop choices) and start round ${exp.rounds}.` }),
+      area, h("div", { class: "row", style: "margin-top:6px" }, reason, btn), msg);
   }
 
   $("#main").replaceChildren(
