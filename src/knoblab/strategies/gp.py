@@ -309,7 +309,7 @@ class GPSearch(Strategy):
         out: list[dict[str, Any]] = []
         taken: set[tuple] = set()
         for _ in range(n):
-            row = self._optimize(gp, X, ys, best, rng, exclude=seen | taken)
+            row = self._optimize(gp, X, ys, best, rng, exclude=seen | taken, light=bool(out))
             if row is None:
                 extra = self.distinct(list(history), len(out) + 1, iter(out + self._random(rng)))
                 if len(extra) <= len(out):
@@ -346,11 +346,21 @@ class GPSearch(Strategy):
         return log_ei(mean, std, best)
 
     def _optimize(
-        self, gp: _GP, X: np.ndarray, ys: np.ndarray, best: float, rng: np.random.Generator, exclude: set[tuple]
+        self,
+        gp: _GP,
+        X: np.ndarray,
+        ys: np.ndarray,
+        best: float,
+        rng: np.random.Generator,
+        exclude: set[tuple],
+        light: bool = False,
     ) -> np.ndarray | None:
+        """The row that maximizes log-EI. `light`: the later points of a batch (whose model holds believed values
+        only) get half the random candidates and half the local searches."""
         cat = self.enc.is_cat
+        n_starts = max(2, self.n_starts // 2) if light else self.n_starts
         # candidates: random points, and perturbations of the best trials
-        n_random = self.n_random if len(ys) <= 300 else self.n_random // 2  # each costs O(n^2) to score
+        n_random = self.n_random if len(ys) <= 300 and not light else self.n_random // 2  # each costs O(n^2)
         cands = [self._random_rows(rng, n_random)]
         top = X[np.argsort(ys, kind="stable")[:5]]
         local = np.repeat(np.where(np.isnan(top), 0.5, top), 40, axis=0)
@@ -368,14 +378,14 @@ class GPSearch(Strategy):
         # local search from the best distinct candidates, numeric columns relaxed
         starts = []
         for i in order:
-            if len(starts) == self.n_starts:
+            if len(starts) == n_starts:
                 break
             if not any(np.array_equal(cands[i], cands[j], equal_nan=True) for j in starts):
                 starts.append(i)
         raw = relaxed[starts]
         raw = np.where(np.isnan(raw), 0.5, raw)
         polished = self._polish(gp, raw, cands[starts], best)
-        pool = np.vstack([self.canon(polished), cands[order[: 4 * self.n_starts]]])
+        pool = np.vstack([self.canon(polished), cands[order[: 4 * n_starts]]])
         pool = self._categorical_pass(gp, pool, best)
         pool_scores = self._acq(gp, pool, best)
         for i in np.argsort(-pool_scores, kind="stable"):
