@@ -1,0 +1,139 @@
+"""Trivial trials through shared storage from several writer processes: knoblab vs Optuna, side by side.
+
+Each writer process reopens the same experiment (study) by name and runs trials until the total is reached:
+knoblab's `Experiment.load(...).optimize(n_trials=TOTAL)` (the budget is the experiment's, shared), Optuna's
+`load_study(...).optimize(n_trials=TOTAL / WRITERS)` with its RandomSampler (knoblab: strategy="random").
+Afterwards every trial is checked: none lost, none duplicated, every writer's errors counted.
+
+    python -m bench.parallel.throughput --trials 10000 --writers 4 [--storage sqlite postgres] [--only knoblab]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing
+import os
+import platform
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+
+def knoblab_objective(trial):
+    return trial.params["x"] ** 2
+
+
+def optuna_objective(trial):
+    return trial.suggest_float("x", 0.0, 1.0) ** 2
+
+
+def knoblab_writer(url: str, total: int, errors) -> None:
+    import knoblab as kl
+
+    try:
+        kl.Experiment.load("load", url).optimize(knoblab_objective, n_trials=total)
+    except Exception as e:
+        errors.put(f"{type(e).__name__}: {e}"[:300])
+
+
+def optuna_writer(url: str, per_writer: int, errors) -> None:
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.ERROR)
+    try:
+        study = optuna.load_study(study_name="load", storage=url, sampler=optuna.samplers.RandomSampler())
+        study.optimize(optuna_objective, n_trials=per_writer)
+    except Exception as e:
+        errors.put(f"{type(e).__name__}: {e}"[:300])
+
+
+def run(lib: str, url: str, total: int, writers: int) -> dict:
+    ctx = multiprocessing.get_context("spawn")
+    errors = ctx.Queue()
+    if lib == "knoblab":
+        import knoblab as kl
+
+        kl.Experiment("load", {"x": kl.Real(0.0, 1.0)}, storage=url, strategy="random", seed=0)
+        procs = [ctx.Process(target=knoblab_writer, args=(url, total, errors)) for _ in range(writers)]
+    else:
+        import optuna
+
+        optuna.logging.set_verbosity(optuna.logging.ERROR)
+        optuna.create_study(study_name="load", storage=url)
+        procs = [ctx.Process(target=optuna_writer, args=(url, total // writers, errors)) for _ in range(writers)]
+    start = time.perf_counter()
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join()
+    wall = time.perf_counter() - start
+    found = []
+    while not errors.empty():
+        found.append(errors.get())
+    result = {"library": lib, "writers": writers, "asked": total, "seconds": round(wall, 1), "errors": found}
+    result.update(check(lib, url))
+    result["trials_per_s"] = round(result["complete"] / wall, 1)
+    return result
+
+
+def check(lib: str, url: str) -> dict:
+    """Counts what the storage holds: trials, COMPLETE ones, duplicated numbers."""
+    if lib == "knoblab":
+        import knoblab as kl
+
+        trials = kl.Experiment.load("load", url).trials
+        numbers = [t.number for t in trials]
+        complete = sum(t.state.value == "COMPLETE" for t in trials)
+    else:
+        import optuna
+
+        trials = optuna.load_study(study_name="load", storage=url).get_trials(deepcopy=False)
+        numbers = [t.number for t in trials]
+        complete = sum(t.state == optuna.trial.TrialState.COMPLETE for t in trials)
+    return {
+        "stored": len(numbers),
+        "complete": complete,
+        "duplicated_numbers": len(numbers) - len(set(numbers)),
+        "gaps": (max(numbers) + 1 - len(set(numbers))) if numbers else 0,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--trials", type=int, default=10_000)
+    parser.add_argument("--writers", type=int, default=4)
+    parser.add_argument("--storage", nargs="+", default=["sqlite", "postgres"], choices=["sqlite", "postgres"])
+    parser.add_argument("--only", nargs="+", default=["knoblab", "optuna"], choices=["knoblab", "optuna"])
+    parser.add_argument("--out", default=str(HERE / "results" / "throughput.json"))
+    args = parser.parse_args()
+    from .pgserver import create_database, postgres_server
+
+    results = []
+    with tempfile.TemporaryDirectory() as tmp, postgres_server() as pg:
+        for storage in args.storage:
+            for lib in args.only:
+                if storage == "sqlite":
+                    url = f"sqlite:///{tmp}/{lib}.db"
+                else:
+                    url = create_database(pg, f"bench_{lib}")
+                r = run(lib, url, args.trials, args.writers)
+                r["storage"] = storage
+                print(json.dumps(r), flush=True)
+                results.append(r)
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    meta = {
+        "python": platform.python_version(),
+        "cpus": os.cpu_count(),
+        "uptime_before": subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip(),
+    }
+    out.write_text(json.dumps({"meta": meta, "results": results}, indent=1))
+    print(f"wrote {out}")
+
+
+if __name__ == "__main__":
+    main()
