@@ -478,7 +478,8 @@ class Experiment:
             callbacks: `fn(experiment, finished_trial)` after each trial.
             executor: where trials run when n_jobs > 1 or when given: "processes" (the default for n_jobs > 1),
                 "ray", or an executor from `knoblab.executors` (e.g. `RayExecutor(address=..., num_gpus=0.5)`).
-            trial_timeout: seconds one trial may run in a worker before it is stopped and FAILED (workers only).
+            trial_timeout: seconds a trial may take, from being handed to a worker, before its worker is killed
+                and the trial FAILED (runs trials in worker processes, even with n_jobs=1).
         """
         if not callable(objective):
             raise ValueError(f"objective: got {type(objective).__name__}; give a function objective(trial)")
