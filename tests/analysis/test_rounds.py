@@ -113,3 +113,13 @@ def test_rounds_are_compared(sqlite_url):
     assert c.loc[1, "median"] < c.loc[0, "median"]  # minimizing: the narrow round is better
     assert c.loc[1, "p_better"] < 0.05 and c.loc[1, "parent"] == 0
     assert exp.analyze().round_numbers == [1]
+
+
+@pytest.mark.slow
+def test_parallel_workers_run_the_current_round(sqlite_url):
+    exp = kl.Experiment("r", WIDE, storage=sqlite_url, strategy="random", seed=0)
+    exp.optimize(synthetic_objective, n_trials=2, show_progress=False)
+    exp.next_round(NARROW, "narrow")
+    exp.optimize(synthetic_objective, n_trials=4, n_jobs=2, show_progress=False)
+    later = [t for t in exp.trials if t.round == 1]
+    assert len(later) == 4 and all(t.state.value == "COMPLETE" and t.params["x"] <= 4.0 for t in later)
