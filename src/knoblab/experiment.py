@@ -559,7 +559,11 @@ class Experiment:
             if trials_used(trials) >= n_trials:
                 return True
         if target is not None:
-            values = [t.value for t in trials if t.state == TrialState.COMPLETE and t.value is not None]
+            values = [  # this round's: a target an earlier round reached does not end the next one
+                t.value
+                for t in trials
+                if t.state == TrialState.COMPLETE and t.value is not None and t.round == self.round
+            ]
             if values and (min(values) <= target if self.direction == "min" else max(values) >= target):
                 return True
         return False

@@ -123,3 +123,12 @@ def test_parallel_workers_run_the_current_round(sqlite_url):
     exp.optimize(synthetic_objective, n_trials=4, n_jobs=2, show_progress=False)
     later = [t for t in exp.trials if t.round == 1]
     assert len(later) == 4 and all(t.state.value == "COMPLETE" and t.params["x"] <= 4.0 for t in later)
+
+
+def test_a_target_reached_in_an_earlier_round_does_not_end_the_next(sqlite_url):
+    exp = kl.Experiment("r", WIDE, storage=sqlite_url, strategy="random", seed=0)
+    exp.optimize(synthetic_objective, n_trials=3, target=1e9, show_progress=False)  # reached at once
+    assert len(exp.trials) == 1
+    exp.next_round(NARROW, "narrow")
+    exp.optimize(synthetic_objective, n_trials=3, target=-1e9, show_progress=False)  # never reached
+    assert [t.round for t in exp.trials] == [0, 1, 1, 1]
