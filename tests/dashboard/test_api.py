@@ -169,6 +169,32 @@ def test_live_trial_shows_new_epochs(client, exp):
         assert [r["id"] for r in rows] == [live.trial.id]
 
 
+@pytest.mark.slow
+def test_importances_come_from_a_worker_process(client, exp):
+    pytest.importorskip("sklearn")
+    url = f"/api/experiments/{exp.id}/importances"
+    first = client.get(url).json()
+    assert first["available"] is True
+    deadline = time.monotonic() + 120
+    got = first
+    while got.get("computing") and time.monotonic() < deadline:
+        time.sleep(0.5)
+        got = client.get(url).json()
+    assert not got["computing"] and "error" not in got, got
+    assert {r["knob"] for r in got["rows"]} <= {"lr", "units", "opt", "layers", "units2"}
+    assert got["round"] == 0 and got["n"] == got["of"] == 12
+    # lr drives the objective (val_loss grows with log lr away from 10^-2.5): it must rank first
+    assert got["rows"][0]["knob"] == "lr"
+    assert client.get(url).json()["computing"] is False  # the same trials: nothing computed again
+
+
+def test_importances_wait_for_five_trials(sqlite_url):
+    exp = make_experiment(sqlite_url, n_trials=3)
+    with TestClient(create_app(exp.storage.url)) as c:
+        r = c.get(f"/api/experiments/{exp.id}/importances").json()
+        assert r["available"] is False and "5 complete trials" in r["reason"]
+
+
 # ---- steering ----
 def test_note_is_stored_and_shown(client, exp):
     t = exp.trials[0]

@@ -23,6 +23,7 @@ from ..space import Space
 from ..storage.sql import SQLStorage, loads, safe_url
 from ..trial import TrialState
 from .data import STATES, Data, FilterError, clean, table, to_json
+from .importance import MAX_TRIALS, Importances, analysis_missing
 
 STATIC = Path(__file__).parent / "static"
 TOKEN_COOKIE = "knoblab_token"
@@ -128,10 +129,12 @@ def create_app(
         storage = SQLStorage(storage)
     plotly_path = plotly_js()
     data = Data(storage)
+    importance_jobs = Importances()
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI):
         yield
+        importance_jobs.close()
         data.close()
 
     app = FastAPI(title="knoblab dashboard", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan)
@@ -340,8 +343,18 @@ def create_app(
 
     @app.get("/api/experiments/{experiment_id}/importances")
     def importances(experiment_id: int):
-        experiment_or_404(experiment_id)
-        return _json({"available": False, "reason": "knob importances come with the analysis module (issue 6)"})
+        """First-order fANOVA importances of the current round (knoblab.analysis), computed in a worker process;
+        `computing` while a fresher result is on its way."""
+        e = experiment_or_404(experiment_id)
+        missing = analysis_missing()
+        if missing:
+            return _json({"available": False, "reason": missing})
+        current = len(rounds_of(e)) - 1
+        n = sum(1 for r in data.cache(experiment_id).all_rows() if r["round"] == current and r["state"] == "COMPLETE")
+        if n < 5:
+            return _json({"available": False, "reason": f"importances need 5 complete trials in round {current}"})
+        result = importance_jobs.get(storage.url, experiment_id, e.name, (current, n))
+        return _json({"available": True, "max_trials": MAX_TRIALS, **result})
 
     def trial_payload(row, after_step: int) -> dict[str, Any]:
         e = data.experiment_row(row.experiment_id)

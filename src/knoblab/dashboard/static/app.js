@@ -417,7 +417,7 @@ async function pageExperiment(id) {
   const knobRows = Math.ceil(knobs.length / knobCols);
   const knobPlots = h("div", { id: "plot-knobs", style: `width:100%;height:${Math.max(1, knobRows) * 240}px` });
   const parallelTitle = h("h2", { text: "Parallel coordinates (complete trials)" });
-  const importances = h("p", { class: "muted", id: "importances", text: "…" });
+  const importances = h("div", { id: "importances" }, h("p", { class: "muted", text: "…" }));
   let clickBound = false, knobClickBound = false;
   const PARALLEL_MAX = 1000; // more lines are a hairball, and slow to draw without a GPU
 
@@ -646,9 +646,32 @@ async function pageExperiment(id) {
     ...steer,
   );
   renderHead();
-  api(`/api/experiments/${id}/importances`).then((r) => {
-    importances.textContent = r.available ? "" : r.reason;
-  }).catch((e) => { importances.textContent = e.message; });
+  // importances: computed by the server in a worker process; asked again while computing, then now and then
+  const showImportances = (r) => {
+    if (!r.available) { importances.replaceChildren(h("p", { class: "muted", text: r.reason })); return; }
+    if (r.error) { importances.replaceChildren(h("div", { class: "msg error", text: r.error })); return; }
+    if (!r.rows) { importances.replaceChildren(h("p", { class: "muted", text: "Computing (a random forest in a worker process)…" })); return; }
+    const max = Math.max(1e-9, ...r.rows.map((x) => x.importance || 0));
+    importances.replaceChildren(
+      h("table", { class: "bars" }, h("tbody", {}, r.rows.map((x) => h("tr", {},
+        h("td", { text: x.knob }),
+        h("td", { class: "barcell" }, h("div", { class: "bar", style: `width:${Math.round(100 * (x.importance || 0) / max)}%` })),
+        h("td", { class: "num", text: x.importance === null ? "–" : `${(100 * x.importance).toFixed(1)}%` }))))),
+      h("p", { class: "muted small", text:
+        `Share of ${exp.metric}'s variance each knob explains alone (first-order fANOVA on a random forest), ` +
+        `round ${r.round}, ${r.n === r.of ? `${r.n} complete trials` : `the last ${r.n} of ${r.of} complete trials`}` +
+        (r.r2 === null || r.r2 === undefined ? "." : `; the forest's out-of-bag R² is ${r.r2.toFixed(2)}` +
+          (r.r2 < 0.3 ? " (low: the forest explains little, read these loosely)." : ".")) +
+        (r.computing ? " Updating…" : "") }));
+  };
+  const importanceLoop = async () => {
+    let r = { computing: false };
+    try { r = await api(`/api/experiments/${id}/importances`); showImportances(r); } catch (e) {
+      importances.replaceChildren(h("div", { class: "msg error", text: e.message }));
+    }
+    setTimeout(importanceLoop, r.computing ? 2000 : 15000);
+  };
+  importanceLoop();
 
   await every(async () => {
     const first = tableRev === -1 ? loadTable() : null; // the table need not wait for the plots' data
