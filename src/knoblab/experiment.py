@@ -21,8 +21,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .space import Space, as_space
 from .schedulers import make_scheduler
+from .space import Space, as_space
 from .storage import Storage, open_storage
 from .storage.sql import dumps, now
 from .strategies import Strategy, make_strategy

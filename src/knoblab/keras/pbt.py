@@ -7,7 +7,7 @@ How a Keras trial pauses and resumes (the choice, and why):
   attr. A plain `.npz` of arrays, not a `.keras` file: loading it needs no custom objects and no safe-mode
   exceptions, and it restores into the model the user's function has just built with the (perhaps perturbed)
   params, so dropout or learning-rate changes take effect while the weights carry over.
-- A continuation trial (queued by the scheduler with `resume_step` and `checkpoint` attrs) gets its reporter
+- A continuation trial (queued by the scheduler with `resume_step` and `resume_checkpoint` attrs) gets its reporter
   prepared here: the reporter loads the checkpoint when training begins, numbers its epochs from `resume_step`,
   and `fit` is called with `initial_epoch=resume_step`, so `epochs=params["epochs"]` still means "train up to
   that many epochs in all". A checkpoint that is missing or does not fit the model (a knob that changes the
@@ -34,7 +34,7 @@ def prepare(trial: Any, reporter: Any, artifacts_dir: str | Path) -> None:
     """Sets up a trial's reporter: where checkpoints go, and the checkpoint and first epoch of a continuation."""
     reporter.checkpoint_dir = Path(artifacts_dir) / "checkpoints"
     attrs = _attrs(trial)
-    path, step = attrs.get("checkpoint"), int(attrs.get("resume_step") or 0)
+    path, step = attrs.get("resume_checkpoint"), int(attrs.get("resume_step") or 0)
     if path and step > 0:
         if Path(path).exists():
             reporter.resume_from, reporter.start_step = str(path), step

@@ -8,7 +8,7 @@ Two modes:
   (PRUNED with `paused_at`; a framework layer that can, such as the Keras reporter, saves a checkpoint and stores
   its path as the trial's `checkpoint` attr). When a paused trial joins the top 1/eta of its rung, a
   continuation trial is queued: same params, attrs `resumed_from` (the paused trial's number), `resume_step` (the
-  first step it reports), `target` (the next rung) and `checkpoint`. Queued trials run before new ones, so
+  first step it reports), `target` (the next rung) and `resume_checkpoint` (the paused trial's `checkpoint`). Queued trials run before new ones, so
   promotions go first, as in ASHA. Keras continues from the checkpoint's weights (and optimizer state) at epoch
   `resume_step`; an objective that cannot resume starts again from step 0 and runs to the target. Each
   continuation is a trial of its own (it counts against n_trials), and only the last segment of a trial that
@@ -212,7 +212,7 @@ class SuccessiveHalving(Scheduler):
                 "resume_step": r,
                 "target": later[0] if later else top_resource,
                 "bracket": bracket,
-                "checkpoint": parent.attrs.get("checkpoint"),
+                "resume_checkpoint": parent.attrs.get("checkpoint"),
             }
             child = experiment.storage.create_trial(
                 experiment.id, parent.params, TrialState.QUEUED, seed=parent.seed, attrs=attrs, round=parent.round

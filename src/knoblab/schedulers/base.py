@@ -13,7 +13,8 @@ What a stopped trial carries, and what strategies should do with it (the expecta
 - A trial a scheduler stops ends PRUNED. Its `value` is the best value of its reported curve for the experiment's
   metric (`Experiment._last_reported`), reached at a lower budget than a COMPLETE trial's; its reports keep the
   whole curve. `trial.attrs` may hold `paused_at` (the resource it stopped at, in promotion mode and PBT),
-  `bracket`, `resumed_from` and `checkpoint`.
+  `bracket`, `resumed_from`, `checkpoint` (its own, saved when it paused) and `resume_checkpoint` (the one
+  it started from).
 - A PRUNED value is *not* comparable with a COMPLETE one: at a low budget it is usually worse, but not always
   (a fast starter). Model-based strategies should rank every COMPLETE trial before every PRUNED one, and PRUNED
   trials among themselves by the resource they reached (more is better), then by value, as Optuna's TPE does.

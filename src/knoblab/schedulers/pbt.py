@@ -218,7 +218,7 @@ class PopulationBasedTraining(Scheduler):
             "parent": source.number,
             "resume_step": start,
             "target": min(start + self.interval, top_r),
-            "checkpoint": source.attrs.get("checkpoint"),
+            "resume_checkpoint": source.attrs.get("checkpoint"),
             **lineage,
         }
         return experiment.storage.create_trial(

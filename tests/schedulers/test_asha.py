@@ -1,0 +1,118 @@
+"""ASHA on hand-written curves: which trial stops at which rung, and which paused trial is promoted when."""
+
+import pickle
+
+import pytest
+
+import knoblab as kl
+from knoblab.schedulers import SuccessiveHalving, make_scheduler
+from knoblab.trial import TrialState
+
+from .support import curve_objective, outcome, run_curves
+
+
+def test_stop_mode_keeps_the_top_half_at_each_rung(sqlite_url):
+    # eta=2, rungs at 1, 2, 4 (max 8); a trial goes on when among the best max(1, n // 2) at its rung
+    curves = [[5] * 8, [3] * 8, [4] * 8, [1] * 8, [2] * 8, [2.5] * 8]
+    exp = run_curves(sqlite_url, curves, SuccessiveHalving(reduction_factor=2, max_resource=8))
+    assert outcome(exp) == [
+        (0, "COMPLETE", 0, 8),  # alone at every rung
+        (1, "COMPLETE", 0, 8),  # best of {5, 3}
+        (2, "PRUNED", 0, 1),  # rung 1: {5, 3, 4} keeps 1 -> 3 only
+        (3, "COMPLETE", 0, 8),
+        (4, "COMPLETE", 0, 8),  # rung 1: {5,3,4,1,2} keeps 2 -> 1, 2
+        (5, "PRUNED", 0, 2),  # rung 1: keeps 3 of 6 -> in; rung 2: {5,3,1,2,2.5} keeps 2 -> out
+    ]
+    pruned = exp.trial(5)
+    assert pruned.value == 2.5 and pruned.curve("loss") == [(0, 2.5), (1, 2.5)]
+
+
+def test_stop_mode_compares_the_best_value_so_far(sqlite_url):
+    # a trial that was good early is judged by its best, as its PRUNED value is
+    curves = [[1, 1, 1, 1], [3, 0.5, 9, 9], [2, 2, 2, 2]]
+    exp = run_curves(sqlite_url, curves, SuccessiveHalving(reduction_factor=2, max_resource=4))
+    assert [o[1:] for o in outcome(exp)] == [("COMPLETE", 0, 4), ("PRUNED", 0, 1), ("PRUNED", 0, 1)]
+
+
+def test_grace_period_skips_early_rungs(sqlite_url):
+    curves = [[1] * 8, [3] * 8, [2] * 8]
+    exp = run_curves(sqlite_url, curves, SuccessiveHalving(reduction_factor=2, max_resource=8, grace_period=4))
+    assert [o[3] for o in outcome(exp)] == [8, 4, 4]  # only rung 4 decides
+
+
+def test_promote_mode_pauses_at_rungs_and_continues_the_top(sqlite_url):
+    # eta=2, max 4: rungs 1, 2. Each trial pauses at its next rung; a paused one joins the top 1/2 -> continuation
+    curves = [[4] * 4, [3] * 4, [2] * 4, [1] * 4]
+    exp = run_curves(sqlite_url, curves, SuccessiveHalving(2, 1, 4, mode="promote"), n_trials=9)
+    assert outcome(exp) == [
+        (0, "PRUNED", 0, 1),  # rung 1 alone: fewer than eta, nobody promoted
+        (1, "PRUNED", 0, 1),  # rung 1 {4, 3}: 3 promoted
+        (1, "PRUNED", 1, 1),  # its continuation, from step 1, pauses at rung 2 (alone there)
+        (2, "PRUNED", 0, 1),  # rung 1 {4, 3, 2}: 2 promoted
+        (2, "PRUNED", 1, 1),  # rung 2 {3, 2}: 2 promoted again
+        (2, "COMPLETE", 2, 2),  # the last segment runs to max_resource and completes
+        (3, "PRUNED", 0, 1),  # rung 1 {4, 3, 2, 1}: top 2 = 1, 2; 2 already went on, so 1 is promoted
+        (3, "PRUNED", 1, 1),
+        (3, "COMPLETE", 2, 2),
+    ]
+    trials = exp.storage.get_trials(exp.id)
+    assert [t.attrs.get("resumed_from") for t in trials] == [None, None, 1, None, 3, 4, None, 6, 7]
+    assert [t.attrs.get("paused_at") for t in trials] == [1, 1, 2, 1, 2, None, 1, 2, None]
+    assert exp.best.params["i"] == 3 and exp.best.value == 1
+    assert sum(len(t.reports) for t in exp.storage.get_trials(exp.id, with_reports=True)) == 11  # vs 16 in full
+
+
+def test_promote_mode_needs_a_max_resource(sqlite_url):
+    exp = kl.Experiment("m", {"i": [0]}, metric="loss", scheduler=SuccessiveHalving(mode="promote"), storage=sqlite_url)
+    with pytest.raises(ValueError, match="max_resource"):
+        exp.optimize(curve_objective([[1, 1]]), n_trials=1, catch=(), show_progress=False)
+
+
+def test_max_resource_defaults_to_the_fixed_epochs_knob(sqlite_url):
+    curves = [[2] * 4, [1] * 4, [3] * 4]
+    exp = run_curves(sqlite_url, curves, SuccessiveHalving(2))  # rungs 1, 2 below epochs=4
+    assert [o[3] for o in outcome(exp)] == [4, 4, 1]
+    assert SuccessiveHalving(2).rungs(exp) == [1, 2]
+
+
+def test_arguments_are_checked():
+    with pytest.raises(ValueError, match="reduction_factor"):
+        SuccessiveHalving(reduction_factor=1)
+    with pytest.raises(ValueError, match="max_resource"):
+        SuccessiveHalving(min_resource=9, max_resource=3)
+    with pytest.raises(ValueError, match="mode"):
+        SuccessiveHalving(mode="pause")
+
+
+def test_make_scheduler():
+    assert make_scheduler(None) is None
+    assert type(make_scheduler("asha")).__name__ == "SuccessiveHalving"
+    assert type(make_scheduler("hyperband")).__name__ == "Hyperband"
+    assert type(make_scheduler("median")).__name__ == "MedianStopping"
+    assert type(make_scheduler("pbt")).__name__ == "PopulationBasedTraining"
+    s = SuccessiveHalving()
+    assert make_scheduler(s) is s
+    with pytest.raises(ValueError, match="allowed"):
+        make_scheduler("nope")
+    with pytest.raises(ValueError, match="scheduler"):
+        make_scheduler(3)
+
+
+def test_a_scheduler_pickles_without_its_cache(sqlite_url):
+    exp = run_curves(sqlite_url, [[1] * 4, [2] * 4], SuccessiveHalving(2))
+    assert "_curves" in exp.scheduler.__dict__
+    copy = pickle.loads(pickle.dumps(exp.scheduler))
+    assert "_curves" not in copy.__dict__ and copy.reduction_factor == 2
+
+
+def test_cache_reads_a_finished_curve_once(sqlite_url, monkeypatch):
+    curves = [[float(i)] * 9 for i in range(6)]
+    exp = run_curves(sqlite_url, curves, SuccessiveHalving(3, max_resource=9))
+    cache = exp.scheduler.curves(exp)
+    cache.refresh(exp)  # reads the last trial, which was still running at its last decision
+    asked: list[list[int]] = []
+    original = exp.storage.get_reports
+    monkeypatch.setattr(exp.storage, "get_reports", lambda ids: asked.append(list(ids)) or original(ids))
+    cache.refresh(exp)
+    assert asked == []  # everything finished was read already: nothing to read again
+    assert all(t.state in (TrialState.COMPLETE, TrialState.PRUNED) for t in cache.trials.values())

@@ -1,0 +1,52 @@
+"""Hyperband on hand-written curves: brackets from trial numbers, and trials compete only inside their bracket."""
+
+import collections
+import pickle
+
+import knoblab as kl
+from knoblab.schedulers import Hyperband
+
+from .support import outcome, run_curves
+
+
+class _T:
+    def __init__(self, number, attrs=None):
+        self.number, self.attrs = number, attrs or {}
+
+
+def test_trials_compete_only_within_their_bracket(sqlite_url):
+    # eta=2, max 4, 2 brackets: bracket 0 has rungs 1 and 2, bracket 1 only rung 2. With seed 0, trials 0-3 fall in
+    # bracket 1 and trials 4-5 in bracket 0
+    hb = Hyperband(2, 1, 4, n_brackets=2)
+    curves = [[4] * 4, [3] * 4, [5] * 4, [1] * 4, [6] * 4, [7] * 4]
+    exp = run_curves(sqlite_url, curves, hb)
+    assert [hb.bracket_of(exp, _T(n)) for n in range(6)] == [1, 1, 1, 1, 0, 0]
+    assert hb.rungs(exp, 0) == [1, 2] and hb.rungs(exp, 1) == [2]
+    assert outcome(exp) == [
+        (0, "COMPLETE", 0, 4),
+        (1, "COMPLETE", 0, 4),  # rung 2 {4, 3}: keeps 3
+        (2, "PRUNED", 0, 2),  # rung 2 {4, 3, 5}: out, after 2 epochs (bracket 1 does not decide at 1)
+        (3, "COMPLETE", 0, 4),
+        (4, "COMPLETE", 0, 4),  # worst of all, but alone in bracket 0: it would have stopped against bracket 1
+        (5, "PRUNED", 0, 1),  # bracket 0, rung 1 {6, 7}: out after 1 epoch
+    ]
+
+
+def test_brackets_are_a_function_of_seed_and_number_in_any_process():
+    exp = kl.Experiment("hb", {"x": kl.Real(0, 1), "epochs": 27}, storage="sqlite://", seed=3)
+    hb = Hyperband(3, 1)
+    assert hb.brackets(exp) == 4 and hb.shares(exp) == [27, 12, 6, 4]
+    mine = [hb.bracket_of(exp, _T(n)) for n in range(200)]
+    elsewhere = pickle.loads(pickle.dumps(hb))  # a worker's copy
+    assert [elsewhere.bracket_of(exp, _T(n)) for n in range(200)] == mine
+    assert [Hyperband(3, 1).bracket_of(exp, _T(n)) for n in range(200)] == mine
+    assert hb.bracket_of(exp, _T(5, {"bracket": 2})) == 2  # a continuation keeps its parent's
+    counts = collections.Counter(hb.bracket_of(exp, _T(n)) for n in range(4900))
+    for b, share in enumerate([27, 12, 6, 4]):
+        assert abs(counts[b] / 4900 - share / 49) < 0.03
+
+
+def test_rungs_per_bracket():
+    exp = kl.Experiment("hb", {"x": kl.Real(0, 1), "epochs": 27}, storage="sqlite://", seed=0)
+    hb = Hyperband(3, 1)
+    assert [hb.rungs(exp, b) for b in range(4)] == [[1, 3, 9], [3, 9], [9], []]
