@@ -418,7 +418,7 @@ async function pageExperiment(id) {
   const knobPlots = h("div", { id: "plot-knobs", style: `width:100%;height:${Math.max(1, knobRows) * 240}px` });
   const parallelTitle = h("h2", { text: "Parallel coordinates (complete trials)" });
   const importances = h("div", { id: "importances" }, h("p", { class: "muted", text: "…" }));
-  let clickBound = false, knobClickBound = false;
+  let clickBound = false, knobClickBound = false, importancesStarted = false;
   const PARALLEL_MAX = 1000; // more lines are a hairball, and slow to draw without a GPU
 
   async function renderPlots() {
@@ -465,6 +465,10 @@ async function pageExperiment(id) {
     drawKnobs(done, type, hover); // below the fold, and the slowest without a GPU: last
     mark("knobs");
     plotCost = cost + performance.now() - started; // drawing only: not plotly's loading, not the waits
+    if (!importancesStarted) {
+      importancesStarted = true; // the analysis waits until the page has drawn: it competes for the CPU
+      importanceLoop();
+    }
   }
 
   function drawParallel(done) {
@@ -671,7 +675,6 @@ async function pageExperiment(id) {
     }
     setTimeout(importanceLoop, r.computing ? 2000 : 15000);
   };
-  importanceLoop();
 
   await every(async () => {
     const first = tableRev === -1 ? loadTable() : null; // the table need not wait for the plots' data
