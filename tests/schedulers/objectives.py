@@ -1,0 +1,15 @@
+"""Objectives sent to worker processes (module-level, so a spawned worker imports them)."""
+
+from __future__ import annotations
+
+from knoblab.trial import TrialPruned
+
+
+def bowl(trial):
+    """loss = x + 1 / (step + 1), reported per step; a continuation reports from its resume step."""
+    start = trial._frozen.attrs.get("resume_step", 0)
+    for step in range(start, trial.params["epochs"]):
+        trial.report(step, loss=trial.params["x"] + 1.0 / (step + 1))
+        if trial.should_stop():
+            raise TrialPruned()
+    return trial.params["x"] + 1.0 / trial.params["epochs"]
