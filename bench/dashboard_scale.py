@@ -2,7 +2,7 @@
 
 Builds a SQLite file with N trials (20 reported epochs each), then times:
   * the API calls the experiment page makes, on a fresh server (cold cache) and again (warm);
-  * a poll for changes, a sorted and filtered table page, and a trial page;
+  * a poll for changes, a sorted and filtered table page, a trial page, and the knob importances;
   * with Chromium and playwright present: a real browser from navigation to the table and every plot drawn.
 
     python bench/dashboard_scale.py [--trials 10000] [--epochs 20] [--no-browser]
@@ -106,7 +106,6 @@ def api_numbers(url: str, exp_id: int) -> list[tuple[str, float]]:
             f"/api/experiments/{exp_id}",
             f"/api/experiments/{exp_id}/points?since=0",
             f"/api/experiments/{exp_id}/trials?limit=50",
-            f"/api/experiments/{exp_id}/importances",
         ):
             r = c.get(path)
             assert r.status_code == 200, (path, r.text[:200])
@@ -132,6 +131,12 @@ def api_numbers(url: str, exp_id: int) -> list[tuple[str, float]]:
         )
     )
     out.append(("trial page (20 epochs)", timed(lambda: c.get("/api/trials/5000"), 5)))
+
+    def importances() -> None:  # what the page asks once drawn: a forest in a child process
+        while c.get(f"/api/experiments/{exp_id}/importances").json().get("computing"):
+            time.sleep(0.2)
+
+    out.append(("importances, child process (last 2,000 trials)", timed(importances)))
     size = len(c.get(f"/api/experiments/{exp_id}/points?since=0").content)
     out.append((f"points payload: {size / 1e6:.2f} MB", float("nan")))
     return out
