@@ -89,6 +89,7 @@ def world(tmp_path_factory):
     url = f"sqlite:///{tmp_path_factory.mktemp('e2e') / 'knoblab.db'}"
     exp = make_experiment(url, name="mlp-search", n_trials=40)
     exp.storage.set_note(exp.trials[0].id, NOTE_XSS)
+    make_experiment(url, name=NOTE_XSS, n_trials=2)  # a name with markup: shown as text everywhere
     with Server(create_app(url)) as base:
         yield SimpleNamespace(base=base, exp=exp, url=url)
 
@@ -153,6 +154,13 @@ def test_experiments_page_lists_every_experiment(world, page):
     row.wait_for()
     assert "complete" in row.inner_text() and "min val_loss" in row.inner_text()
     assert page.locator("#live.on").count() == 1
+    odd = page.locator("#experiments tbody tr", has_text="onerror")
+    assert odd.locator("a").inner_text() == NOTE_XSS and odd.locator("img").count() == 0
+    odd.locator("a").click()
+    page.locator("#title").wait_for()
+    assert page.locator("#title").inner_text() == NOTE_XSS and page.title().endswith(NOTE_XSS)
+    assert page.locator("#crumbs span", has_text="onerror").inner_text() == NOTE_XSS
+    page.go_back()
     row.locator("a").click()
     page.wait_for_url(f"**/experiments/{world.exp.id}")
     page.locator("#title").wait_for()
