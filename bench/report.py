@@ -184,7 +184,7 @@ def overhead_table(path: Path) -> str:
     rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
     sizes = sorted({r["trials"] for r in rows})
     optimizers = sorted({r["optimizer"] for r in rows})
-    cell = {(r["optimizer"], r["trials"]): r for r in rows}
+    cell = {(r["optimizer"], r["trials"]): r for r in rows}  # a later measurement replaces an earlier one
     lines = [
         "| optimizer | " + " | ".join(f"{n} trials" for n in sizes) + " |",
         "| --- |" + " ---: |" * len(sizes),

@@ -135,6 +135,25 @@ def _prior_sample(rng: np.random.Generator, m: int, is_cat: np.ndarray, k: np.nd
     return u
 
 
+def _bandwidths(x: np.ndarray) -> np.ndarray:
+    """Per point and knob: the larger gap to its neighbours along that knob (as in Hyperopt's and Optuna's TPE),
+    so kernels are narrow where good points crowd and wide where they are sparse; clipped to
+    [1 / min(100, n + 2), 1] ("magic clip") so that no kernel collapses onto its point."""
+    n, d = x.shape
+    if n == 0:
+        return np.empty((0, d))
+    order = np.argsort(x, axis=0, kind="stable")
+    xs = np.take_along_axis(x, order, axis=0)
+    padded = np.vstack([np.zeros((1, d)), xs, np.ones((1, d))])
+    gaps = np.diff(padded, axis=0)  # n + 1 gaps
+    sig = np.maximum(gaps[:-1], gaps[1:])
+    if n >= 2:  # the outermost points use their inner gap (endpoints are not data)
+        sig[0], sig[-1] = gaps[1], gaps[-2]
+    out = np.empty_like(sig)
+    np.put_along_axis(out, order, sig, axis=0)
+    return np.clip(out, 1.0 / min(100, n + 2), 1.0)
+
+
 class _KDE:
     """A mixture of product kernels, one per observation, plus a flat prior kernel."""
 
@@ -143,11 +162,8 @@ class _KDE:
         self.is_cat, self.k = is_cat, k
         self.num = ~is_cat
         d_num = int(self.num.sum())
-        # Scott-like multivariate bandwidth as in Optuna's multivariate TPE, clipped from below ("magic clip")
-        sigma = 0.2 * max(n, 1) ** (-1.0 / (d + 4)) if n else 1.0
-        sigma = max(sigma, 1.0 / min(100, n + 1))
         self.mu = np.vstack([centres[:, self.num], np.full((1, d_num), 0.5)])
-        self.sigma = np.vstack([np.full((n, d_num), sigma), np.ones((1, d_num))])
+        self.sigma = np.vstack([_bandwidths(centres[:, self.num]), np.ones((1, d_num))])
         self.cat = np.vstack([centres[:, is_cat], np.full((1, int(is_cat.sum())), -1.0)]).astype(int)  # -1: prior
         kc = k[is_cat].astype(float)
         self.lam = (kc - 1) / kc * max(0.05, (1.0 + n) ** -0.5)  # Aitchison-Aitken smoothing per categorical knob
