@@ -145,7 +145,8 @@ class _KerasObjective:
         if len(kept) >= self.keep_models and sign * value >= sign * kept[self.keep_models - 1].value:
             return  # not better than the k-th best kept model
         self.artifacts_dir.mkdir(parents=True, exist_ok=True)
-        path = self.artifacts_dir / f"trial_{trial.number:05d}.keras"
+        # absolute, so best_model() and export_best() work from any working folder
+        path = (self.artifacts_dir / f"trial_{trial.number:05d}.keras").resolve()
         try:
             model.save(path)
         except Exception as e:  # an unserializable custom layer must not fail a good trial
