@@ -99,12 +99,13 @@ def problem():
 
 def main() -> None:
     ap = argparse.ArgumentParser()
+    ap.add_argument("--first-seed", type=int, default=0)
     ap.add_argument("--seeds", type=int, default=3)
     ap.add_argument("--budget", type=int, default=400, help="epochs per pruned run (random gets 3x)")
     ap.add_argument("--out", default="bench/multifidelity/results/keras.jsonl")
     args = ap.parse_args()
     p = problem()
-    for seed in range(args.seeds):
+    for seed in range(args.first_seed, args.first_seed + args.seeds):
         for method, run in methods(MAX_EPOCHS, KERAS_METHODS).items():
             budget = args.budget * 3 if method.startswith("random") else args.budget
             ledger, seconds = timed(run, p, seed, budget)

@@ -35,6 +35,7 @@ def problem(name: str):
 
 def main() -> None:
     ap = argparse.ArgumentParser()
+    ap.add_argument("--first-seed", type=int, default=0)
     ap.add_argument("--seeds", type=int, default=5)
     ap.add_argument("--budget", type=int, default=10_000, help="epochs per run")
     ap.add_argument("--problems", default="mfh3,mfh6")
@@ -42,7 +43,7 @@ def main() -> None:
     args = ap.parse_args()
     for name in args.problems.split(","):
         p = problem(name)
-        for seed in range(args.seeds):
+        for seed in range(args.first_seed, args.first_seed + args.seeds):
             for method, run in methods(MAX_EPOCHS).items():
                 budget = args.budget * 3 if method.startswith("random") else args.budget  # random is cheap to run
                 ledger, seconds = timed(run, p, seed, budget)

@@ -12,11 +12,13 @@ class InOrder(Strategy):
 
     name = "in_order"
 
-    def __init__(self, epochs: int):
-        self.epochs = epochs
+    def __init__(self, epochs: int, count: int | None = None):
+        self.epochs, self.count = epochs, count
 
     def ask(self, history, n):
         k = sum(1 for t in history if t.attrs.get("source") not in ("promotion", "pbt"))
+        if self.count is not None:
+            n = max(0, min(n, self.count - k))
         return [{"i": k + j, "epochs": self.epochs} for j in range(n)]
 
 
@@ -42,7 +44,7 @@ def run_curves(url, curves, scheduler, n_trials=None, seed=0, name="curves"):
         space,
         metric="loss",
         direction="min",
-        strategy=InOrder(epochs),
+        strategy=InOrder(epochs, len(curves)),
         scheduler=scheduler,
         storage=url,
         seed=seed,

@@ -50,3 +50,22 @@ def test_rungs_per_bracket():
     exp = kl.Experiment("hb", {"x": kl.Real(0, 1), "epochs": 27}, storage="sqlite://", seed=0)
     hb = Hyperband(3, 1)
     assert [hb.rungs(exp, b) for b in range(4)] == [[1, 3, 9], [3, 9], [9], []]
+
+
+def test_promote_mode_keeps_a_continuation_in_its_parents_bracket(sqlite_url):
+    curves = [[float(v)] * 9 for v in (5, 3, 8, 1, 7, 2, 6, 4, 0.5, 9, 2.5, 3.5)]
+    hb = Hyperband(3, 1, 9, mode="promote")
+    exp = run_curves(sqlite_url, curves, hb, n_trials=20)
+    trials = {t.number: t for t in exp.storage.get_trials(exp.id, with_reports=True)}
+    continuations = [t for t in trials.values() if "resumed_from" in t.attrs]
+    assert continuations
+    for t in continuations:
+        parent = trials[t.attrs["resumed_from"]]
+        assert t.attrs["bracket"] == hb.bracket_of(exp, parent)
+        assert t.reports[0][0] == parent.attrs["paused_at"] == t.attrs["resume_step"]
+    for t in trials.values():  # every segment ends at a rung of its bracket or at max_resource, complete
+        end = t.reports[-1][0] + 1
+        if t.state.value == "PRUNED":
+            assert end in hb.rungs(exp, hb.bracket_of(exp, t))
+        else:
+            assert t.state.value == "COMPLETE" and end == 9
