@@ -8,7 +8,7 @@ import knoblab as kl
 from knoblab.schedulers import SuccessiveHalving, make_scheduler
 from knoblab.trial import TrialState
 
-from .support import curve_objective, outcome, run_curves
+from .support import outcome, run_curves
 
 
 def test_stop_mode_keeps_the_top_half_at_each_rung(sqlite_url):
@@ -62,10 +62,12 @@ def test_promote_mode_pauses_at_rungs_and_continues_the_top(sqlite_url):
     assert sum(len(t.reports) for t in exp.storage.get_trials(exp.id, with_reports=True)) == 11  # vs 16 in full
 
 
-def test_promote_mode_needs_a_max_resource(sqlite_url):
-    exp = kl.Experiment("m", {"i": [0]}, metric="loss", scheduler=SuccessiveHalving(mode="promote"), storage=sqlite_url)
-    with pytest.raises(ValueError, match="max_resource"):
-        exp.optimize(curve_objective([[1, 1]]), n_trials=1, catch=(), show_progress=False)
+def test_promote_mode_and_hyperband_need_a_max_resource(sqlite_url):
+    from knoblab.schedulers import Hyperband
+
+    for scheduler in (SuccessiveHalving(mode="promote"), Hyperband(), "hyperband"):
+        with pytest.raises(ValueError, match="max_resource"):
+            kl.Experiment("m", {"i": [0]}, metric="loss", scheduler=scheduler, storage=sqlite_url)
 
 
 def test_max_resource_defaults_to_the_fixed_epochs_knob(sqlite_url):

@@ -97,6 +97,13 @@ class SuccessiveHalving(Scheduler):
         self.__dict__.update(state)
         self._lock = threading.Lock()
 
+    def setup(self, experiment) -> None:
+        """Refuses, when the experiment opens, a set-up that would fail every trial later."""
+        if self.mode == "promote" and max_resource_of(experiment, self.max_resource) is None:
+            raise ValueError(
+                f"{type(self).__name__}(mode='promote') needs max_resource (or a fixed 'epochs' knob in the space)"
+            )
+
     # ---- rungs ----
     def bracket_of(self, experiment, trial: FrozenTrial | Any) -> int:
         """The bracket a trial belongs to (always 0 here: Hyperband overrides it)."""

@@ -40,6 +40,10 @@ class Hyperband(SuccessiveHalving):
             raise ValueError(f"n_brackets: got {n_brackets!r}; give an integer >= 1 or None")
         self.n_brackets = n_brackets
 
+    def setup(self, experiment) -> None:
+        super().setup(experiment)
+        self.brackets(experiment)  # needs max_resource: say so when the experiment opens, not in every trial
+
     def brackets(self, experiment) -> int:
         if self.n_brackets is not None:
             return self.n_brackets
