@@ -33,10 +33,12 @@ class RuleScheduler(Scheduler):
         if step is None:
             return False
         key = (experiment.id, trial.id)
-        rules, seen = self._state.get(key) or ([copy.deepcopy(r) for r in self.rules], -1)
-        if not seen >= 0:
-            for rule in rules:
+        if key not in self._state:  # a trial seen for the first time: fresh copies of the rules
+            fresh = [copy.deepcopy(r) for r in self.rules]
+            for rule in fresh:
                 rule.reset()
+            self._state[key] = (fresh, -1)
+        rules, seen = self._state[key]
         reports = experiment.storage.get_reports([trial.id]).get(trial.id, [])
         stop = None
         for s, metrics in reports:
