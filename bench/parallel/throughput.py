@@ -112,6 +112,10 @@ def main() -> None:
     args = parser.parse_args()
     from .pgserver import create_database, postgres_server
 
+    def uptime() -> str:
+        return subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
+
+    before = uptime()
     results = []
     with tempfile.TemporaryDirectory() as tmp, postgres_server() as pg:
         for storage in args.storage:
@@ -129,7 +133,8 @@ def main() -> None:
     meta = {
         "python": platform.python_version(),
         "cpus": os.cpu_count(),
-        "uptime_before": subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip(),
+        "uptime_before": before,
+        "uptime_after": uptime(),
     }
     out.write_text(json.dumps({"meta": meta, "results": results}, indent=1))
     print(f"wrote {out}")
