@@ -31,7 +31,7 @@ def check_writers(url, tmp_path, n_writers, n_trials, n_queued):
 
 
 def test_four_writers_on_sqlite(sqlite_url, tmp_path):
-    check_writers(sqlite_url, tmp_path, n_writers=4, n_trials=200, n_queued=40)
+    check_writers(sqlite_url, tmp_path, n_writers=4, n_trials=120, n_queued=24)
 
 
 @pytest.mark.slow

@@ -73,7 +73,7 @@ def test_budget_limit_is_exact_under_concurrency(postgres_url):
 
 def test_four_writers_on_postgres(postgres_url, tmp_path, monkeypatch):
     monkeypatch.setenv("KNOBLAB_TEST_DIR", str(tmp_path))
-    check_writers(postgres_url, tmp_path, n_writers=4, n_trials=200, n_queued=40)
+    check_writers(postgres_url, tmp_path, n_writers=4, n_trials=120, n_queued=24)
 
 
 @pytest.mark.slow
