@@ -11,6 +11,11 @@ from .objectives import bowl
 pytestmark = pytest.mark.slow
 
 
+@pytest.mark.xfail(
+    strict=False,
+    reason="failed once in 3+ runs on a 2-core machine at load 12; cause not found yet (issue 5's note): "
+    "it still runs and reports XPASS when it passes",
+)
 def test_pbt_with_two_workers_keeps_every_members_chain(sqlite_url):
     pbt = PBT(population=4, interval=2, mutable=["x"])
     exp = kl.Experiment(
