@@ -8,17 +8,7 @@ from pathlib import Path
 
 import pytest
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+from ..chromium import CHROMIUM, CHROMIUM_ARGS
 
 
 def open_in_chromium(path: str | Path, screenshot: str | Path | None = None) -> dict:

@@ -25,6 +25,7 @@ import uvicorn  # noqa: E402
 from knoblab.dashboard import create_app  # noqa: E402
 from knoblab.trial import TrialState  # noqa: E402
 
+from ..chromium import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 from .support import (  # noqa: E402
     NOTE_XSS,
     SHOWCASE_SPACE,
@@ -37,17 +38,6 @@ from .support import (  # noqa: E402
 
 pytestmark = pytest.mark.slow
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "dashboard.png"
 LIVE_S = 2.0  # new trials and epochs must show within this, without a reload
 
