@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .observations import reached
 from .schedulers import make_scheduler
 from .space import Space, as_space
 from .storage import Storage, open_storage
@@ -357,6 +358,8 @@ class Experiment:
                 state, error = TrialState.FAILED, str(e)
         elif state == TrialState.PRUNED:
             value, metrics = self._last_reported(frozen, result)
+            if frozen.reports:  # how far it got: strategies rank pruned trials by it without reading the reports
+                self.storage.set_attrs(trial_id, {"reached": reached(frozen)})
         self.storage.finish_trial(trial_id, state, value, metrics, error)
         done = self.storage.get_trial(trial_id, with_reports=True)
         self.strategy.tell(done)

@@ -18,7 +18,7 @@ What a stopped trial carries, and what strategies should do with it (the expecta
 - A PRUNED value is *not* comparable with a COMPLETE one: at a low budget it is usually worse, but not always
   (a fast starter). Model-based strategies should rank every COMPLETE trial before every PRUNED one, and PRUNED
   trials among themselves by the resource they reached (more is better), then by value, as Optuna's TPE does.
-  `ranked_observations` below gives that order with pseudo-losses that keep it; a rank-based model (TPE's
+  `ranked_observations` (in knoblab.observations, re-exported here) gives that order with pseudo-losses that keep it; a rank-based model (TPE's
   good/bad split) can use them as losses. A model of magnitudes (a GP) should fit COMPLETE trials only, or
   PRUNED ones with a value no better than the worst COMPLETE one (what `ranked_observations(..., impute="worst")`
   gives). Ignoring PRUNED trials entirely is also correct, only less informed: with Hyperband most trials are
@@ -34,7 +34,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..trial import FrozenTrial, TrialState
+from ..observations import ranked_observations
+from ..trial import FrozenTrial
 
 if TYPE_CHECKING:
     from ..experiment import Experiment
@@ -167,35 +168,3 @@ class CurveCache:
         """The largest resource trial `tid` has reported."""
         b = self.best.get(tid)
         return 0 if b is None else len(b)
-
-
-def ranked_observations(
-    history: Sequence[FrozenTrial], direction: str, impute: str = "rank"
-) -> tuple[list[FrozenTrial], np.ndarray]:
-    """COMPLETE and PRUNED trials with losses (lower is better) that rank every COMPLETE trial before every PRUNED
-    one, and PRUNED trials by the resource they reached (more first), then by their value.
-
-    impute="rank": PRUNED losses are placed above the worst COMPLETE loss, spaced by the spread of the complete
-    losses (for rank-based models, e.g. TPE's split). impute="worst": every PRUNED loss is the worst COMPLETE loss
-    (for models of magnitudes, e.g. a GP). With no COMPLETE trial, PRUNED trials keep their own order from 0 up.
-    """
-    if impute not in ("rank", "worst"):
-        raise ValueError(f"impute: got {impute!r}; allowed: 'rank' or 'worst'")
-    sign = 1.0 if direction == "min" else -1.0
-    done = [t for t in history if t.state == TrialState.COMPLETE and t.value is not None and math.isfinite(t.value)]
-    pruned = [t for t in history if t.state == TrialState.PRUNED and t.value is not None and math.isfinite(t.value)]
-    losses = [sign * t.value for t in done]
-    worst = max(losses) if losses else 0.0
-    spread = (max(losses) - min(losses)) if len(losses) > 1 else 1.0
-    spread = spread if spread > 0 else 1.0
-
-    def reached(t: FrozenTrial) -> int:
-        if t.reports:
-            return resource_of(max(s for s, _ in t.reports))
-        return int(t.attrs.get("paused_at") or 0)
-
-    order = sorted(pruned, key=lambda t: (-reached(t), sign * t.value))
-    extra = []
-    for i, _ in enumerate(order):
-        extra.append(worst if impute == "worst" and losses else worst + spread * (i + 1) / (len(order) + 1))
-    return done + order, np.array(losses + extra, dtype=float)

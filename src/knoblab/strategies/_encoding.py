@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from ..observations import ranked_observations
 from ..space import Categorical, Space
 from ..trial import FrozenTrial, TrialState
 
@@ -62,21 +63,30 @@ class Encoding:
                     out.append(child)
         return out
 
-    def rows(self, history: Sequence[FrozenTrial], direction: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(complete rows, their losses, pending rows): pending are RUNNING trials, still without a value."""
+    def rows(
+        self, history: Sequence[FrozenTrial], direction: str, pruned: str | None = None
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(observed rows, their losses, pending rows): pending are RUNNING trials, still without a value.
+
+        Observed are the COMPLETE trials; with pruned="rank" or "worst", PRUNED ones too, ranked after every
+        COMPLETE one with the pseudo-losses of `knoblab.observations.ranked_observations`."""
+        shape = (0, self.ndim)
+        pending = [self.encode_trial(t) for t in history if t.state == TrialState.RUNNING]
+        pending_rows = np.array(pending).reshape(-1, self.ndim) if pending else np.empty(shape)
+        if pruned is not None:
+            observed, losses = ranked_observations(history, direction, impute=pruned)
+            done = [self.encode_trial(t) for t in observed]
+            return (np.array(done).reshape(-1, self.ndim) if done else np.empty(shape), losses, pending_rows)
         sign = 1.0 if direction == "min" else -1.0
-        done, losses, pending = [], [], []
+        done, values = [], []
         for t in history:
             if t.state == TrialState.COMPLETE and t.value is not None and np.isfinite(t.value):
                 done.append(self.encode_trial(t))
-                losses.append(sign * t.value)
-            elif t.state == TrialState.RUNNING:
-                pending.append(self.encode_trial(t))
-        shape = (0, self.ndim)
+                values.append(sign * t.value)
         return (
             np.array(done).reshape(-1, self.ndim) if done else np.empty(shape),
-            np.array(losses, dtype=float),
-            np.array(pending).reshape(-1, self.ndim) if pending else np.empty(shape),
+            np.array(values, dtype=float),
+            pending_rows,
         )
 
 

@@ -8,6 +8,9 @@
   numeric knobs (real, integer, ordered choices) a Gaussian truncated to the unit interval.
 - Batches and parallel workers: RUNNING trials and the points already picked in a batch get a constant liar (a
   value worse than any seen), so they push the next pick elsewhere.
+- Early-stopped (PRUNED) trials count as observations, ranked after every COMPLETE one and among themselves by
+  the resource they reached, then their value (`knoblab.observations`): with a scheduler most trials are pruned,
+  and TPE + Hyperband (BOHB-like) learns from all of them.
 - Cheap: each trial is encoded once (cached by id); a suggestion costs O(candidates x trials x knobs) numpy work.
 """
 
@@ -33,21 +36,28 @@ class TPESearch(Strategy):
     """Multivariate, branch-aware TPE with constant-liar batches.
 
     Args:
-        n_startup: complete trials drawn quasi-randomly (Sobol) before the model takes over.
+        n_startup: finished (complete or pruned) trials drawn quasi-randomly (Sobol) before the model takes over.
         n_candidates: points drawn from l(x) per suggestion; the one with the largest l(x)/g(x) wins.
         gamma: the number of "good" trials as a function of the number of trials (default min(ceil(0.1 n), 25)).
         prior_weight: weight of the flat prior kernel mixed into both densities.
+        learn_from_pruned: count PRUNED trials as (ranked-worse) observations; False fits COMPLETE trials only.
     """
 
     name = "tpe"
 
     def __init__(
-        self, n_startup: int = 10, n_candidates: int = 24, gamma: Any = None, prior_weight: float = 1.0
+        self,
+        n_startup: int = 10,
+        n_candidates: int = 24,
+        gamma: Any = None,
+        prior_weight: float = 1.0,
+        learn_from_pruned: bool = True,
     ) -> None:
         self.n_startup = int(n_startup)
         self.n_candidates = int(n_candidates)
         self.gamma = gamma or (lambda n: min(math.ceil(0.1 * n), 25))
         self.prior_weight = float(prior_weight)
+        self.learn_from_pruned = bool(learn_from_pruned)
 
     def setup(self, space: Space, *, seed: int, direction: str) -> None:
         super().setup(space, seed=seed, direction=direction)
@@ -56,7 +66,7 @@ class TPESearch(Strategy):
         self._startup.setup(space, seed=seed, direction=direction)
 
     def ask(self, history: Sequence[FrozenTrial], n: int) -> list[dict[str, Any]]:
-        X, y, pending = self.enc.rows(history, self.direction)
+        X, y, pending = self.enc.rows(history, self.direction, pruned="rank" if self.learn_from_pruned else None)
         if len(y) < self.n_startup or self.space.ndim == 0:
             return self._startup.ask(history, n)
         rng = self.rng(10, len(history))

@@ -1,0 +1,60 @@
+"""How finished trials become observations for a model: COMPLETE trials by their value, PRUNED ones ranked after.
+
+A PRUNED trial's value was reached at a lower budget than a COMPLETE trial's, so the two are not comparable: at a
+low budget a value is usually worse, but not always (a fast starter). Model-based strategies therefore rank every
+COMPLETE trial before every PRUNED one, and PRUNED trials among themselves by the resource they reached (more is
+better), then by value, as Optuna's TPE does. Shared by strategies (which learn from it) and schedulers (which
+document it), so neither package imports the other.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+
+from .trial import FrozenTrial, TrialState
+
+__all__ = ["reached", "ranked_observations"]
+
+
+def reached(trial: FrozenTrial) -> int:
+    """The resource (epochs, steps: reports count steps from 0) a trial reached: from its reports when loaded,
+    else from what it stored when it ended (`reached`, or `paused_at` for a paused trial), else 0."""
+    if trial.reports:
+        return int(max(s for s, _ in trial.reports)) + 1
+    return int(trial.attrs.get("reached") or trial.attrs.get("paused_at") or 0)
+
+
+def ranked_observations(
+    history: Sequence[FrozenTrial], direction: str, impute: str = "rank"
+) -> tuple[list[FrozenTrial], np.ndarray]:
+    """COMPLETE and PRUNED trials with losses (lower is better) that rank every COMPLETE trial before every PRUNED
+    one, and PRUNED trials by the resource they reached (more first), then by their value.
+
+    impute="rank": PRUNED losses are placed above the worst COMPLETE loss, spaced by the spread of the complete
+    losses (for rank-based models, e.g. TPE's split). impute="worst": every PRUNED loss is the worst COMPLETE loss
+    (for models of magnitudes, e.g. a GP). With no COMPLETE trial, PRUNED trials keep their own order from 0 up.
+    """
+    if impute not in ("rank", "worst"):
+        raise ValueError(f"impute: got {impute!r}; allowed: 'rank' or 'worst'")
+    if direction not in ("min", "max"):
+        raise ValueError(f"direction: got {direction!r}; allowed: 'min' or 'max'")
+    sign = 1.0 if direction == "min" else -1.0
+    done = [t for t in history if t.state == TrialState.COMPLETE and _finite(t.value)]
+    pruned = [t for t in history if t.state == TrialState.PRUNED and _finite(t.value)]
+    losses = [sign * t.value for t in done]
+    worst = max(losses) if losses else 0.0
+    spread = (max(losses) - min(losses)) if len(losses) > 1 else 1.0
+    spread = spread if spread > 0 else 1.0
+    order = sorted(pruned, key=lambda t: (-reached(t), sign * t.value))
+    if impute == "worst" and losses:
+        extra = [worst] * len(order)
+    else:
+        extra = [worst + spread * (i + 1) / (len(order) + 1) for i in range(len(order))]
+    return done + order, np.array(losses + extra, dtype=float)
+
+
+def _finite(value: float | None) -> bool:
+    return value is not None and isinstance(value, float | int) and math.isfinite(value)
