@@ -110,20 +110,20 @@ def main() -> None:
     parser.add_argument("--only", nargs="+", default=["knoblab", "optuna"], choices=["knoblab", "optuna"])
     parser.add_argument("--out", default=str(HERE / "results" / "throughput.json"))
     args = parser.parse_args()
-    from .pgserver import create_database, postgres_server
+    from knoblab.testing.postgres import create_database, local_postgres
 
     def uptime() -> str:
         return subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
 
     before = uptime()
     results = []
-    with tempfile.TemporaryDirectory() as tmp, postgres_server() as pg:
+    with tempfile.TemporaryDirectory() as tmp, local_postgres(durable=True, max_connections=100) as pg:
         for storage in args.storage:
             for lib in args.only:
                 if storage == "sqlite":
                     url = f"sqlite:///{tmp}/{lib}.db"
                 else:
-                    url = create_database(pg, f"bench_{lib}")
+                    url = create_database(pg, f"bench_{lib}", replace=True)
                 r = run(lib, url, args.trials, args.writers)
                 r["storage"] = storage
                 print(json.dumps(r), flush=True)
