@@ -12,17 +12,8 @@ import knoblab as kl
 from knoblab.space import Space
 from knoblab.strategies.gp import _GP, GPSearch, log_ei, log_h
 from knoblab.strategies.random import RandomSearch
-from knoblab.trial import FrozenTrial, TrialState
 
-
-def run(strategy, space, f, n, batch=1, seed=0):
-    strategy.setup(space, seed=seed, direction="min")
-    history: list[FrozenTrial] = []
-    while len(history) < n:
-        for p in strategy.ask(history, batch):
-            k = len(history)
-            history.append(FrozenTrial(id=k + 1, number=k, state=TrialState.COMPLETE, params=p, value=f(p)))
-    return history
+from .support import run
 
 
 def test_log_h_matches_the_direct_formula_where_that_is_accurate():

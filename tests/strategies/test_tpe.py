@@ -11,16 +11,7 @@ from knoblab.strategies.random import RandomSearch
 from knoblab.strategies.tpe import _KDE, TPESearch
 from knoblab.trial import FrozenTrial, TrialState
 
-
-def run(strategy, space, f, n, batch=1, seed=0):
-    strategy.setup(space, seed=seed, direction="min")
-    history: list[FrozenTrial] = []
-    while len(history) < n:
-        for p in strategy.ask(history, batch):
-            k = len(history)
-            history.append(FrozenTrial(id=k + 1, number=k, state=TrialState.COMPLETE, params=p, value=f(p)))
-    return history
-
+from .support import run
 
 QUAD = Space({f"x{i}": kl.Real(-1.0, 1.0) for i in range(4)})
 
