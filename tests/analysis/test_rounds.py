@@ -132,3 +132,25 @@ def test_a_target_reached_in_an_earlier_round_does_not_end_the_next(sqlite_url):
     exp.next_round(NARROW, "narrow")
     exp.optimize(synthetic_objective, n_trials=3, target=-1e9, show_progress=False)  # never reached
     assert [t.round for t in exp.trials] == [0, 1, 1, 1]
+
+
+def _start_round(url, low):
+    exp = kl.Experiment.load("concurrent", storage=url)
+    return exp.next_round({"x": kl.Real(low, 1.0), "c": ["a", "b"]}, f"narrowed to x >= {low}")
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+def test_rounds_started_at_once_by_several_processes_are_all_kept(backend, request, tmp_path):
+    """Each process appends its round in one locked transaction: none is lost and numbers are not reused."""
+    import multiprocessing as mp
+
+    url = f"sqlite:///{tmp_path / 'rounds.db'}" if backend == "sqlite" else request.getfixturevalue("postgres_url")
+    exp = kl.Experiment("concurrent", {"x": kl.Real(0.0, 1.0), "c": ["a", "b"]}, storage=url, seed=0)
+    exp.optimize(lambda t: t.params["x"], n_trials=2, show_progress=False)
+    lows = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6]
+    with mp.get_context("spawn").Pool(len(lows)) as pool:
+        numbers = pool.starmap(_start_round, [(url, low) for low in lows])
+    assert sorted(numbers) == [1, 2, 3, 4, 5, 6]
+    rounds = kl.Experiment.load("concurrent", storage=url).rounds
+    kept = {r["space"]["x"]["low"] for r in rounds if r["round"] > 0}
+    assert kept == set(lows) and len(rounds) == 7

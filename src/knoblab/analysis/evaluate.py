@@ -170,22 +170,21 @@ def evaluate_best(
 
 def _record_look(exp: Experiment, x_test: Any, y_test: Any, k: int, scores: pd.DataFrame, leaked: int) -> None:
     fp = fingerprint(x_test, y_test)
-    record = exp.storage.get_experiment(exp.name)
-    looks = list(record.attrs.get("test_evaluations", []))
-    before = sum(1 for look in looks if look.get("fingerprint") == fp)
     first = scores.iloc[0].to_dict() if len(scores) else {}
-    looks.append(
-        {
-            "at": now().isoformat(timespec="seconds"),
-            "fingerprint": fp,
-            "rows": int(len(np.asarray(y_test))),
-            "k": k,
-            "best_trial": first.get("number"),
-            "scores": {key: v for key, v in first.items() if key.startswith("test_") and v == v},
-            "leaked_rows": leaked,
-        }
+    look = {
+        "at": now().isoformat(timespec="seconds"),
+        "fingerprint": fp,
+        "rows": int(len(np.asarray(y_test))),
+        "k": k,
+        "best_trial": first.get("number"),
+        "scores": {key: v for key, v in first.items() if key.startswith("test_") and v == v},
+        "leaked_rows": leaked,
+    }
+    # appended in one storage transaction: two processes scoring at once both count
+    merged = exp.storage.update_experiment_attrs(
+        exp.id, lambda attrs: {"test_evaluations": [*attrs.get("test_evaluations", []), look]}
     )
-    exp.storage.set_experiment_attrs(exp.id, {"test_evaluations": looks})
+    before = sum(1 for x in merged["test_evaluations"][:-1] if x.get("fingerprint") == fp)
     exp.record = exp.storage.get_experiment(exp.name)
     if before:
         warnings.warn(

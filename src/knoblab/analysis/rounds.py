@@ -85,18 +85,24 @@ def start_round(
         raise ValueError(f"reason: got {type(reason).__name__}; give a string")
     new = parse_space(space)
     description = json.loads(dumps(new.describe()))
-    record = exp.storage.get_experiment(exp.name)
-    rounds = round_records(record)
     parent = exp.round
-    again = [r for r in rounds[1:] if r["parent"] == parent and r["space"] == description]
-    if again:
-        number = again[-1]["round"]
-    else:
-        if description == next(r["space"] for r in rounds if r["round"] == parent):
-            raise ValueError(
-                f"space: it is round {parent}'s own space; continue that round with optimize(), or change the space"
-            )
-        number = max(r["round"] for r in rounds) + 1
+    record = exp.storage.get_experiment(exp.name)
+    if description == next(r["space"] for r in round_records(record) if r["round"] == parent):
+        raise ValueError(
+            f"space: it is round {parent}'s own space; continue that round with optimize(), or change the space"
+        )
+    chosen: list[int] = []
+
+    def add_round(attrs: dict[str, Any]) -> dict[str, Any]:
+        """Inside one storage transaction: reuse an identical round, else append one numbered after the last."""
+        chosen.clear()
+        rounds = list(attrs.get("rounds", []))
+        again = [r for r in rounds if r["parent"] == parent and r["space"] == description]
+        if again:
+            chosen.append(again[-1]["round"])
+            return {}
+        number = max([0, *(r["round"] for r in rounds)]) + 1
+        chosen.append(number)
         entry = {
             "round": number,
             "space": description,
@@ -106,7 +112,10 @@ def start_round(
             "warm_start": bool(warm_start),
             "created_at": now().isoformat(),
         }
-        exp.storage.set_experiment_attrs(exp.id, {"rounds": [*rounds[1:], entry]})
+        return {"rounds": [*rounds, entry]}
+
+    exp.storage.update_experiment_attrs(exp.id, add_round)
+    number = chosen[-1]
     _enter(exp, number, new)
     return number
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -39,6 +40,9 @@ class Storage(Protocol):
     def get_experiment(self, name: str) -> ExperimentRecord | None: ...
     def list_experiments(self) -> list[ExperimentRecord]: ...
     def set_experiment_attrs(self, experiment_id: int, attrs: dict[str, Any]) -> None: ...
+    def update_experiment_attrs(
+        self, experiment_id: int, change: Callable[[dict[str, Any]], dict[str, Any]]
+    ) -> dict[str, Any]: ...
 
     # trials
     def create_trial(

@@ -322,12 +322,26 @@ class SQLStorage:
         return [self._experiment(r) for r in rows]
 
     def set_experiment_attrs(self, experiment_id: int, attrs: dict[str, Any]) -> None:
-        def update(conn: sa.Connection) -> None:
-            row = conn.execute(sa.select(experiments.c.attrs).where(experiments.c.id == experiment_id)).first()
-            merged = {**loads(row[0]), **attrs}
-            conn.execute(experiments.update().where(experiments.c.id == experiment_id).values(attrs=dumps(merged)))
+        self.update_experiment_attrs(experiment_id, lambda _: attrs)
 
-        self._write(update)
+    def update_experiment_attrs(
+        self, experiment_id: int, change: Callable[[dict[str, Any]], dict[str, Any]]
+    ) -> dict[str, Any]:
+        """Merges `change(current attrs)` into the experiment's attrs in one write transaction (the row locked
+        meanwhile), so two processes appending to the same list (rounds, test looks) cannot lose one; returns the
+        merged attrs. `change` may run more than once (on a retried transaction): keep it free of side effects."""
+
+        def update(conn: sa.Connection) -> dict[str, Any]:
+            query = sa.select(experiments.c.attrs).where(experiments.c.id == experiment_id)
+            row = conn.execute(query if self.is_sqlite else query.with_for_update()).first()
+            if row is None:
+                raise StorageError(f"experiment id {experiment_id} is not in {self!r}")
+            current = loads(row[0])
+            merged = {**current, **change(dict(current))}
+            conn.execute(experiments.update().where(experiments.c.id == experiment_id).values(attrs=dumps(merged)))
+            return merged
+
+        return self._write(update)
 
     def experiment_summaries(self) -> list[dict[str, Any]]:
         """Per experiment: trial counts by state, for `knoblab ls` and the dashboard."""
