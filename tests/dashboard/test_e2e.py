@@ -133,8 +133,40 @@ def page(browser):
 
 
 def settled(page) -> None:
-    """Waits until the experiment page has drawn everything once (plotly.js parsed, every plot drawn)."""
+    """Waits until the experiment page has drawn every plot once."""
     page.wait_for_function("performance.getEntriesByName('knoblab:knobs').length", timeout=30_000)
+
+
+def panels(page, plot: str) -> list[dict]:
+    """What a canvas scatter plot drew, per panel: title, axes (type, title, range, tick labels), plot rectangle."""
+    return page.evaluate(
+        "(plot) => document.getElementById(plot).plotState.panels"
+        ".map(({key, title, zoomed, rect, x, y, series}) => ({key, title, zoomed, rect, x, y, series}))",
+        plot,
+    )
+
+
+def drawn_points(page, plot: str, panel: int = 0) -> list[dict]:
+    """The hoverable points a panel drew: trial id and number, values, and canvas coordinates (CSS pixels)."""
+    return page.evaluate(f"document.getElementById('{plot}').plotState.panels[{panel}].points")
+
+
+def on_canvas(page, plot: str, x: float, y: float) -> tuple[float, float]:
+    """Viewport coordinates of a point given in the plot's canvas coordinates (the plot scrolled into view)."""
+    canvas = page.locator(f"#{plot} canvas.sp-overlay")
+    canvas.scroll_into_view_if_needed()
+    box = canvas.bounding_box()
+    return box["x"] + x, box["y"] + y
+
+
+def empty_spot(points: list[dict], rect: dict, away: float = 14) -> tuple[float, float]:
+    """A spot inside the plot rectangle with no point within `away` pixels (a click there opens nothing)."""
+    for fy in (0.5, 0.3, 0.7, 0.15, 0.85):
+        for fx in (0.5, 0.4, 0.6, 0.3, 0.7, 0.2, 0.8):
+            x, y = rect["left"] + fx * rect["width"], rect["top"] + fy * rect["height"]
+            if all((p["sx"] - x) ** 2 + (p["sy"] - y) ** 2 > away**2 for p in points):
+                return x, y
+    raise AssertionError("no empty spot in the plot")
 
 
 # ---- pages ----
@@ -165,14 +197,29 @@ def test_experiment_page_table_plots_and_escaped_strings(world, page):
     assert cells.count() > 0 and cells.first.inner_text() == XSS
     assert page.locator("#trials td", has_text="onerror").first.inner_text() == NOTE_XSS
     assert page.locator("#trials script, #trials img").count() == 0
-    # the plots render
-    page.locator("#plot-history .main-svg").first.wait_for()
+    # the plots render, on canvases: plotly.js is not even loaded on this page
+    settled(page)
     page.locator("#plot-parallel .parcoords").first.wait_for(state="attached")
-    page.locator("#plot-knobs .main-svg").first.wait_for()
-    titles = page.evaluate("document.getElementById('plot-knobs').layout.annotations.map((a) => a.text)")
-    assert titles == ["lr", "units", "opt", "layers", "units2"]
-    ticks = page.locator("#plot-knobs .xaxislayer-above text").all_text_contents()
-    assert XSS in ticks, repr(ticks)  # the category axis shows the value as written
+    assert page.evaluate("typeof window.Plotly") == "undefined"
+    assert page.locator("script[src*='plotly']").count() == 0
+    [hist] = panels(page, "plot-history")
+    assert (hist["x"]["title"], hist["y"]["title"]) == ("trial", "val_loss")
+    assert [s["name"] for s in hist["series"]] == ["complete", "pruned", "best so far"]
+    complete = [t for t in world.exp.trials if t.state == TrialState.COMPLETE]
+    assert hist["series"][0]["count"] == len(complete)
+    assert {p["n"] for p in drawn_points(page, "plot-history") if p["series"] == "complete"} == {
+        t.number for t in complete
+    }
+    knob = {p["title"]: p for p in panels(page, "plot-knobs")}
+    assert list(knob) == ["lr", "units", "opt", "layers", "units2"]  # a panel per knob, in the space's order
+    assert knob["lr"]["x"]["type"] == "log" and knob["units"]["x"]["type"] == "linear"
+    lrs = [t.params["lr"] for t in complete]
+    assert knob["lr"]["x"]["range"][0] < min(lrs) and knob["lr"]["x"]["range"][1] > max(lrs)
+    assert all(float(t) > 0 for t in knob["lr"]["x"]["ticks"])
+    # category axes: the choices in their order, shown as written (the markup is text on a canvas)
+    assert knob["opt"]["x"]["type"] == "category" and knob["opt"]["x"]["ticks"] == ["adam", XSS]
+    assert knob["layers"]["x"]["ticks"] == ["1", "2"]
+    assert knob["units2"]["series"][0]["count"] == sum(t.params["layers"] == 2 for t in complete)
     page.locator("#importances table.bars").wait_for(timeout=120_000)  # a forest fitted in a worker process
     assert "fANOVA" in page.inner_text("#importances")
     # sort by the metric, descending, by clicking its header twice
@@ -207,9 +254,67 @@ def test_new_trials_appear_without_reload(world, page):
     )
     assert time.monotonic() - t0 < LIVE_S
     page.wait_for_function(
-        f"document.getElementById('plot-history').data[0].x.includes({n})", timeout=LIVE_S * 1000 + 1500
+        f"document.getElementById('plot-history').plotState.panels[0].points.some((p) => p.n === {n})",
+        timeout=LIVE_S * 1000,
     )
+    assert time.monotonic() - t0 < LIVE_S
     assert page.evaluate("window.__same_page") is True
+    assert page.locator("#plot-history canvas").count() == 2  # redrawn in place, not stacked up
+
+
+def test_plots_hover_zoom_and_click_through(world, page):
+    page.goto(f"{world.base}/experiments/{world.exp.id}")
+    settled(page)
+    tip = page.locator("#plot-history .sp-tip")
+    # hover: the nearest point's trial number and value
+    target = max(drawn_points(page, "plot-history"), key=lambda p: p["n"] if p["series"] == "complete" else -1)
+    page.mouse.move(*on_canvas(page, "plot-history", target["sx"], target["sy"]))
+    tip.wait_for(state="visible")
+    number, value = tip.inner_text().split(": ")
+    assert number == f"#{target['n']}" and float(value) == pytest.approx(target["y"], rel=1e-4)
+    # on a knob panel the tooltip names the knob's value too, as written
+    opt = [p["title"] for p in panels(page, "plot-knobs")].index("opt")
+    point = next(p for p in drawn_points(page, "plot-knobs", opt) if p["x"] == 1)  # the XSS choice
+    page.mouse.move(*on_canvas(page, "plot-knobs", point["sx"], point["sy"]))
+    knob_tip = page.locator("#plot-knobs .sp-tip")
+    page.wait_for_function(
+        "(n) => document.querySelector('#plot-knobs .sp-tip').textContent.startsWith(`#${n}: `)", arg=point["n"]
+    )
+    assert knob_tip.inner_text().split("\n")[1] == f"opt = {XSS}"
+    page.mouse.move(0, 0)
+    tip.wait_for(state="hidden")
+    # box zoom narrows the ranges to the box; a double-click (on a point or not) restores them
+    [before] = panels(page, "plot-history")
+    r = before["rect"]
+    x0, y0 = on_canvas(page, "plot-history", r["left"] + 0.2 * r["width"], r["top"] + 0.1 * r["height"])
+    x1, y1 = on_canvas(page, "plot-history", r["left"] + 0.6 * r["width"], r["top"] + 0.9 * r["height"])
+    page.mouse.move(x0, y0)
+    page.mouse.down()
+    page.mouse.move((x0 + x1) / 2, (y0 + y1) / 2, steps=3)
+    page.mouse.move(x1, y1, steps=3)
+    page.mouse.up()
+    page.wait_for_function("document.getElementById('plot-history').plotState.panels[0].zoomed")
+    [zoomed] = panels(page, "plot-history")
+    (lo, hi), (blo, bhi) = zoomed["x"]["range"], before["x"]["range"]
+    assert lo == pytest.approx(blo + 0.2 * (bhi - blo), rel=0.05, abs=0.3)
+    assert hi == pytest.approx(blo + 0.6 * (bhi - blo), rel=0.05, abs=0.3)
+    assert zoomed["y"]["range"][1] - zoomed["y"]["range"][0] < before["y"]["range"][1] - before["y"]["range"][0]
+    assert not any(p["zoomed"] for p in panels(page, "plot-knobs"))  # each panel zooms on its own
+    inside = [p for p in drawn_points(page, "plot-history") if p["series"] == "complete"]
+    assert inside and all(lo <= p["x"] <= hi for p in inside)
+    page.mouse.dblclick(*on_canvas(page, "plot-history", inside[0]["sx"], inside[0]["sy"]))
+    page.wait_for_function("!document.getElementById('plot-history').plotState.panels[0].zoomed")
+    assert panels(page, "plot-history")[0]["x"]["range"] == before["x"]["range"]
+    page.wait_for_timeout(400)
+    assert "/experiments/" in page.url  # the double-click did not open the point under it
+    # a click on an empty spot opens nothing; a click on a point opens its trial
+    all_points = drawn_points(page, "plot-history")
+    page.mouse.click(*on_canvas(page, "plot-history", *empty_spot(all_points, r)))
+    page.wait_for_timeout(400)
+    assert "/experiments/" in page.url
+    page.mouse.click(*on_canvas(page, "plot-history", target["sx"], target["sy"]))
+    page.wait_for_url(f"**/trials/{target['id']}")
+    page.locator("#knobs").wait_for()
 
 
 def test_running_trial_curve_grows_live_and_stops(world, page):
@@ -331,8 +436,8 @@ def test_screenshot_for_the_readme(world, page):
         page.locator("#trials th[data-key='value']").click()
         page.wait_for_selector("#trials th.sorted")
         page.locator("#plot-parallel .parcoords").first.wait_for(state="attached")
-        page.locator("#plot-history .main-svg").first.wait_for()
-        page.wait_for_timeout(1500)  # let the plots settle
+        settled(page)
+        page.wait_for_timeout(1500)  # let the live redraws settle
         SCREENSHOT.parent.mkdir(exist_ok=True)
         page.screenshot(path=str(SCREENSHOT), clip={"x": 0, "y": 0, "width": 1400, "height": 1420})
     try:

@@ -136,7 +136,7 @@ function mark(name) {
   if (!performance.getEntriesByName(`knoblab:${name}`).length) performance.mark(`knoblab:${name}`);
 }
 
-// plotly.js (4.8 MB, from the plotly package) loads after the page's first content, not before it
+// plotly.js (4.8 MB, from the plotly package): only the trial and compare pages load it, after their first content
 let plotlyLoading = null;
 function loadPlotly() {
   if (window.Plotly) return Promise.resolve();
@@ -290,6 +290,534 @@ function parcoords(holder, dims, color, minIsBetter) {
   ctx.fillText("worst", bx + 7, bottom + 12);
 }
 
+// ---- scatter plots on a 2D canvas: thousands of points drawn in milliseconds, with or without a GPU ----
+// scatterPanels(holder, panels, opts) draws a grid of panels on one canvas (opts.columns wide) and keeps
+// hover, click, box zoom and resize working across redraws: the listeners are bound once per holder.
+//   panel: {key, title?, legend?, empty?, x: axis, y: axis, series: [...]}
+//   axis: {type: "linear" | "log" | "category", title?, integer?, categories?: [label] (x index i is categories[i]),
+//          jitter?: share of a category's width that its points spread over (default 0.5)}
+//   series: {name, color, xs, ys, kind?: "markers" | "step", radius?, alpha?, ids?, ns?, tip?: (i) => text,
+//            legend?: false}; step lines (width?) are drawn over every marker series
+//   opts: {columns?: 1, onClick?: (id) => void}
+// What is drawn is on holder.plotState: per panel its title, the axes' ranges and tick labels, its plot rectangle
+// and (getter) the drawn points with their canvas coordinates.
+const SP = { font: "11px system-ui, sans-serif", bold: "600 12px system-ui, sans-serif", text: "#1d2330",
+  muted: "#6b7280", grid: "#edf0f4", frame: "#cfd5df", hitPx: 4, dragPx: 4, thinPx: 10 };
+
+function niceStep(span, maxTicks) {
+  const raw = span / Math.max(1, maxTicks);
+  const mag = 10 ** Math.floor(Math.log10(raw));
+  const norm = raw / mag;
+  return (norm <= 1 ? 1 : norm <= 2 ? 2 : norm <= 5 ? 5 : 10) * mag;
+}
+
+// a tick label with as many decimals as the step between ticks needs
+function tickText(v, step) {
+  if (v === 0) return "0";
+  const a = Math.abs(v), stepExp = Math.floor(Math.log10(step) + 1e-9);
+  if (a >= 1e5 || a < 1e-4) {
+    const digits = Math.max(0, Math.min(6, Math.floor(Math.log10(a) + 1e-9) - stepExp));
+    return v.toExponential(digits).replace(/\.?0+e/, "e").replace("e+", "e");
+  }
+  return v.toFixed(Math.max(0, Math.min(12, -stepExp)));
+}
+
+function linearTicks(lo, hi, maxTicks, integer) {
+  let step = niceStep(hi - lo, maxTicks);
+  if (integer) step = Math.max(1, Math.round(step));
+  const out = [];
+  for (let k = Math.ceil(lo / step - 1e-9); k * step <= hi + step * 1e-9; k++) {
+    const v = Number((k * step).toPrecision(12));
+    out.push({ t: v, text: tickText(v, step) });
+  }
+  return out;
+}
+
+function logText(v) {
+  return v >= 1e-4 && v < 1e5 ? String(v) : v.toExponential().replace("e+", "e");
+}
+
+// ticks of a log axis (lo and hi are log10 of the range's ends): the densest of 1-9, 1-2-5, 1-3 and 1 per decade,
+// then every 2nd, 3rd... decade, whose ticks stay at least ~ a label apart; under a decade, plain ticks
+function logTicks(lo, hi, maxTicks) {
+  const minGap = (0.7 * (hi - lo)) / maxTicks;
+  const first = Math.ceil(lo - 1e-9);
+  const make = (mults, every) => {
+    const out = [];
+    for (let k = Math.floor(lo); k <= Math.ceil(hi); k++) {
+      if (((k - first) % every + every) % every) continue;
+      for (const m of mults) {
+        const t = k + Math.log10(m);
+        if (t >= lo - 1e-9 && t <= hi + 1e-9) out.push({ t, text: logText(Number((m * 10 ** k).toPrecision(12))) });
+      }
+    }
+    return out;
+  };
+  const spaced = (ticks) => ticks.length <= maxTicks && ticks.every((x, i) => !i || x.t - ticks[i - 1].t >= minGap);
+  let ticks = null;
+  for (const mults of [[1, 2, 3, 4, 5, 6, 7, 8, 9], [1, 2, 5], [1, 3], [1]]) {
+    const t = make(mults, 1);
+    if (spaced(t)) { ticks = t; break; }
+  }
+  for (let every = 2; !ticks; every++) {
+    const t = make([1], every);
+    if (spaced(t) || t.length <= 2) ticks = t;
+  }
+  if (ticks.length >= 2) return ticks;
+  return linearTicks(10 ** lo, 10 ** hi, maxTicks).filter((x) => x.t > 0).map((x) => ({ t: Math.log10(x.t), text: x.text }));
+}
+
+// where a value sits on an axis: log10 for log axes, the index (as given) for category axes
+function axisT(axis, v) {
+  if (axis.type === "log") return v > 0 ? Math.log10(v) : NaN;
+  return typeof v === "number" ? v : NaN;
+}
+
+// a small integer hash: the same trial gets the same jitter at every redraw
+function jitterOf(id) {
+  let x = Math.imul((id | 0) ^ 0x5bd1e995, 0x27d4eb2d);
+  x ^= x >>> 15;
+  x = Math.imul(x, 0x165667b1);
+  x ^= x >>> 13;
+  return (x >>> 0) / 4294967296 - 0.5;
+}
+
+// the range shown when not zoomed: the data's, padded 5%, or the categories
+function autoRange(axis, ts) {
+  if (axis.type === "category") return [-0.5, Math.max(1, (axis.categories || []).length) - 0.5];
+  let lo = Infinity, hi = -Infinity;
+  for (const t of ts) {
+    if (t < lo) lo = t;
+    if (t > hi) hi = t;
+  }
+  if (lo > hi) return axis.type === "log" ? [0, 1] : [0, 1];
+  if (lo === hi) {
+    const d = axis.type === "log" ? 0.5 : Math.abs(lo) * 0.1 || 1;
+    return [lo - d, hi + d];
+  }
+  const pad = (hi - lo) * 0.05;
+  return [lo - pad, hi + pad];
+}
+
+function axisTicks(axis, lo, hi, lengthPx, spacingPx) {
+  const maxTicks = Math.max(2, Math.floor(lengthPx / spacingPx));
+  if (axis.type === "category") {
+    const cats = axis.categories || [];
+    const shown = [];
+    for (let i = Math.max(0, Math.ceil(lo)); i <= Math.min(cats.length - 1, Math.floor(hi)); i++) shown.push(i);
+    const every = Math.max(1, Math.ceil(shown.length / Math.max(2, Math.floor(lengthPx / 28))));
+    return shown.filter((_, j) => j % every === 0).map((i) => ({ t: i, text: String(cats[i]) }));
+  }
+  if (axis.type === "log") return logTicks(lo, hi, maxTicks);
+  return linearTicks(lo, hi, maxTicks, axis.integer);
+}
+
+// markers are blended into a pixel buffer and drawn with one putImageData per panel: without a GPU, one
+// drawImage or arc per point costs 5-10 µs, 60,000 of them a third of a second; this takes a few milliseconds
+function discOf(cache, r) { // an antialiased disc of radius r device pixels: coverage per pixel of its square
+  let d = cache.get(r);
+  if (!d) {
+    const half = Math.ceil(r + 0.5), size = 2 * half + 1, cover = new Float32Array(size * size);
+    for (let y = 0; y < size; y++) {
+      for (let x = 0; x < size; x++) {
+        cover[y * size + x] = Math.max(0, Math.min(1, r + 0.5 - Math.hypot(x - half, y - half)));
+      }
+    }
+    d = { half, size, cover };
+    cache.set(r, d);
+  }
+  return d;
+}
+
+function rgbOf(color) { // any CSS color as [r, g, b] in 0..1, read back from a canvas
+  const g = document.createElement("canvas").getContext("2d");
+  g.fillStyle = color;
+  const hex = /^#([0-9a-f]{6})$/i.exec(g.fillStyle), rgba = /^rgba?\((\d+), (\d+), (\d+)/.exec(g.fillStyle);
+  if (rgba) return rgba.slice(1, 4).map((c) => Number(c) / 255); // a translucent color: its alpha is ignored
+  const n = hex ? parseInt(hex[1], 16) : 0;
+  return [(n >> 16 & 255) / 255, (n >> 8 & 255) / 255, (n & 255) / 255];
+}
+
+// premultiplied RGBA floats, w x h device pixels; splat() blends a disc "over" what is there
+function pixelLayer(w, h) {
+  return { w, h, px: new Float32Array(w * h * 4) };
+}
+
+function splat(layer, x, y, disc, rgb, alpha) {
+  const { w, h, px } = layer, { half, size, cover } = disc;
+  const x0 = Math.round(x) - half, y0 = Math.round(y) - half;
+  for (let dy = 0; dy < size; dy++) {
+    const yy = y0 + dy;
+    if (yy < 0 || yy >= h) continue;
+    for (let dx = 0; dx < size; dx++) {
+      const xx = x0 + dx, c = cover[dy * size + dx];
+      if (xx < 0 || xx >= w || c === 0) continue;
+      const a = alpha * c, k = 1 - a, i = (yy * w + xx) * 4;
+      px[i] = rgb[0] * a + px[i] * k;
+      px[i + 1] = rgb[1] * a + px[i + 1] * k;
+      px[i + 2] = rgb[2] * a + px[i + 2] * k;
+      px[i + 3] = a + px[i + 3] * k;
+    }
+  }
+}
+
+function layerImage(layer) {
+  const img = new ImageData(layer.w, layer.h), out = img.data, px = layer.px;
+  for (let i = 0; i < px.length; i += 4) {
+    const a = px[i + 3];
+    if (a === 0) continue;
+    out[i] = (255 * px[i]) / a; out[i + 1] = (255 * px[i + 1]) / a; out[i + 2] = (255 * px[i + 2]) / a;
+    out[i + 3] = 255 * a;
+  }
+  return img;
+}
+
+function fitText(ctx, text, maxW) {
+  if (ctx.measureText(text).width <= maxW) return text;
+  let s = text;
+  while (s.length > 1 && ctx.measureText(`${s}…`).width > maxW) s = s.slice(0, -1);
+  return `${s}…`;
+}
+
+function scatterPanels(holder, panels, opts = {}) {
+  if (!holder._sp) holder._sp = scatterInit(holder);
+  Object.assign(holder._sp, { panels, opts });
+  scatterDraw(holder);
+}
+
+function scatterInit(holder) {
+  const canvas = h("canvas", { class: "sp-main" });
+  const overlay = h("canvas", { class: "sp-overlay" });
+  const tip = h("div", { class: "sp-tip", hidden: true });
+  holder.classList.add("scatter");
+  holder.replaceChildren(canvas, overlay, tip);
+  const sp = { canvas, overlay, tip, scratch: document.createElement("canvas"), zoom: new Map(), discs: new Map(), laid: [], hover: null, drag: null,
+    mouse: null, clickTimer: null, w: 0, h: 0, dpr: 0 };
+  const local = (ev) => {
+    const r = overlay.getBoundingClientRect();
+    return { x: ev.clientX - r.left, y: ev.clientY - r.top };
+  };
+  overlay.addEventListener("pointermove", (ev) => {
+    sp.mouse = local(ev);
+    if (sp.drag) {
+      const L = sp.laid[sp.drag.panel];
+      sp.drag.x1 = Math.max(L.left, Math.min(L.right, sp.mouse.x));
+      sp.drag.y1 = Math.max(L.top, Math.min(L.bottom, sp.mouse.y));
+      scatterOverlay(holder);
+    } else {
+      scatterHover(holder, scatterHit(sp, sp.mouse.x, sp.mouse.y));
+    }
+    scatterCursor(sp);
+  });
+  overlay.addEventListener("pointerleave", () => {
+    sp.mouse = null;
+    if (!sp.drag) scatterHover(holder, null);
+  });
+  overlay.addEventListener("pointerdown", (ev) => {
+    if (ev.button !== 0) return;
+    const { x, y } = local(ev);
+    const panel = sp.laid.findIndex((L) => x >= L.left && x <= L.right && y >= L.top && y <= L.bottom);
+    if (panel < 0) return;
+    ev.preventDefault();
+    overlay.setPointerCapture(ev.pointerId);
+    sp.drag = { panel, x0: x, y0: y, x1: x, y1: y };
+  });
+  const end = (ev, cancelled) => {
+    const d = sp.drag;
+    if (!d) return;
+    sp.drag = null;
+    if (overlay.hasPointerCapture(ev.pointerId)) overlay.releasePointerCapture(ev.pointerId);
+    const dx = Math.abs(d.x1 - d.x0), dy = Math.abs(d.y1 - d.y0);
+    if (cancelled) { scatterOverlay(holder); return; }
+    if (dx < SP.dragPx && dy < SP.dragPx) { // a click: open the point under it
+      const hit = scatterHit(sp, d.x0, d.y0);
+      const s = hit && sp.panels[hit.panel].series[hit.series];
+      scatterOverlay(holder);
+      clearTimeout(sp.clickTimer);
+      if (s && s.ids && sp.opts.onClick) { // after a moment: not when this is the first click of a double-click
+        const pick = s.ids[hit.index];
+        sp.clickTimer = setTimeout(() => sp.opts.onClick(pick), 250);
+      }
+      return;
+    }
+    const L = sp.laid[d.panel];
+    const z = Object.assign({}, sp.zoom.get(L.key));
+    if (dx >= SP.thinPx || dy < SP.thinPx) z.x = [L.xAt(Math.min(d.x0, d.x1)), L.xAt(Math.max(d.x0, d.x1))];
+    if (dy >= SP.thinPx || dx < SP.thinPx) z.y = [L.yAt(Math.max(d.y0, d.y1)), L.yAt(Math.min(d.y0, d.y1))];
+    sp.zoom.set(L.key, z);
+    scatterDraw(holder);
+  };
+  overlay.addEventListener("pointerup", (ev) => end(ev, false));
+  overlay.addEventListener("pointercancel", (ev) => end(ev, true));
+  overlay.addEventListener("dblclick", (ev) => { // resets the zoom, even over a point
+    clearTimeout(sp.clickTimer);
+    const { x, y } = local(ev);
+    const L = sp.laid.find((P) => x >= P.left && x <= P.right && y >= P.top && y <= P.bottom);
+    if (L && sp.zoom.delete(L.key)) scatterDraw(holder);
+  });
+  // redraw when the holder changes size (window resized, grid reflowed); skipped when nothing changed
+  let queued = false;
+  const onResize = () => {
+    if (queued) return;
+    queued = true;
+    requestAnimationFrame(() => {
+      queued = false;
+      if (holder.clientWidth !== sp.w || holder.clientHeight !== sp.h || (window.devicePixelRatio || 1) !== sp.dpr) {
+        scatterDraw(holder);
+      }
+    });
+  };
+  if (window.ResizeObserver) new ResizeObserver(onResize).observe(holder);
+  else window.addEventListener("resize", onResize);
+  return sp;
+}
+
+function scatterDraw(holder) {
+  const sp = holder._sp, { canvas, overlay, panels, opts } = sp;
+  const dpr = window.devicePixelRatio || 1;
+  const W = holder.clientWidth || 600, H = holder.clientHeight || 340;
+  sp.w = W; sp.h = H; sp.dpr = dpr;
+  for (const c of [canvas, overlay]) {
+    c.width = Math.round(W * dpr); c.height = Math.round(H * dpr);
+    c.style.width = `${W}px`; c.style.height = `${H}px`;
+  }
+  const ctx = canvas.getContext("2d");
+  ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+  ctx.clearRect(0, 0, W, H);
+  ctx.font = SP.font;
+  const cols = Math.max(1, Math.min(opts.columns || 1, panels.length || 1));
+  const rows = Math.max(1, Math.ceil(panels.length / cols));
+  const cellW = W / cols, cellH = H / rows;
+  sp.laid = panels.map((panel, i) => scatterPanel(ctx, sp, panel, i, (i % cols) * cellW, Math.floor(i / cols) * cellH,
+    cellW, cellH, dpr));
+  holder.plotState = { panels: sp.laid.map((L) => L.state) };
+  // keep the hover on what is under the mouse now (a live redraw moves points, and may add one under it)
+  sp.hover = null;
+  scatterHover(holder, sp.mouse && !sp.drag ? scatterHit(sp, sp.mouse.x, sp.mouse.y) : null);
+  scatterCursor(sp);
+  scatterOverlay(holder);
+}
+
+function scatterPanel(ctx, sp, panel, index, cx, cy, cw, ch, dpr) {
+  const key = panel.key ?? panel.title ?? String(index);
+  const zoom = sp.zoom.get(key) || {};
+  const legend = panel.legend ? panel.series.filter((s) => s.name && s.legend !== false) : [];
+  // positions in axis units (log10, category index + jitter), once
+  const pos = panel.series.map((s) => {
+    const n = s.xs.length, tx = new Float64Array(n), ty = new Float64Array(n);
+    const jit = panel.x.type === "category" && (s.kind || "markers") === "markers" ? (panel.x.jitter ?? 0.5) : 0;
+    for (let i = 0; i < n; i++) {
+      tx[i] = axisT(panel.x, s.xs[i]) + (jit && s.ids ? jit * jitterOf(s.ids[i]) : 0);
+      ty[i] = axisT(panel.y, s.ys[i]);
+    }
+    return { tx, ty };
+  });
+  const finite = (key2) => pos.flatMap((p) => Array.from(p[key2]).filter(Number.isFinite));
+  const [xlo, xhi] = zoom.x || autoRange(panel.x, panel.x.type === "category" ? [] : finite("tx"));
+  const [ylo, yhi] = zoom.y || autoRange(panel.y, panel.y.type === "category" ? [] : finite("ty"));
+  // margins: title and legend above, tick labels and axis title below and left
+  const top = cy + 8 + (panel.title ? 18 : 0) + (legend.length ? 18 : 0);
+  const bottom = cy + ch - 20 - (panel.x.title ? 16 : 0) - 4;
+  const yTicks = axisTicks(panel.y, ylo, yhi, bottom - top, 38);
+  ctx.font = SP.font;
+  const yLabelW = Math.max(16, ...yTicks.map((t) => ctx.measureText(t.text).width));
+  const left = cx + 6 + (panel.y.title ? 16 : 0) + yLabelW + 6;
+  const right = cx + cw - 14;
+  const xTicks = axisTicks(panel.x, xlo, xhi, right - left, 64);
+  const px = (t) => left + ((t - xlo) / (xhi - xlo)) * (right - left);
+  const py = (t) => bottom - ((t - ylo) / (yhi - ylo)) * (bottom - top);
+  // grid, frame, ticks
+  ctx.lineWidth = 1;
+  ctx.strokeStyle = SP.grid;
+  ctx.beginPath();
+  for (const t of xTicks) { const x = Math.round(px(t.t)) + 0.5; ctx.moveTo(x, top); ctx.lineTo(x, bottom); }
+  for (const t of yTicks) { const y = Math.round(py(t.t)) + 0.5; ctx.moveTo(left, y); ctx.lineTo(right, y); }
+  ctx.stroke();
+  ctx.strokeStyle = SP.frame;
+  ctx.strokeRect(Math.round(left) + 0.5, Math.round(top) + 0.5, Math.round(right - left), Math.round(bottom - top));
+  ctx.fillStyle = SP.text;
+  ctx.textAlign = "right"; ctx.textBaseline = "middle";
+  for (const t of yTicks) ctx.fillText(t.text, left - 5, py(t.t));
+  ctx.textAlign = "center"; ctx.textBaseline = "top";
+  const slot = panel.x.type === "category" ? (right - left) / Math.max(1, xhi - xlo) * (xTicks.length > 1 ? xTicks[1].t - xTicks[0].t : 1) - 4 : 1e9;
+  let lastRight = -Infinity;
+  for (const t of xTicks) { // a label that would overlap the one before is left out
+    const text = fitText(ctx, t.text, slot), w = ctx.measureText(text).width, x = px(t.t);
+    if (x - w / 2 < lastRight + 4) continue;
+    ctx.fillText(text, x, bottom + 5);
+    lastRight = x + w / 2;
+  }
+  if (panel.x.title) ctx.fillText(fitText(ctx, panel.x.title, right - left), (left + right) / 2, bottom + 22);
+  if (panel.y.title) {
+    ctx.save();
+    ctx.translate(cx + 6, (top + bottom) / 2); ctx.rotate(-Math.PI / 2);
+    ctx.textBaseline = "top";
+    ctx.fillText(fitText(ctx, panel.y.title, bottom - top), 0, 0);
+    ctx.restore();
+  }
+  if (panel.title) {
+    ctx.font = SP.bold; ctx.textBaseline = "top";
+    ctx.fillText(fitText(ctx, panel.title, cw - 20), (left + right) / 2, cy + 6);
+    ctx.font = SP.font;
+  }
+  if (legend.length) scatterLegend(ctx, legend, right, top - 11);
+  // the data: markers blended in a pixel buffer the size of the plot, then the lines over them, clipped to the plot
+  let hitN = 0;
+  for (const p of pos) hitN += p.tx.length;
+  const hx = new Float32Array(hitN), hy = new Float32Array(hitN), hser = new Int32Array(hitN), hidx = new Int32Array(hitN);
+  let m = 0, drawn = 0;
+  const ox = Math.round(left * dpr), oy = Math.round(top * dpr);
+  const layer = pixelLayer(Math.max(1, Math.round(right * dpr) - ox), Math.max(1, Math.round(bottom * dpr) - oy));
+  panel.series.forEach((s, si) => {
+    if (s.kind === "step") return;
+    const { tx, ty } = pos[si], r = s.radius || 3, alpha = s.alpha ?? 1;
+    const disc = discOf(sp.discs, r * dpr), rgb = rgbOf(s.color);
+    for (let i = 0; i < tx.length; i++) {
+      const x = px(tx[i]), y = py(ty[i]);
+      if (!(x >= left - r && x <= right + r && y >= top - r && y <= bottom + r)) continue; // NaN too
+      splat(layer, x * dpr - ox, y * dpr - oy, disc, rgb, alpha);
+      drawn++;
+      if (x < left || x > right || y < top || y > bottom) continue; // half shown: not hoverable
+      hx[m] = x; hy[m] = y; hser[m] = si; hidx[m] = i; m++;
+    }
+  });
+  if (drawn) { // putImageData replaces pixels: put on a scratch canvas, then draw that over the grid
+    sp.scratch.width = layer.w; sp.scratch.height = layer.h;
+    sp.scratch.getContext("2d").putImageData(layerImage(layer), 0, 0);
+    ctx.save();
+    ctx.setTransform(1, 0, 0, 1, 0, 0);
+    ctx.drawImage(sp.scratch, ox, oy);
+    ctx.restore();
+  }
+  ctx.save();
+  ctx.beginPath(); ctx.rect(left, top, right - left, bottom - top); ctx.clip();
+  panel.series.forEach((s, si) => {
+    if (s.kind !== "step") return;
+    const { tx, ty } = pos[si];
+    ctx.strokeStyle = s.color; ctx.lineWidth = s.width || 2; ctx.globalAlpha = s.alpha ?? 1;
+    ctx.beginPath();
+    let started = false, lastY = 0;
+    for (let i = 0; i < tx.length; i++) {
+      if (!Number.isFinite(tx[i]) || !Number.isFinite(ty[i])) continue;
+      const x = px(tx[i]), y = py(ty[i]);
+      if (!started) { ctx.moveTo(x, y); started = true; } else { ctx.lineTo(x, lastY); ctx.lineTo(x, y); }
+      lastY = y;
+    }
+    ctx.stroke();
+    ctx.globalAlpha = 1;
+  });
+  ctx.restore();
+  if (!drawn && panel.empty) {
+    ctx.fillStyle = SP.muted; ctx.textAlign = "center"; ctx.textBaseline = "middle";
+    ctx.fillText(panel.empty, (left + right) / 2, (top + bottom) / 2);
+  }
+  const unT = (axis, t) => (axis.type === "log" ? 10 ** t : t);
+  const L = {
+    key, left, right, top, bottom, n: m, hx, hy, hser, hidx,
+    xAt: (x) => xlo + ((x - left) / (right - left)) * (xhi - xlo),
+    yAt: (y) => ylo + ((bottom - y) / (bottom - top)) * (yhi - ylo),
+  };
+  const axisState = (axis, lo, hi2, ticks) => ({ type: axis.type, title: axis.title || "",
+    range: [unT(axis, lo), unT(axis, hi2)], ticks: ticks.map((t) => t.text) });
+  L.state = {
+    key, title: panel.title || "", zoomed: Boolean(zoom.x || zoom.y),
+    rect: { left, top, width: right - left, height: bottom - top },
+    x: axisState(panel.x, xlo, xhi, xTicks), y: axisState(panel.y, ylo, yhi, yTicks),
+    series: panel.series.map((s) => ({ name: s.name || "", kind: s.kind || "markers", count: s.xs.length })),
+    get points() { // the hoverable points as drawn: canvas coordinates in CSS pixels
+      const out = [];
+      for (let j = 0; j < m; j++) {
+        const s = panel.series[hser[j]], i = hidx[j];
+        out.push({ series: s.name || "", id: s.ids ? s.ids[i] : null, n: s.ns ? s.ns[i] : null,
+          x: s.xs[i], y: s.ys[i], sx: hx[j], sy: hy[j] });
+      }
+      return out;
+    },
+  };
+  return L;
+}
+
+function scatterLegend(ctx, items, right, y) {
+  ctx.font = SP.font; ctx.textBaseline = "middle"; ctx.textAlign = "left";
+  const widths = items.map((s) => 16 + ctx.measureText(s.name).width + 12);
+  let x = right - widths.reduce((a, b) => a + b, 0) + 12;
+  items.forEach((s, i) => {
+    ctx.fillStyle = ctx.strokeStyle = s.color; // opaque: the legend names the color
+    if (s.kind === "step") {
+      ctx.lineWidth = 2; ctx.beginPath(); ctx.moveTo(x, y); ctx.lineTo(x + 12, y); ctx.stroke();
+    } else {
+      ctx.beginPath(); ctx.arc(x + 6, y, s.radius || 3, 0, 2 * Math.PI); ctx.fill();
+    }
+    ctx.fillStyle = SP.text;
+    ctx.fillText(s.name, x + 16, y);
+    x += widths[i];
+  });
+}
+
+// the nearest hoverable point within a few pixels of (x, y), in the panel under it: {panel, series, index, x, y}
+function scatterHit(sp, x, y) {
+  const reach = SP.hitPx;
+  const pi = sp.laid.findIndex((L) => x >= L.left - reach && x <= L.right + reach && y >= L.top - reach && y <= L.bottom + reach);
+  if (pi < 0) return null;
+  const L = sp.laid[pi], series = sp.panels[pi].series;
+  let best = -1, bestD = Infinity;
+  for (let j = 0; j < L.n; j++) {
+    const dx = L.hx[j] - x, dy = L.hy[j] - y, d = dx * dx + dy * dy;
+    const r = (series[L.hser[j]].radius || 3) + reach;
+    if (d <= r * r && d <= bestD) { best = j; bestD = d; } // later-drawn wins a tie: it is on top
+  }
+  return best < 0 ? null : { panel: pi, series: L.hser[best], index: L.hidx[best], x: L.hx[best], y: L.hy[best] };
+}
+
+function scatterHover(holder, hit) {
+  const sp = holder._sp, old = sp.hover;
+  const same = old && hit && old.panel === hit.panel && old.series === hit.series && old.index === hit.index &&
+    old.x === hit.x && old.y === hit.y;
+  if (same || (!old && !hit)) return;
+  sp.hover = hit;
+  const s = hit && sp.panels[hit.panel].series[hit.series];
+  if (!hit) {
+    sp.tip.hidden = true;
+  } else {
+    sp.tip.textContent = s.tip ? s.tip(hit.index) : `${fmt(s.xs[hit.index])}, ${fmt(s.ys[hit.index])}`;
+    sp.tip.hidden = false;
+    const tw = sp.tip.offsetWidth, th = sp.tip.offsetHeight;
+    const x = hit.x + 12 + tw > sp.w ? hit.x - 12 - tw : hit.x + 12;
+    sp.tip.style.left = `${Math.max(0, x)}px`;
+    sp.tip.style.top = `${Math.max(0, Math.min(sp.h - th, hit.y - th / 2))}px`;
+  }
+  scatterOverlay(holder);
+}
+
+// a pointer over a point that opens, a crosshair over a plot (drag to zoom)
+function scatterCursor(sp) {
+  const m = sp.mouse, hit = sp.hover;
+  const s = hit && sp.panels[hit.panel].series[hit.series];
+  const inPlot = m && sp.laid.some((L) => m.x >= L.left && m.x <= L.right && m.y >= L.top && m.y <= L.bottom);
+  sp.overlay.style.cursor = s && s.ids && sp.opts.onClick ? "pointer" : inPlot ? "crosshair" : "";
+}
+
+// the overlay canvas: the hovered point's ring and the zoom box being dragged
+function scatterOverlay(holder) {
+  const sp = holder._sp, ctx = sp.overlay.getContext("2d");
+  ctx.setTransform(sp.dpr, 0, 0, sp.dpr, 0, 0);
+  ctx.clearRect(0, 0, sp.w, sp.h);
+  const d = sp.drag;
+  if (d && (Math.abs(d.x1 - d.x0) >= SP.dragPx || Math.abs(d.y1 - d.y0) >= SP.dragPx)) {
+    const L = sp.laid[d.panel], dx = Math.abs(d.x1 - d.x0), dy = Math.abs(d.y1 - d.y0);
+    const xOnly = dy < SP.thinPx && dx >= SP.thinPx, yOnly = dx < SP.thinPx && dy >= SP.thinPx;
+    const x0 = yOnly ? L.left : Math.min(d.x0, d.x1), x1 = yOnly ? L.right : Math.max(d.x0, d.x1);
+    const y0 = xOnly ? L.top : Math.min(d.y0, d.y1), y1 = xOnly ? L.bottom : Math.max(d.y0, d.y1);
+    ctx.fillStyle = "rgba(44,107,237,0.12)"; ctx.strokeStyle = "rgba(44,107,237,0.8)"; ctx.lineWidth = 1;
+    ctx.fillRect(x0, y0, x1 - x0, y1 - y0);
+    ctx.strokeRect(x0 + 0.5, y0 + 0.5, x1 - x0, y1 - y0);
+  } else if (sp.hover) {
+    const s = sp.panels[sp.hover.panel].series[sp.hover.series];
+    ctx.strokeStyle = "#1d2330"; ctx.lineWidth = 1.5;
+    ctx.beginPath(); ctx.arc(sp.hover.x, sp.hover.y, (s.radius || 3) + 2.5, 0, 2 * Math.PI); ctx.stroke();
+  }
+}
+
 // ---- one experiment ----
 function knobIsNumeric(k) {
   return k.kind === "real" || k.kind === "int";
@@ -409,66 +937,62 @@ async function pageExperiment(id) {
     next.disabled = end >= res.total;
   }
 
-  // plots
+  // plots: all on 2D canvases (no plotly.js on this page), drawn in stages so each shows as soon as it can
   const history = h("div", { class: "plot", id: "plot-history" });
   const parallel = h("div", { class: "plot", id: "plot-parallel" });
-  // one figure with a subplot per knob: one set of WebGL contexts however many knobs there are
   const knobCols = Math.max(1, Math.min(4, knobs.length));
   const knobRows = Math.ceil(knobs.length / knobCols);
   const knobPlots = h("div", { id: "plot-knobs", style: `width:100%;height:${Math.max(1, knobRows) * 240}px` });
   const parallelTitle = h("h2", { text: "Parallel coordinates (complete trials)" });
   const importances = h("div", { id: "importances" }, h("p", { class: "muted", text: "…" }));
-  let clickBound = false, knobClickBound = false, importancesStarted = false;
+  let importancesStarted = false;
   const PARALLEL_MAX = 1000; // more lines are a hairball, and slow to draw without a GPU
+  const openTrial = (trialId) => { location.href = `/trials/${trialId}`; };
 
   async function renderPlots() {
     await nextFrame();
     let started = performance.now();
     const all = [...points.values()].sort((a, b) => a.n - b.n);
     const done = all.filter((p) => p.s === "COMPLETE" && p.v !== null);
-    drawParallel(done); // a plain canvas: needs no plotly.js
+    drawParallel(done);
     mark("parallel");
-    let cost = performance.now() - started;
-    await loadPlotly();
-    await nextFrame();
-    started = performance.now();
-    const pruned = all.filter((p) => p.s === "PRUNED" && p.v !== null);
-    const type = all.length > 2000 ? "scattergl" : "scatter";
-    const better = (a, b) => (exp.direction === "min" ? a < b : a > b);
-    let best = null;
-    const bestX = [], bestY = [];
-    for (const p of done) {
-      if (best === null || better(p.v, best)) best = p.v;
-      bestX.push(p.n); bestY.push(best);
-    }
-    const hover = (p) => `#${p.n}: ${fmt(p.v)}`;
-    Plotly.react(history, [
-      { type, mode: "markers", name: "complete", x: done.map((p) => p.n), y: done.map((p) => p.v),
-        customdata: done.map((p) => p.id), text: done.map(hover), hoverinfo: "text", marker: { size: 6, color: "#2c6bed" } },
-      { type, mode: "markers", name: "pruned", x: pruned.map((p) => p.n), y: pruned.map((p) => p.v),
-        customdata: pruned.map((p) => p.id), text: pruned.map(hover), hoverinfo: "text",
-        marker: { size: 5, color: "#d97706", opacity: 0.6 } },
-      { type: "scatter", mode: "lines", name: "best so far", x: bestX, y: bestY, line: { shape: "hv", color: "#1f9d55" } },
-    ], baseLayout({ xaxis: { title: { text: "trial" } }, yaxis: { title: { text: pt(exp.metric) } } }), PLOT_CONFIG);
-    if (!clickBound) {
-      history.on("plotly_click", (ev) => {
-        const p = ev.points && ev.points[0];
-        if (p && p.customdata !== undefined) location.href = `/trials/${p.customdata}`;
-      });
-      clickBound = true;
-    }
-
+    drawHistory(all, done);
     mark("history");
-    cost += performance.now() - started;
-    await nextFrame();
+    let cost = performance.now() - started;
+    await nextFrame(); // paint the two plots above the fold before the knob panels below it
     started = performance.now();
-    drawKnobs(done, type, hover); // below the fold, and the slowest without a GPU: last
+    drawKnobs(done);
     mark("knobs");
-    plotCost = cost + performance.now() - started; // drawing only: not plotly's loading, not the waits
+    plotCost = cost + performance.now() - started; // drawing only, not the waits
     if (!importancesStarted) {
       importancesStarted = true; // the analysis waits until the page has drawn: it competes for the CPU
       importanceLoop();
     }
+  }
+
+  // marker series of trials (points from the API): x from xOf, y the metric; the tooltip names the trial
+  const trialSeries = (name, rows, xOf, style, extra) => ({
+    name, xs: rows.map(xOf), ys: rows.map((p) => p.v), ids: rows.map((p) => p.id), ns: rows.map((p) => p.n),
+    tip: (i) => `#${rows[i].n}: ${fmt(rows[i].v)}${extra ? `\n${extra(rows[i])}` : ""}`, ...style });
+
+  function drawHistory(all, done) {
+    const pruned = all.filter((p) => p.s === "PRUNED" && p.v !== null);
+    const better = (a, b) => (exp.direction === "min" ? a < b : a > b);
+    let best = null;
+    const bestX = [], bestY = [];
+    for (const p of done) {
+      if (best === null || better(p.v, best)) { best = p.v; bestX.push(p.n); bestY.push(best); }
+    }
+    if (done.length) { bestX.push(done[done.length - 1].n); bestY.push(best); } // the line runs to the last trial
+    scatterPanels(history, [{
+      key: "history", legend: true, empty: "Appears once a trial completes.",
+      x: { type: "linear", title: "trial", integer: true }, y: { type: "linear", title: exp.metric },
+      series: [
+        trialSeries("complete", done, (p) => p.n, { color: "#2c6bed", radius: 3, alpha: 0.85 }),
+        trialSeries("pruned", pruned, (p) => p.n, { color: "#d97706", radius: 2.5, alpha: 0.55 }),
+        { name: "best so far", kind: "step", xs: bestX, ys: bestY, color: "#1f9d55", width: 2 },
+      ],
+    }], { onClick: openTrial });
   }
 
   function drawParallel(done) {
@@ -505,36 +1029,27 @@ async function pageExperiment(id) {
     }
   }
 
-  function drawKnobs(done, type, hover) {
-    // the metric against each knob
+  function drawKnobs(done) {
+    // the metric against each knob: numeric knobs on a linear or log axis, the others as categories in the order
+    // of their choices, spread a little sideways so stacked points show
     if (!knobs.length) return;
-    const traces = [];
-    const layout = baseLayout({ showlegend: false, margin: { l: 50, r: 10, t: 28, b: 30 }, annotations: [],
-      grid: { rows: knobRows, columns: knobCols, pattern: "independent", xgap: 0.1, ygap: 0.3 } });
-    knobs.forEach((k, i) => {
-      const rows = done.filter((p) => p.p[k.name] !== undefined && p.p[k.name] !== null);
-      const numeric = knobIsNumeric(k);
-      const s = i ? String(i + 1) : "";
-      traces.push({
-        type, mode: "markers", xaxis: `x${s}`, yaxis: `y${s}`, name: pt(k.name),
-        x: rows.map((p) => (numeric ? p.p[k.name] : pt(fmt(p.p[k.name])))), y: rows.map((p) => p.v),
-        customdata: rows.map((p) => p.id), text: rows.map(hover), hoverinfo: "text",
-        marker: { size: 5, color: "#2c6bed", opacity: 0.7 },
-      });
-      layout[`xaxis${s}`] = Object.assign({ zeroline: false, automargin: true }, numeric ? { type: k.log ? "log" : "linear" }
-        : { type: "category", categoryorder: "array", categoryarray: choicesOf(k).map((c) => pt(fmt(c))) });
-      layout[`yaxis${s}`] = { zeroline: false, automargin: true };
-      layout.annotations.push({ text: pt(k.name), xref: `x${s} domain`, yref: `y${s} domain`, x: 0.5, y: 1.0,
-        yanchor: "bottom", showarrow: false, font: { size: 12 } });
-    });
-    Plotly.react(knobPlots, traces, layout, PLOT_CONFIG);
-    if (!knobClickBound) {
-      knobPlots.on("plotly_click", (ev) => {
-        const p = ev.points && ev.points[0];
-        if (p && p.customdata !== undefined) location.href = `/trials/${p.customdata}`;
-      });
-      knobClickBound = true;
-    }
+    scatterPanels(knobPlots, knobs.map((k, i) => {
+      let rows = done.filter((p) => p.p[k.name] !== undefined && p.p[k.name] !== null);
+      let x, xOf;
+      if (knobIsNumeric(k)) {
+        x = { type: k.log ? "log" : "linear", integer: k.kind === "int" };
+        xOf = (p) => p.p[k.name];
+      } else {
+        const choices = choicesOf(k);
+        const index = new Map(choices.map((c, j) => [JSON.stringify(c), j]));
+        rows = rows.filter((p) => index.has(JSON.stringify(p.p[k.name])));
+        x = { type: "category", categories: choices.map(fmt) };
+        xOf = (p) => index.get(JSON.stringify(p.p[k.name]));
+      }
+      return { key: k.name, title: k.name, x, y: { type: "linear", title: i % knobCols ? "" : exp.metric },
+        series: [trialSeries(k.name, rows, xOf, { color: "#2c6bed", radius: 2.5, alpha: 0.6 },
+          (p) => `${k.name} = ${fmt(p.p[k.name])}`)] };
+    }), { columns: knobCols, onClick: openTrial });
   }
   // redraw at most every 1.2 s, and less often when drawing is slow (10,000 points without a GPU), so the page
   // stays responsive while a big search runs; the table and counts still update every poll
