@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from .observations import reached
-from .schedulers import make_scheduler
+from .schedulers import SCHEDULED_ATTRS, make_scheduler
 from .space import Space, as_space
 from .storage import Storage, open_storage
 from .storage.sql import dumps, now
@@ -300,7 +300,8 @@ class Experiment:
         return int(np.random.SeedSequence([self.seed, number]).generate_state(1)[0])
 
     def ask(self, n: int = 1) -> list[Trial]:
-        """n new trials, stored as RUNNING: queued ones first, then the strategy's proposals."""
+        """n new trials, stored as RUNNING: queued ones first, then the strategy's proposals (none while the
+        scheduler's `wants_new_trials` says no). Fewer than n when nothing is left to run now."""
         if not isinstance(n, numbers.Integral) or n < 1:
             raise ValueError(f"n: got {n!r}; give an integer >= 1")
         out: list[Trial] = []
@@ -309,7 +310,8 @@ class Experiment:
             if frozen is None:
                 break
             out.append(self._handle(frozen))
-        if len(out) < n:
+        wants = getattr(self.scheduler, "wants_new_trials", None)  # PBT runs only the segments it queues
+        if len(out) < n and (wants is None or wants(self)):
             history = self._history()
             for params in self.strategy.ask(history, n - len(out)):
                 frozen = self.storage.create_trial(
@@ -441,12 +443,13 @@ class Experiment:
         if not self.storage.requeue(trial.id, reason):
             return False
         if self.on_stale == "retry":
+            scheduled = {k: v for k, v in trial.attrs.items() if k in SCHEDULED_ATTRS}  # a PBT segment stays one
             self.storage.create_trial(
                 self.id,
                 trial.params,
                 TrialState.QUEUED,
                 seed=trial.seed,
-                attrs={"source": "retry", "retry_of": trial.number},
+                attrs={**scheduled, "source": "retry", "retry_of": trial.number},
                 round=trial.round,
             )
         return True

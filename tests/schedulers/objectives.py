@@ -13,3 +13,13 @@ def bowl(trial):
         if trial.should_stop():
             raise TrialPruned()
     return trial.params["x"] + 1.0 / trial.params["epochs"]
+
+
+def bowl_with_a_straggler(trial):
+    """`bowl`, but PBT member 1's first segment takes 3 s: the other worker runs every other segment meanwhile and
+    finds the queue empty while member 1's next segment is still to come."""
+    import time
+
+    if trial._frozen.attrs.get("member") == 1 and trial._frozen.attrs.get("generation") == 0:
+        time.sleep(3.0)
+    return bowl(trial)

@@ -163,7 +163,8 @@ def drive(
     exp._limit = n_trials
     progress = _progress(exp, n_trials, show_progress)
     running: dict[int, tuple[Trial, float]] = {}  # trial id -> (trial, started, monotonic)
-    exhausted = False  # the strategy had no more to give (a finished grid); queued retries may still come
+    exhausted = False  # nothing to run now (a finished grid, a PBT member still running); asked again when a
+    # trial ends, since a retry or a scheduler's continuation may be queued then
     failure: BaseException | None = None
     try:
         executor.start(exp, work)
@@ -186,6 +187,7 @@ def drive(
                     continue
                 trial = entry[0]
                 if event.kind == "done":
+                    exhausted = False  # its end may have queued a trial (a promotion, a PBT member's next segment)
                     done = exp.storage.get_trial(trial.id, with_reports=True)
                     exp.strategy.tell(done)
                     progress.update(exp, done)

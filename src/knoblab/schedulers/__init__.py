@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from .asha import ASHA, SuccessiveHalving
-from .base import CurveCache, Scheduler, ranked_observations, resource_of
+from .base import SCHEDULED_ATTRS, CurveCache, Scheduler, ranked_observations, resource_of
 from .hyperband import Hyperband
 from .median import MedianStopping
 from .pbt import PBT, PopulationBasedTraining, explore
@@ -31,6 +31,7 @@ __all__ = [
     "ranked_observations",
     "resource_of",
     "SCHEDULERS",
+    "SCHEDULED_ATTRS",
 ]
 
 SCHEDULERS: dict[str, type[Scheduler]] = {

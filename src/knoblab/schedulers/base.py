@@ -41,7 +41,23 @@ if TYPE_CHECKING:
     from ..experiment import Experiment
     from ..trial import Trial
 
-__all__ = ["Scheduler", "CurveCache", "resource_of", "ranked_observations", "current_step"]
+__all__ = ["Scheduler", "CurveCache", "resource_of", "ranked_observations", "current_step", "SCHEDULED_ATTRS"]
+
+#: The attrs a scheduler gives the trials it queues (a PBT segment, a promoted continuation): what to run and where
+#: to resume. A retry of such a trial, after its process died, keeps them, so it runs the same segment again.
+SCHEDULED_ATTRS = (
+    "member",
+    "generation",
+    "parent",
+    "exploited_from",
+    "donor_member",
+    "perturbed",
+    "resumed_from",
+    "resume_step",
+    "resume_checkpoint",
+    "target",
+    "bracket",
+)
 
 
 def resource_of(step: int) -> int:
@@ -76,6 +92,12 @@ class Scheduler(ABC):
 
     def on_finish(self, experiment: Experiment, trial: FrozenTrial) -> None:  # noqa: B027 - an optional hook
         """Told of each finished trial (with its reports), in the process that ran it."""
+
+    def wants_new_trials(self, experiment: Experiment) -> bool:
+        """Whether the experiment may ask the strategy for new trials when none is queued (True). A scheduler that
+        runs only trials it queues itself (PBT's segments) says False: the loop then runs queued trials only, waits
+        while one of its trials may still queue another, and ends when none is queued or running."""
+        return True
 
     # helpers
     def metric_of(self, experiment: Experiment) -> str:

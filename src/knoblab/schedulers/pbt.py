@@ -3,21 +3,27 @@
 A member's life is a chain of segments, each a trial of its own: the segment trains `interval` units (epochs),
 pauses at its ready point (PRUNED with `paused_at`; the Keras reporter saves a checkpoint and stores its path as
 the trial's `checkpoint` attr), and its next segment is queued at once:
-- if the member ranks in the bottom `quantile` of the population (each member's score at its latest ready point),
-  it *exploits*: the next segment starts from the checkpoint of a member of the top `quantile`, with that member's
-  params, and *explores*: each mutable knob is perturbed (times 0.8 or 1.2, a neighbouring choice) or, with
-  `resample_probability`, drawn anew from the space; values are clipped into the knob's range, so they never
-  leave the space;
+- if the member ranks in the bottom `quantile` of the members that have reached the same ready point (their
+  scores there: members compare at equal training, as trials at an ASHA rung do; one that is behind is ranked
+  when it gets there), it *exploits*: the next segment starts from the checkpoint a member of the top `quantile`
+  saved at that same point, with that member's params, and *explores*: each mutable knob is perturbed (times 0.8
+  or 1.2, a neighbouring choice) or, with `resample_probability`, drawn anew from the space; values are clipped
+  into the knob's range, so they never leave the space;
 - otherwise it continues from its own checkpoint with its own params.
 The segment that reaches max_resource is not paused: it ends COMPLETE, and its value is the member's result.
+So every member's chain has the same segments, [0, interval), [interval, 2 interval), ..., however the workers
+interleave them.
 
 Lineage (trial attrs, also columns of `exp.results`): `member`, `generation`, `parent` (the trial whose weights
 the segment continues), `exploited_from` (the donor's trial number, or absent), `perturbed` ({knob: [old, new]}).
 
 The population is queued when the experiment opens (generation 0, params from the strategy), and queued trials
 run before new ones, so parallel workers take segments as they become ready; the decision reads only storage,
-so it holds in any process. Give n_trials = population * generations (`PopulationBasedTraining.n_trials`); a
-trial the strategy proposes once the population exists is stopped at its first report.
+so it holds in any process. Once the population exists the experiment asks the strategy for nothing more
+(`wants_new_trials`): with parallel workers, a worker that finds no segment queued waits for the running members
+to queue theirs instead of starting a stranger that would take a member's place in the budget. Give n_trials =
+population * generations (`PopulationBasedTraining.n_trials`), or more: the search ends when the chains do. A
+trial that is not a member (one added by hand through `ask`) is stopped at its first report.
 """
 
 from __future__ import annotations
@@ -146,6 +152,10 @@ class PopulationBasedTraining(Scheduler):
                 round=experiment.round,
             )
 
+    def wants_new_trials(self, experiment) -> bool:
+        """False: the strategy proposed the population in `setup`; every later trial is a member's segment."""
+        return False
+
     def should_stop(self, experiment, trial) -> bool:
         step = current_step(trial)
         if step is None:
@@ -166,33 +176,38 @@ class PopulationBasedTraining(Scheduler):
             return
         self.next_segment(experiment, trial)
 
-    def scores(self, experiment) -> dict[int, tuple[FrozenTrial, float]]:
-        """Each member's latest paused segment and its signed score (lower is better) at its ready point."""
-        latest: dict[int, FrozenTrial] = {}
-        for t in experiment.storage.get_trials(experiment.id, states=(TrialState.PRUNED, TrialState.COMPLETE)):
+    def scores(self, experiment, resource: int) -> dict[int, tuple[FrozenTrial, float]]:
+        """Each member that has reached the ready point `resource`: its segment that paused there and its signed
+        score (lower is better), the metric's value at that point. Members compare at the same resource only: a
+        member further on has trained longer, so its latest value says nothing about its knobs against a member
+        just arriving (it would always look better), and its latest checkpoint is at another epoch."""
+        paused: dict[int, FrozenTrial] = {}
+        for t in experiment.storage.get_trials(experiment.id, states=(TrialState.PRUNED,)):
             m = t.attrs.get("member")
-            if m is None or "paused_at" not in t.attrs and t.state != TrialState.COMPLETE:
+            if m is None or t.attrs.get("paused_at") != resource:
                 continue
-            if m not in latest or t.attrs.get("generation", 0) > latest[m].attrs.get("generation", 0):
-                latest[m] = t
-        reports = experiment.storage.get_reports([t.id for t in latest.values()])
+            if m not in paused or t.number > paused[m].number:  # a retried segment: its latest run
+                paused[m] = t
+        reports = experiment.storage.get_reports([t.id for t in paused.values()])
         metric, sign = self.metric_of(experiment), 1.0 if experiment.direction == "min" else -1.0
         out = {}
-        for m, t in latest.items():
-            curve = [v for _, v in sorted((s, r.get(metric)) for s, r in reports.get(t.id, [])) if v is not None]
-            if curve and math.isfinite(curve[-1]):
-                out[m] = (t, sign * curve[-1])
+        for m, t in paused.items():
+            curve = [(s, r[metric]) for s, r in reports.get(t.id, []) if r.get(metric) is not None and s < resource]
+            if curve and math.isfinite(curve[-1][1]):
+                out[m] = (t, sign * curve[-1][1])
         return out
 
     def next_segment(self, experiment, trial: FrozenTrial) -> FrozenTrial | None:
-        """Queues the member's next segment: exploit and explore when it ranks in the bottom quantile."""
+        """Queues the member's next segment: exploit and explore when it ranks in the bottom quantile of the members
+        that reached the same ready point (those still behind are ranked when they get there)."""
         member, generation = int(trial.attrs["member"]), int(trial.attrs.get("generation", 0))
         rng = np.random.default_rng([int(experiment.seed), member, generation, 11])
-        scores = self.scores(experiment)
-        params, source, start = dict(trial.params), trial, int(trial.attrs["paused_at"])
+        start = int(trial.attrs["paused_at"])
+        scores = self.scores(experiment, start)
+        params, source = dict(trial.params), trial
         lineage: dict[str, Any] = {}
         if member in scores and len(scores) >= 2:
-            ranked = sorted(scores, key=lambda m: scores[m][1])
+            ranked = sorted(scores, key=lambda m: (scores[m][1], m))
             cut = max(1, int(math.floor(self.quantile * len(ranked))))
             bottom, top = ranked[-cut:], ranked[:cut]
             if member in bottom and member not in top:
@@ -200,7 +215,6 @@ class PopulationBasedTraining(Scheduler):
                 donor = scores[donor_member][0]
                 if donor.attrs.get("checkpoint") or not trial.attrs.get("checkpoint"):
                     source = donor
-                    start = int(donor.attrs.get("paused_at") or start)
                     params, changed = explore(
                         experiment.space,
                         donor.params,
