@@ -317,6 +317,25 @@ def test_plots_hover_zoom_and_click_through(world, page):
     page.locator("#knobs").wait_for()
 
 
+def test_plots_redraw_to_a_narrower_window(world, page):
+    page.goto(f"{world.base}/experiments/{world.exp.id}")
+    settled(page)
+    [wide] = panels(page, "plot-history")
+    columns = lambda: len({round(p["rect"]["left"]) for p in panels(page, "plot-knobs")})  # noqa: E731
+    assert columns() == 4
+    page.set_viewport_size({"width": 760, "height": 1000})
+    # the history's card changes width (the two-card row stacks below 1000 px): redrawn to the new size
+    page.wait_for_function(
+        f"Math.abs(document.getElementById('plot-history').plotState.panels[0].rect.width - {wide['rect']['width']})"
+        " > 20"
+    )
+    page.wait_for_function("document.getElementById('plot-knobs').plotState.panels[0].rect.width > 200")
+    assert columns() == 2  # panels keep a readable width: fewer columns, more rows, a taller holder
+    assert page.evaluate("document.getElementById('plot-knobs').clientHeight") == 3 * 240
+    assert [p["y"]["title"] for p in panels(page, "plot-knobs")] == ["val_loss", "", "val_loss", "", "val_loss"]
+    assert page.locator("#plot-history canvas, #plot-knobs canvas").count() == 4
+
+
 def test_running_trial_curve_grows_live_and_stops(world, page):
     with LiveTrial(world.exp, every=0.3) as live:
         page.goto(f"{world.base}/trials/{live.trial.id}")

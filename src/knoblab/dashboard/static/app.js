@@ -298,7 +298,8 @@ function parcoords(holder, dims, color, minIsBetter) {
 //          jitter?: share of a category's width that its points spread over (default 0.5)}
 //   series: {name, color, xs, ys, kind?: "markers" | "step", radius?, alpha?, ids?, ns?, tip?: (i) => text,
 //            legend?: false}; step lines (width?) are drawn over every marker series
-//   opts: {columns?: 1, onClick?: (id) => void}
+//   opts: {columns?: 1 (at most), minPanelWidth?: fewer columns below it, panelHeight?: sets the holder's height
+//          to rows x this, leftTitles?: y titles on the first column only, onClick?: (id) => void}
 // What is drawn is on holder.plotState: per panel its title, the axes' ranges and tick labels, its plot rectangle
 // and (getter) the drawn points with their canvas coordinates.
 const SP = { font: "11px system-ui, sans-serif", bold: "600 12px system-ui, sans-serif", text: "#1d2330",
@@ -390,7 +391,7 @@ function autoRange(axis, ts) {
     if (t < lo) lo = t;
     if (t > hi) hi = t;
   }
-  if (lo > hi) return axis.type === "log" ? [0, 1] : [0, 1];
+  if (lo > hi) return [0, 1]; // no data: 0 to 1, or 1 to 10 on a log axis
   if (lo === hi) {
     const d = axis.type === "log" ? 0.5 : Math.abs(lo) * 0.1 || 1;
     return [lo - d, hi + d];
@@ -491,8 +492,8 @@ function scatterInit(holder) {
   const tip = h("div", { class: "sp-tip", hidden: true });
   holder.classList.add("scatter");
   holder.replaceChildren(canvas, overlay, tip);
-  const sp = { canvas, overlay, tip, scratch: document.createElement("canvas"), zoom: new Map(), discs: new Map(), laid: [], hover: null, drag: null,
-    mouse: null, clickTimer: null, w: 0, h: 0, dpr: 0 };
+  const sp = { canvas, overlay, tip, scratch: document.createElement("canvas"), zoom: new Map(), discs: new Map(),
+    laid: [], hover: null, drag: null, mouse: null, clickTimer: null, w: 0, h: 0, dpr: 0 };
   const local = (ev) => {
     const r = overlay.getBoundingClientRect();
     return { x: ev.clientX - r.left, y: ev.clientY - r.top };
@@ -575,7 +576,12 @@ function scatterInit(holder) {
 function scatterDraw(holder) {
   const sp = holder._sp, { canvas, overlay, panels, opts } = sp;
   const dpr = window.devicePixelRatio || 1;
-  const W = holder.clientWidth || 600, H = holder.clientHeight || 340;
+  const W = holder.clientWidth || 600;
+  const fit = opts.minPanelWidth ? Math.max(1, Math.floor(W / opts.minPanelWidth)) : Infinity;
+  const cols = Math.max(1, Math.min(opts.columns || 1, panels.length || 1, fit));
+  const rows = Math.max(1, Math.ceil(panels.length / cols));
+  if (opts.panelHeight) holder.style.height = `${rows * opts.panelHeight}px`;
+  const H = holder.clientHeight || 340;
   sp.w = W; sp.h = H; sp.dpr = dpr;
   for (const c of [canvas, overlay]) {
     c.width = Math.round(W * dpr); c.height = Math.round(H * dpr);
@@ -585,11 +591,9 @@ function scatterDraw(holder) {
   ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
   ctx.clearRect(0, 0, W, H);
   ctx.font = SP.font;
-  const cols = Math.max(1, Math.min(opts.columns || 1, panels.length || 1));
-  const rows = Math.max(1, Math.ceil(panels.length / cols));
   const cellW = W / cols, cellH = H / rows;
   sp.laid = panels.map((panel, i) => scatterPanel(ctx, sp, panel, i, (i % cols) * cellW, Math.floor(i / cols) * cellH,
-    cellW, cellH, dpr));
+    cellW, cellH, dpr, !opts.leftTitles || i % cols === 0));
   holder.plotState = { panels: sp.laid.map((L) => L.state) };
   // keep the hover on what is under the mouse now (a live redraw moves points, and may add one under it)
   sp.hover = null;
@@ -598,8 +602,9 @@ function scatterDraw(holder) {
   scatterOverlay(holder);
 }
 
-function scatterPanel(ctx, sp, panel, index, cx, cy, cw, ch, dpr) {
+function scatterPanel(ctx, sp, panel, index, cx, cy, cw, ch, dpr, withYTitle) {
   const key = panel.key ?? panel.title ?? String(index);
+  const yTitle = withYTitle ? panel.y.title : "";
   const zoom = sp.zoom.get(key) || {};
   const legend = panel.legend ? panel.series.filter((s) => s.name && s.legend !== false) : [];
   // positions in axis units (log10, category index + jitter), once
@@ -612,16 +617,17 @@ function scatterPanel(ctx, sp, panel, index, cx, cy, cw, ch, dpr) {
     }
     return { tx, ty };
   });
-  const finite = (key2) => pos.flatMap((p) => Array.from(p[key2]).filter(Number.isFinite));
-  const [xlo, xhi] = zoom.x || autoRange(panel.x, panel.x.type === "category" ? [] : finite("tx"));
-  const [ylo, yhi] = zoom.y || autoRange(panel.y, panel.y.type === "category" ? [] : finite("ty"));
+  const finite = (axis, which) => (axis.type === "category" ? []
+    : pos.flatMap((p) => Array.from(p[which]).filter(Number.isFinite)));
+  const [xlo, xhi] = zoom.x || autoRange(panel.x, finite(panel.x, "tx"));
+  const [ylo, yhi] = zoom.y || autoRange(panel.y, finite(panel.y, "ty"));
   // margins: title and legend above, tick labels and axis title below and left
   const top = cy + 8 + (panel.title ? 18 : 0) + (legend.length ? 18 : 0);
   const bottom = cy + ch - 20 - (panel.x.title ? 16 : 0) - 4;
   const yTicks = axisTicks(panel.y, ylo, yhi, bottom - top, 38);
   ctx.font = SP.font;
   const yLabelW = Math.max(16, ...yTicks.map((t) => ctx.measureText(t.text).width));
-  const left = cx + 6 + (panel.y.title ? 16 : 0) + yLabelW + 6;
+  const left = cx + 6 + (yTitle ? 16 : 0) + yLabelW + 6;
   const right = cx + cw - 14;
   const xTicks = axisTicks(panel.x, xlo, xhi, right - left, 64);
   const px = (t) => left + ((t - xlo) / (xhi - xlo)) * (right - left);
@@ -639,7 +645,9 @@ function scatterPanel(ctx, sp, panel, index, cx, cy, cw, ch, dpr) {
   ctx.textAlign = "right"; ctx.textBaseline = "middle";
   for (const t of yTicks) ctx.fillText(t.text, left - 5, py(t.t));
   ctx.textAlign = "center"; ctx.textBaseline = "top";
-  const slot = panel.x.type === "category" ? (right - left) / Math.max(1, xhi - xlo) * (xTicks.length > 1 ? xTicks[1].t - xTicks[0].t : 1) - 4 : 1e9;
+  // a category label is cut to its slot; numeric labels are short
+  const slot = panel.x.type !== "category" ? Infinity
+    : (xTicks.length > 1 ? px(xTicks[1].t) - px(xTicks[0].t) : right - left) - 4;
   let lastRight = -Infinity;
   for (const t of xTicks) { // a label that would overlap the one before is left out
     const text = fitText(ctx, t.text, slot), w = ctx.measureText(text).width, x = px(t.t);
@@ -648,11 +656,11 @@ function scatterPanel(ctx, sp, panel, index, cx, cy, cw, ch, dpr) {
     lastRight = x + w / 2;
   }
   if (panel.x.title) ctx.fillText(fitText(ctx, panel.x.title, right - left), (left + right) / 2, bottom + 22);
-  if (panel.y.title) {
+  if (yTitle) {
     ctx.save();
     ctx.translate(cx + 6, (top + bottom) / 2); ctx.rotate(-Math.PI / 2);
     ctx.textBaseline = "top";
-    ctx.fillText(fitText(ctx, panel.y.title, bottom - top), 0, 0);
+    ctx.fillText(fitText(ctx, yTitle, bottom - top), 0, 0);
     ctx.restore();
   }
   if (panel.title) {
@@ -722,7 +730,7 @@ function scatterPanel(ctx, sp, panel, index, cx, cy, cw, ch, dpr) {
   L.state = {
     key, title: panel.title || "", zoomed: Boolean(zoom.x || zoom.y),
     rect: { left, top, width: right - left, height: bottom - top },
-    x: axisState(panel.x, xlo, xhi, xTicks), y: axisState(panel.y, ylo, yhi, yTicks),
+    x: axisState(panel.x, xlo, xhi, xTicks), y: { ...axisState(panel.y, ylo, yhi, yTicks), title: yTitle || "" },
     series: panel.series.map((s) => ({ name: s.name || "", kind: s.kind || "markers", count: s.xs.length })),
     get points() { // the hoverable points as drawn: canvas coordinates in CSS pixels
       const out = [];
@@ -757,7 +765,8 @@ function scatterLegend(ctx, items, right, y) {
 // the nearest hoverable point within a few pixels of (x, y), in the panel under it: {panel, series, index, x, y}
 function scatterHit(sp, x, y) {
   const reach = SP.hitPx;
-  const pi = sp.laid.findIndex((L) => x >= L.left - reach && x <= L.right + reach && y >= L.top - reach && y <= L.bottom + reach);
+  const pi = sp.laid.findIndex((L) =>
+    x >= L.left - reach && x <= L.right + reach && y >= L.top - reach && y <= L.bottom + reach);
   if (pi < 0) return null;
   const L = sp.laid[pi], series = sp.panels[pi].series;
   let best = -1, bestD = Infinity;
@@ -940,9 +949,7 @@ async function pageExperiment(id) {
   // plots: all on 2D canvases (no plotly.js on this page), drawn in stages so each shows as soon as it can
   const history = h("div", { class: "plot", id: "plot-history" });
   const parallel = h("div", { class: "plot", id: "plot-parallel" });
-  const knobCols = Math.max(1, Math.min(4, knobs.length));
-  const knobRows = Math.ceil(knobs.length / knobCols);
-  const knobPlots = h("div", { id: "plot-knobs", style: `width:100%;height:${Math.max(1, knobRows) * 240}px` });
+  const knobPlots = h("div", { id: "plot-knobs", style: `width:100%;height:${Math.ceil(knobs.length / 4) * 240}px` });
   const parallelTitle = h("h2", { text: "Parallel coordinates (complete trials)" });
   const importances = h("div", { id: "importances" }, h("p", { class: "muted", text: "…" }));
   let importancesStarted = false;
@@ -1033,7 +1040,7 @@ async function pageExperiment(id) {
     // the metric against each knob: numeric knobs on a linear or log axis, the others as categories in the order
     // of their choices, spread a little sideways so stacked points show
     if (!knobs.length) return;
-    scatterPanels(knobPlots, knobs.map((k, i) => {
+    scatterPanels(knobPlots, knobs.map((k) => {
       let rows = done.filter((p) => p.p[k.name] !== undefined && p.p[k.name] !== null);
       let x, xOf;
       if (knobIsNumeric(k)) {
@@ -1046,10 +1053,10 @@ async function pageExperiment(id) {
         x = { type: "category", categories: choices.map(fmt) };
         xOf = (p) => index.get(JSON.stringify(p.p[k.name]));
       }
-      return { key: k.name, title: k.name, x, y: { type: "linear", title: i % knobCols ? "" : exp.metric },
+      return { key: k.name, title: k.name, x, y: { type: "linear", title: exp.metric },
         series: [trialSeries(k.name, rows, xOf, { color: "#2c6bed", radius: 2.5, alpha: 0.6 },
           (p) => `${k.name} = ${fmt(p.p[k.name])}`)] };
-    }), { columns: knobCols, onClick: openTrial });
+    }), { columns: 4, minPanelWidth: 280, panelHeight: 240, leftTitles: true, onClick: openTrial });
   }
   // redraw at most every 1.2 s, and less often when drawing is slow (10,000 points without a GPU), so the page
   // stays responsive while a big search runs; the table and counts still update every poll
