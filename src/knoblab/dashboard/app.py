@@ -27,7 +27,8 @@ from .importance import MAX_TRIALS, Importances, analysis_missing
 
 STATIC = Path(__file__).parent / "static"
 TOKEN_COOKIE = "knoblab_token"
-# no inline script runs, even if some string slipped through unescaped; plotly's WebGL traces need eval
+# no inline script runs, even if some string slipped through unescaped; plotly.js (trial and compare pages)
+# evaluates strings as it loads, so 'unsafe-eval' stays (tried without: the pages throw)
 PAGE_HEADERS = {
     "content-security-policy": (
         "default-src 'self'; script-src 'self' 'unsafe-eval'; style-src 'self' 'unsafe-inline'; "
