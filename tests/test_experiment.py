@@ -10,7 +10,7 @@ import pytest
 
 import knoblab as kl
 from knoblab.storage.sql import SQLStorage
-from knoblab.trial import TrialState
+from knoblab.trial import LateResultWarning, TrialState
 
 SPACE = {
     "lr": kl.Real(1e-4, 1e-1, log=True),
@@ -590,3 +590,21 @@ def test_the_core_imports_no_deep_learning_framework():
         "assert not bad, bad\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+
+
+def test_a_late_result_after_stale_recovery_is_refused_and_the_search_goes_on(sqlite_url):
+    """The trial fell silent, another process recovered it (FAILED, interrupted, retry queued), then its run ended:
+    the late report and result are not written over the recovery, a warning names the trial, the loop goes on."""
+    from .executors import objectives
+    from .executors.test_processes import check_late_result_refused, late_experiment
+
+    exp = late_experiment(sqlite_url)
+    seen = []
+    with pytest.warns(LateResultWarning, match="trial 0 is no longer RUNNING") as caught:
+        exp.optimize(objectives.recovered_while_running, n_trials=4, callbacks=[lambda e, t: seen.append(t.number)])
+    assert len([w for w in caught if issubclass(w.category, LateResultWarning)]) == 1  # once, for report and result
+    check_late_result_refused(exp, 4)
+    assert 0 not in seen and len(seen) == 4  # callbacks see the trials this loop finished, not the refused one
+    with pytest.warns(LateResultWarning, match="trial 0"):  # ask/tell: the same refusal, by trial number
+        assert exp.tell(0, 0.0).state == TrialState.FAILED
+    assert exp.trial(0).value is None

@@ -107,3 +107,36 @@ def test_worker_with_a_file_objective_and_postgres(postgres_url, tmp_path):
     assert all("s3cret-pw" not in out + err for out, err in outs)  # the password is never printed
     trials = kl.Experiment.load("w", postgres_url).trials
     assert len(trials) == 12 and all(t.state == TrialState.COMPLETE for t in trials)
+
+
+def test_a_worker_paused_past_stale_after_does_not_overwrite_the_recovery(sqlite_url):
+    """Worker a is paused (SIGSTOP, as a suspended machine) mid-trial; worker b recovers its silent trial as stale
+    and queues a retry; a wakes, finishes late: its result is refused with a warning naming the trial, and both
+    workers finish the budget."""
+    exp = kl.Experiment("w", SPACE, storage=sqlite_url, strategy="random", seed=2)
+    objective = ["--objective", "tests.executors.objectives:report_and_sleep", "--n-trials", "4"]
+    a = worker(sqlite_url, *objective, "--heartbeat", "0.2", "--stale-after", "60")
+    b = None
+    try:
+        deadline = time.monotonic() + 120
+        while not exp.trials or not exp.trial(0).reports:  # trial 0 reported step 0 and sleeps
+            assert time.monotonic() < deadline and a.poll() is None
+            time.sleep(0.05)
+        a.send_signal(signal.SIGSTOP)
+        time.sleep(2.5)  # silent past b's stale_after
+        b = worker(sqlite_url, *objective, "--stale-after", "2")
+        while exp.trial(0).state == TrialState.RUNNING:
+            assert time.monotonic() < deadline and b.poll() in (None, 0)
+            time.sleep(0.05)
+    finally:
+        a.send_signal(signal.SIGCONT)
+    _, err_a = a.communicate(timeout=120)
+    _, err_b = b.communicate(timeout=120)
+    assert (a.returncode, b.returncode) == (0, 0), (err_a, err_b)
+    assert "LateResultWarning: trial 0 is no longer RUNNING" in err_a
+    first = exp.trial(0)
+    assert first.state == TrialState.FAILED and first.attrs.get("interrupted") and "no heartbeat" in first.error
+    assert first.value is None and [s for s, _ in first.reports] == [0]  # the late step 1 and result refused
+    counted = [t for t in exp.trials if not t.attrs.get("interrupted")]
+    assert len(counted) == 4 and all(t.state == TrialState.COMPLETE for t in counted)
+    assert [t.attrs.get("retry_of") for t in counted].count(0) == 1

@@ -14,6 +14,7 @@ import socket
 import threading
 import time
 import traceback
+import warnings
 from collections.abc import Callable, Mapping
 from datetime import timedelta
 from typing import Any
@@ -28,7 +29,15 @@ from .storage import Storage, open_storage
 from .storage.sql import dumps, now
 from .strategies import Strategy, make_strategy
 from .strategies.auto import AutoStrategy
-from .trial import FrozenTrial, ObjectiveSetupError, Trial, TrialPruned, TrialState
+from .trial import (
+    FrozenTrial,
+    LateResultWarning,
+    ObjectiveSetupError,
+    Trial,
+    TrialPruned,
+    TrialState,
+    late_message,
+)
 
 __all__ = ["Experiment", "current_trial", "ObjectiveResultError"]
 
@@ -346,11 +355,19 @@ class Experiment:
         state: TrialState | str | None = None,
         error: str | None = None,
     ) -> FrozenTrial:
-        """Ends a trial with its result (a number or a dict holding the metric). Bad results end it FAILED."""
+        """Ends a trial with its result (a number or a dict holding the metric). Bad results end it FAILED.
+
+        A trial that another process ended while it ran (stale recovery, after a silence past `stale_after`) keeps
+        what that process stored: the late result is not written, a `LateResultWarning` names the trial, and the
+        trial comes back as stored."""
         trial_id = self._trial_id(trial)
         frozen = self.storage.get_trial(trial_id, with_reports=True)
-        if frozen.state.finished:
-            raise ValueError(f"trial {frozen.number} of {self.name!r} is already {frozen.state}")
+        if frozen.state != TrialState.RUNNING:
+            if frozen.attrs.get("interrupted"):  # recovered by another process while it ran: a late result
+                return self._late(trial, frozen)
+            if frozen.state.finished:
+                raise ValueError(f"trial {frozen.number} of {self.name!r} is already {frozen.state}")
+            raise ValueError(f"trial {frozen.number} of {self.name!r} is {frozen.state}; tell only trials from ask()")
         state = TrialState(state) if state is not None else TrialState.COMPLETE
         value, metrics = None, {}
         if state == TrialState.COMPLETE:
@@ -358,16 +375,29 @@ class Experiment:
                 value, metrics = self._interpret(result)
             except ObjectiveResultError as e:
                 state, error = TrialState.FAILED, str(e)
-        elif state == TrialState.PRUNED:
+        attrs = None
+        if state == TrialState.PRUNED:
             value, metrics = self._last_reported(frozen, result)
             if frozen.reports:  # how far it got: strategies rank pruned trials by it without reading the reports
-                self.storage.set_attrs(trial_id, {"reached": reached(frozen)})
-        self.storage.finish_trial(trial_id, state, value, metrics, error)
+                attrs = {"reached": reached(frozen)}
+        stored = self.storage.finish_trial(trial_id, state, value, metrics, error, attrs=attrs)
         done = self.storage.get_trial(trial_id, with_reports=True)
+        if not stored:  # ended by another process since we read it
+            return self._late(trial, done)
         self.strategy.tell(done)
         if self.scheduler is not None and hasattr(self.scheduler, "on_finish"):
             self.scheduler.on_finish(self, done)
         return done
+
+    def _late(self, trial: Trial | FrozenTrial | int, stored: FrozenTrial) -> FrozenTrial:
+        """A result for a trial another process ended while it ran (stale recovery, a driver): not stored, so what
+        that process decided stands (its retry, if queued, runs on its own). Warns, naming the trial, and returns it
+        as stored; the strategy and scheduler are not told, as the recovering process did not tell them either."""
+        if isinstance(trial, Trial):
+            trial.mark_lost(stored)
+        else:
+            warnings.warn(LateResultWarning(late_message(stored)), stacklevel=3)
+        return stored
 
     def _trial_id(self, trial: Trial | FrozenTrial | int) -> int:
         if isinstance(trial, Trial | FrozenTrial):
@@ -548,6 +578,8 @@ class Experiment:
                     beat.ids = {trial.id}
                     done = self.run_trial(objective, trial, catch)
                     beat.ids = set()
+                    if trial.lost:  # recovered elsewhere while it ran (warned): its retry, if any, is queued
+                        continue
                     progress.update(self, done)
                     for cb in callbacks or ():
                         cb(self, done)
@@ -587,7 +619,9 @@ class Experiment:
             self.interrupted(trial.freeze(), "interrupted: KeyboardInterrupt")
             raise
         except ObjectiveSetupError as e:
-            self.tell(trial, None, state=TrialState.FAILED, error=f"{type(e).__name__}: {e}\n\n{traceback.format_exc()}")
+            self.tell(
+                trial, None, state=TrialState.FAILED, error=f"{type(e).__name__}: {e}\n\n{traceback.format_exc()}"
+            )
             raise
         except catch as e:
             tb = traceback.format_exc()

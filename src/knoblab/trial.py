@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 import math
+import warnings
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -11,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from .storage.base import Storage
 
-__all__ = ["TrialState", "FrozenTrial", "Trial", "TrialPruned", "ObjectiveSetupError"]
+__all__ = ["TrialState", "FrozenTrial", "Trial", "TrialPruned", "ObjectiveSetupError", "LateResultWarning"]
 
 
 class TrialState(enum.StrEnum):
@@ -39,6 +40,21 @@ class ObjectiveSetupError(Exception):
     """Raised by an objective whose set-up is wrong (a metric that is never logged, a model function that breaks
     its contract): the trial is stored FAILED with the reason, and the search stops, since every trial would
     fail the same way."""
+
+
+class LateResultWarning(UserWarning):
+    """A run's report or result came after another process had ended its trial (stale recovery re-queued it after
+    a silence longer than `stale_after`, or its driver stopped it): it was not stored over what that process
+    decided. The retry, if one was queued, runs as a trial of its own."""
+
+
+def late_message(stored: FrozenTrial) -> str:
+    """Why a late report or result was refused, naming the trial and what the storage holds for it."""
+    why = (stored.error or "").split("\n")[0]
+    return (
+        f"trial {stored.number} is no longer RUNNING: another process ended it while it ran "
+        f"({stored.state}{': ' + why if why else ''}); its late reports and result are not stored"
+    )
 
 
 @dataclass
@@ -83,6 +99,7 @@ class Trial:
         self._frozen = frozen
         self._should_stop_hook = should_stop_hook
         self._last_step: int | None = None
+        self.lost = False  # the storage refused a write: another process ended this trial while it ran
 
     @property
     def id(self) -> int:
@@ -110,12 +127,25 @@ class Trial:
                 clean[name] = float(value)
             except (TypeError, ValueError):
                 raise ValueError(f"report: metric {name!r} must be a number, got {value!r}") from None
-        self._storage.add_report(self.id, step, clean)
+        if self.lost:
+            return
+        if not self._storage.add_report(self.id, step, clean):
+            self.mark_lost()
+            return
         self._last_step = step
 
+    def mark_lost(self, stored: FrozenTrial | None = None) -> None:
+        """Notes that the storage refused a write because the trial is no longer RUNNING; warns once, naming it.
+        From then on nothing it reports is written and `should_stop()` is True."""
+        if not self.lost:
+            self.lost = True
+            stored = stored or self._storage.get_trial(self.id, with_reports=False)
+            warnings.warn(LateResultWarning(late_message(stored)), stacklevel=3)
+
     def should_stop(self) -> bool:
-        """True when the trial should end early: a scheduler said so, someone asked to stop it, or time ran out."""
-        if self._storage.stop_requested(self.id):
+        """True when the trial should end early: a scheduler said so, someone asked to stop it, time ran out, or
+        another process has ended it (see `LateResultWarning`)."""
+        if self.lost or self._storage.stop_requested(self.id):
             return True
         return bool(self._should_stop_hook and self._should_stop_hook(self))
 

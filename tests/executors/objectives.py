@@ -132,3 +132,31 @@ def keras_mlp(trial):
     )
     trial.set_attr("worker_pid", os.getpid())
     return {"val_loss": float(min(history.history["val_loss"])), "backend": keras.backend.backend()}
+
+
+RECOVER = "import sys, knoblab as kl; kl.Experiment.load(sys.argv[2], sys.argv[1], stale_after=0.2).recover_stale()"
+
+
+def recovered_while_running(trial):
+    """Trial 0 falls silent past stale_after and another process (a real one) recovers it as stale meanwhile, as
+    a second worker would after this one's machine slept; then it reports and returns late. Fixed knobs "url" and
+    "name" say where the experiment lives."""
+    if trial.number == 0:
+        time.sleep(0.5)  # no heartbeat (the experiment's interval is long) for longer than the recoverer's 0.2 s
+        import subprocess
+        import sys
+
+        subprocess.run([sys.executable, "-c", RECOVER, trial.params["url"], trial.params["name"]], check=True)
+        trial.report(0, loss=0.0)  # refused: the trial is FAILED (interrupted) now
+        assert trial.should_stop()
+        return 0.0  # a "best" result that must not overwrite what the recovery decided
+    trial.report(0, loss=trial.params["x"])
+    return trial.params["x"]
+
+
+def report_and_sleep(trial):
+    """Reports step 0, works a second, reports step 1: long enough to pause its worker mid-trial."""
+    trial.report(0, loss=1.0)
+    time.sleep(1.0)
+    trial.report(1, loss=0.5)
+    return trial.params["x"]

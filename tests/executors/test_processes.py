@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import warnings
 
 import pytest
 
@@ -169,3 +170,39 @@ def test_bad_arguments():
         exp.optimize(objectives.trivial, n_trials=1, executor="threads")
     with pytest.raises(ValueError, match="n_jobs"):
         ProcessExecutor(0)
+
+
+# ---- a late result: the worker fell silent, another process recovered its trial, then the worker finished ----
+def late_experiment(url, name="late"):
+    """An experiment whose objective (`objectives.recovered_while_running`) has trial 0 recovered as stale by
+    another process while it runs; the heartbeat interval is long, so its silence is real."""
+    space = {"x": kl.Real(0.0, 1.0), "url": url, "name": name}
+    return kl.Experiment(name, space, storage=url, strategy="random", seed=1, heartbeat_interval=60)
+
+
+def check_late_result_refused(exp, n_trials):
+    """The late run changed nothing the recovery decided, and nothing else was lost."""
+    trials = exp.trials
+    first = exp.trial(0)
+    assert first.state == TrialState.FAILED and first.attrs.get("interrupted") and "no heartbeat" in first.error
+    assert first.value is None and first.metrics == {} and first.reports == []  # neither its result nor its report
+    for t in trials:  # under load a recoverer may catch another silent trial: the same holds for it
+        if t.attrs.get("interrupted"):
+            assert t.state == TrialState.FAILED and t.value is None
+    counted = [t for t in trials if not t.attrs.get("interrupted")]
+    assert len(counted) == n_trials and all(t.state == TrialState.COMPLETE for t in counted)
+    retry = [t for t in trials if t.attrs.get("retry_of") == 0]
+    assert len(retry) == 1 and retry[0].params == first.params and retry[0].state == TrialState.COMPLETE
+    assert exp.best.value == min(t.params["x"] for t in counted) > 0.0  # the late 0.0 is nowhere
+
+
+@pytest.mark.parametrize("executor", ["local", "processes"])
+def test_a_late_result_after_stale_recovery_is_refused(sqlite_url, executor):
+    exp = late_experiment(sqlite_url)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        exp.optimize(objectives.recovered_while_running, n_trials=4, executor=executor)
+    check_late_result_refused(exp, 4)
+    if executor == "local":  # in this process; a worker process warns on its own stderr
+        late = [str(w.message) for w in caught if issubclass(w.category, kl.trial.LateResultWarning)]
+        assert late and all("trial 0 is no longer RUNNING" in m for m in late)

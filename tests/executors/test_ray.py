@@ -65,6 +65,14 @@ def test_a_dead_ray_worker_is_retried(sqlite_url, executor, tmp_path):
     assert len(counted) == 4 and all(t.state == TrialState.COMPLETE for t in counted)
 
 
+def test_a_late_result_after_stale_recovery_is_refused_on_ray(sqlite_url, executor):
+    from .test_processes import check_late_result_refused, late_experiment
+
+    exp = late_experiment(sqlite_url)
+    exp.optimize(objectives.recovered_while_running, n_trials=4, executor=executor(2, num_cpus=1))
+    check_late_result_refused(exp, 4)
+
+
 def test_trial_timeout_cancels_the_ray_task(sqlite_url, executor):
     exp = kl.Experiment("ray-timeout", SPACE, storage=sqlite_url, strategy="random")
     # the time-out counts from submission, so it includes a fresh Ray worker's start (seconds on a busy machine)

@@ -12,6 +12,7 @@ from knoblab.trial import TrialState
 
 from ..executors import objectives
 from .test_concurrency import check_writers
+from .test_sql import check_writes_after_recovery_are_refused
 
 
 def test_experiment_round_trip(postgres_url):
@@ -55,6 +56,10 @@ def test_concurrent_trial_numbers_and_claims(postgres_url):
     claims = Counter(c for _, claimed in results for c in claimed)
     assert len(set(numbers)) == 80
     assert sorted(claims) == sorted(queued) and max(claims.values()) == 1
+
+
+def test_writes_after_recovery_are_refused(postgres_url):
+    check_writes_after_recovery_are_refused(postgres_url)
 
 
 def test_budget_limit_is_exact_under_concurrency(postgres_url):

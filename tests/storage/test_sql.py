@@ -181,6 +181,31 @@ def test_two_storages_on_one_file_see_each_others_writes(sqlite_url):
     assert b.create_experiment("e", "v", "min", {}, 9).seed == 3
 
 
+def check_writes_after_recovery_are_refused(url):
+    """A worker's late writes to a trial another process recovered as stale change nothing (issue 7)."""
+    worker, recoverer = SQLStorage(url), SQLStorage(url)
+    rec = worker.create_experiment("e", "v", "min", {}, 0)
+    t = worker.create_trial(rec.id, {"x": 1}, TrialState.RUNNING)
+    other = worker.create_trial(rec.id, {"x": 2}, TrialState.RUNNING)
+    worker.add_report(t.id, 0, {"v": 2.0})
+    assert recoverer.requeue(t.id, "interrupted: no heartbeat for 600 s")
+    recovered = recoverer.get_trial(t.id)
+    late_report = worker.add_report(t.id, 1, {"v": 1.0})
+    worker.heartbeat([t.id, other.id])
+    late_finish = worker.finish_trial(t.id, TrialState.COMPLETE, 1.0, {"v": 1.0})
+    assert recoverer.get_trial(t.id) == recovered  # state, value, error, times, attrs and reports as recovery left them
+    assert (late_report, late_finish) == (False, False)  # and the writer is told
+    # a trial still RUNNING is written as before, attrs merged in the same write
+    assert worker.finish_trial(other.id, TrialState.PRUNED, 3.0, {"v": 3.0}, attrs={"reached": 1}) is True
+    done = recoverer.get_trial(other.id)
+    assert done.state == TrialState.PRUNED and done.value == 3.0 and done.attrs["reached"] == 1
+    assert worker.finish_trial(other.id, TrialState.COMPLETE, 0.5, {"v": 0.5}) is False  # once ended, ended
+
+
+def test_writes_after_recovery_are_refused(sqlite_url):
+    check_writes_after_recovery_are_refused(sqlite_url)
+
+
 def test_queued_trials_are_claimed_once_in_number_order(sqlite_url):
     store = SQLStorage(sqlite_url)
     rec = store.create_experiment("e", "v", "min", {}, 0)

@@ -37,8 +37,9 @@ class Event:
     """What an executor reports about a trial it was given.
 
     kind: "done" (the worker stored the trial's end), "died" (the worker vanished mid-trial: killed, crashed),
-    "storage" (the worker could not write to storage: detail says why), "raised" (the objective raised an
-    exception the search must not swallow: `error` is that exception, or its text).
+    "late" (another process ended the trial while it ran, e.g. stale recovery: the worker's result was refused,
+    and the worker warned), "storage" (the worker could not write to storage: detail says why), "raised" (the
+    objective raised an exception the search must not swallow: `error` is that exception, or its text).
     """
 
     kind: str
@@ -193,6 +194,8 @@ def drive(
                     progress.update(exp, done)
                     for cb in callbacks or ():
                         cb(exp, done)
+                elif event.kind == "late":  # not ours to count or tell: the recovering process decided its end
+                    exhausted = False  # and may have queued its retry
                 elif event.kind == "died":
                     frozen = trial.freeze()
                     if frozen.attrs.get("source") == "retry":  # it killed its worker twice: no third run
@@ -212,8 +215,7 @@ def drive(
                             f"TrialTimeout: the trial ran past trial_timeout={trial_timeout:g} s; "
                             "its worker was stopped"
                         )
-                        if exp.storage.get_trial(trial_id, with_reports=False).state == TrialState.RUNNING:
-                            exp.storage.finish_trial(trial_id, TrialState.FAILED, None, None, reason)
+                        exp.storage.finish_trial(trial_id, TrialState.FAILED, None, None, reason)  # if still RUNNING
                         done = exp.storage.get_trial(trial_id, with_reports=True)
                         exp.strategy.tell(done)
                         progress.update(exp, done)
@@ -304,24 +306,24 @@ class TrialWorker:
         set_torch_threads(self.work.threads)
         try:
             frozen = exp.storage.get_trial(trial_id, with_reports=False)
-            if frozen.state != TrialState.RUNNING:  # ended meanwhile (stopped by the driver): nothing to run
-                return Event("done", trial_id)
+            if frozen.state != TrialState.RUNNING:  # ended meanwhile (by the driver, or recovered): nothing to run
+                return Event("late" if frozen.attrs.get("interrupted") else "done", trial_id)
             exp._deadline = time.monotonic() + time_left if time_left is not None else None
+            trial = exp._handle(frozen)
             with _Heartbeat(exp.storage, exp.heartbeat_interval) as beat:
                 beat.ids = {trial_id}
-                exp.run_trial(self.work.objective, exp._handle(frozen), self.work.catch)
-            return Event("done", trial_id)
+                exp.run_trial(self.work.objective, trial, self.work.catch)
+            return Event("late", trial_id) if trial.lost else Event("done", trial_id)
         except StorageError as e:
             return Event("storage", trial_id, str(e))
         except BaseException as e:  # an exception outside `catch`: the trial is FAILED, the driver re-raises it
             text = f"{type(e).__name__}: {e}"
             try:
-                if exp.storage.get_trial(trial_id, with_reports=False).state == TrialState.RUNNING:
-                    import traceback
+                import traceback
 
-                    exp.storage.finish_trial(
-                        trial_id, TrialState.FAILED, None, None, f"{text}\n\n{traceback.format_exc()}"
-                    )
+                exp.storage.finish_trial(  # only if still RUNNING: never over what another process decided
+                    trial_id, TrialState.FAILED, None, None, f"{text}\n\n{traceback.format_exc()}"
+                )
             except Exception:
                 pass
             return Event("raised", trial_id, text, error=_sendable(e))

@@ -30,7 +30,7 @@ class LocalExecutor(Executor):
         with _Heartbeat(self.exp.storage, self.exp.heartbeat_interval) as beat:
             beat.ids = {trial.id}
             self.exp.run_trial(self.work.objective, trial, self.work.catch)
-        self._events.append(Event("done", trial.id))
+        self._events.append(Event("late" if trial.lost else "done", trial.id))
 
     def wait(self, timeout: float) -> list[Event]:
         events, self._events = self._events, []

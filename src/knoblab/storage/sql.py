@@ -140,6 +140,9 @@ def _finite_or_none(x: float | None) -> float | None:
     return x if x is not None and math.isfinite(x) else None
 
 
+_is_running = trials.c.state == TrialState.RUNNING.value
+
+
 def _lock_experiment(conn: sa.Connection, experiment_id: int) -> None:
     """Serializes trial creation per experiment on PostgreSQL (SQLite's BEGIN IMMEDIATE already does)."""
     conn.execute(sa.select(experiments.c.id).where(experiments.c.id == experiment_id).with_for_update())
@@ -464,43 +467,63 @@ class SQLStorage:
         trial_id = self._write(claim)
         return None if trial_id is None else self.get_trial(trial_id, with_reports=False)
 
-    def finish_trial(self, trial_id, state, value, metrics, error=None) -> None:
-        def update(conn: sa.Connection) -> None:
-            t = now()
-            conn.execute(
-                trials.update()
-                .where(trials.c.id == trial_id)
-                .values(
-                    state=state.value,
-                    value=_finite_or_none(value),
-                    metrics=dumps(metrics or {}),
-                    error=error,
-                    finished_at=t,
-                    heartbeat_at=t,
-                )
-            )
+    def finish_trial(self, trial_id, state, value, metrics, error=None, attrs=None) -> bool:
+        """Stores how a RUNNING trial ended (`attrs` merged into its attrs in the same write). Conditional on the
+        trial still being RUNNING: False, and nothing written, when another process ended it meanwhile (stale
+        recovery re-queued it, a driver timed it out), so a late result never overwrites what that process decided.
+        A trial row is one attempt (a retry is a new trial), so a RUNNING row is still its runner's."""
 
-        self._write(update)
+        def update(conn: sa.Connection) -> bool:
+            t = now()
+            values: dict[str, Any] = dict(
+                state=state.value,
+                value=_finite_or_none(value),
+                metrics=dumps(metrics or {}),
+                error=error,
+                finished_at=t,
+                heartbeat_at=t,
+            )
+            if attrs:
+                current = self._trial_attrs(conn, trial_id)
+                if current is None:
+                    return False
+                values["attrs"] = dumps({**current, **attrs})
+            done = conn.execute(trials.update().where(trials.c.id == trial_id, _is_running).values(**values))
+            return done.rowcount == 1
+
+        return self._write(update)
+
+    def _trial_attrs(self, conn: sa.Connection, trial_id: int) -> dict[str, Any] | None:
+        """A trial's attrs inside a write, its row locked on PostgreSQL until the write commits (SQLite's BEGIN
+        IMMEDIATE already holds the lock), so a read-merge-write of attrs loses no concurrent change."""
+        query = sa.select(trials.c.attrs).where(trials.c.id == trial_id)
+        row = conn.execute(query if self.is_sqlite else query.with_for_update()).first()
+        return None if row is None else loads(row[0])
 
     def requeue(self, trial_id: int, reason: str) -> bool:
         """Marks a RUNNING trial FAILED (interrupted) without counting it against the budget. False when it was
         no longer RUNNING (another process recovered or finished it first), so only one process retries it."""
 
         def update(conn: sa.Connection) -> bool:
-            row = conn.execute(sa.select(trials.c.attrs).where(trials.c.id == trial_id)).first()
-            attrs = {**loads(row[0]), "interrupted": True}
+            attrs = {**(self._trial_attrs(conn, trial_id) or {}), "interrupted": True}
             done = conn.execute(
                 trials.update()
-                .where(trials.c.id == trial_id, trials.c.state == TrialState.RUNNING.value)
+                .where(trials.c.id == trial_id, _is_running)
                 .values(state=TrialState.FAILED.value, error=reason, finished_at=now(), attrs=dumps(attrs))
             )
             return done.rowcount == 1
 
         return self._write(update)
 
-    def add_report(self, trial_id: int, step: int, metrics: dict[str, float]) -> None:
-        def upsert(conn: sa.Connection) -> None:
+    def add_report(self, trial_id: int, step: int, metrics: dict[str, float]) -> bool:
+        """Stores one step's metrics of a RUNNING trial (and beats its heartbeat). False, and nothing written, when
+        the trial is no longer RUNNING: a late worker's curve does not grow on a trial another process ended."""
+
+        def upsert(conn: sa.Connection) -> bool:
             t = now()
+            alive = conn.execute(trials.update().where(trials.c.id == trial_id, _is_running).values(heartbeat_at=t))
+            if alive.rowcount == 0:
+                return False
             text = dumps(metrics)
             done = conn.execute(
                 reports.update()
@@ -509,14 +532,17 @@ class SQLStorage:
             )
             if done.rowcount == 0:
                 conn.execute(reports.insert().values(trial_id=trial_id, step=step, metrics=text, at=t))
-            conn.execute(trials.update().where(trials.c.id == trial_id).values(heartbeat_at=t))
+            return True
 
-        self._write(upsert)
+        return self._write(upsert)
 
     def heartbeat(self, trial_ids: list[int]) -> None:
+        """Marks these trials alive now; only RUNNING ones (an ended trial's times stay as its end left them)."""
         if trial_ids:
             self._write(
-                lambda c: c.execute(trials.update().where(trials.c.id.in_(trial_ids)).values(heartbeat_at=now()))
+                lambda c: c.execute(
+                    trials.update().where(trials.c.id.in_(trial_ids), _is_running).values(heartbeat_at=now())
+                )
             )
 
     def set_note(self, trial_id: int, note: str) -> None:
@@ -524,8 +550,8 @@ class SQLStorage:
 
     def set_attrs(self, trial_id: int, attrs: dict[str, Any]) -> None:
         def update(conn: sa.Connection) -> None:
-            row = conn.execute(sa.select(trials.c.attrs).where(trials.c.id == trial_id)).first()
-            conn.execute(trials.update().where(trials.c.id == trial_id).values(attrs=dumps({**loads(row[0]), **attrs})))
+            current = self._trial_attrs(conn, trial_id) or {}
+            conn.execute(trials.update().where(trials.c.id == trial_id).values(attrs=dumps({**current, **attrs})))
 
         self._write(update)
 
