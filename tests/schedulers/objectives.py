@@ -23,3 +23,16 @@ def bowl_with_a_straggler(trial):
     if trial._frozen.attrs.get("member") == 1 and trial._frozen.attrs.get("generation") == 0:
         time.sleep(3.0)
     return bowl(trial)
+
+
+def promote_at_once(url, name, scheduler, trial_id, barrier, out):
+    """In a process of its own: opens the experiment, waits for the others, then tells the scheduler that the
+    paused trial `trial_id` finished (what a worker does when a trial of its own pauses at a rung)."""
+    import knoblab as kl
+
+    exp = kl.Experiment.load(name, url, scheduler=scheduler)
+    frozen = exp.storage.get_trial(trial_id, with_reports=True)
+    scheduler.curves(exp).refresh(exp)  # read before the barrier: every process decides from the same snapshot
+    barrier.wait(timeout=60)
+    scheduler.on_finish(exp, frozen)
+    out.put(trial_id)

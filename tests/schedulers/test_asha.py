@@ -118,3 +118,17 @@ def test_cache_reads_a_finished_curve_once(sqlite_url, monkeypatch):
     cache.refresh(exp)
     assert asked == []  # everything finished was read already: nothing to read again
     assert all(t.state in (TrialState.COMPLETE, TrialState.PRUNED) for t in cache.trials.values())
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+def test_claim_attr_sets_once(request, backend):
+    # the storage primitive promotion relies on (its multi-process race: test_parallel.py)
+    url = request.getfixturevalue(f"{backend}_url")
+    exp = kl.Experiment("claim", {"x": kl.Real(0, 1)}, storage=url, seed=0)
+    t = exp.storage.create_trial(exp.id, {"x": 0.5}, TrialState.PRUNED, attrs={"paused_at": 1})
+    assert exp.storage.claim_attr(t.id, "promoted", True) is True
+    assert exp.storage.claim_attr(t.id, "promoted", "again") is False
+    assert exp.storage.get_trial(t.id).attrs["promoted"] is True
+    assert exp.storage.get_trial(t.id).attrs["paused_at"] == 1  # other attrs kept
+    with pytest.raises(KeyError):
+        exp.storage.claim_attr(10**6, "promoted")

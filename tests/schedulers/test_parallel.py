@@ -65,8 +65,45 @@ def test_asha_and_hyperband_with_two_workers(sqlite_url, scheduler):
     assert sum(t.state == TrialState.PRUNED for t in trials) >= 3
     assert any(t.state == TrialState.COMPLETE for t in trials)
     assert not any(t.state == TrialState.FAILED for t in trials)
+    continued = [t.attrs["resumed_from"] for t in trials if "resumed_from" in t.attrs]
+    assert len(continued) == len(set(continued))  # no paused trial continued twice
     # every stop happened at a rung of its bracket
     for t in trials:
         if t.state == TrialState.PRUNED:
             reached = t.reports[-1][0] + 1
             assert reached in scheduler.rungs(exp, scheduler.bracket_of(exp, t))
+
+
+@pytest.mark.parametrize("scheduler", [SuccessiveHalving(2, 1, 4, mode="promote"), Hyperband(2, 1, 4, mode="promote")])
+def test_processes_promoting_at_once_queue_one_continuation_per_trial(sqlite_url, scheduler):
+    # 8 trials paused at rung 1 (loss = i, bracket 0); 4 processes, each told of a different one finishing at the
+    # same moment, all see the same top 1/eta (i = 0..3) and try to promote it: each is continued exactly once.
+    import multiprocessing
+
+    from .objectives import promote_at_once
+
+    exp = kl.Experiment(
+        "race", {"i": list(range(8)), "epochs": 4}, metric="loss", scheduler=scheduler, storage=sqlite_url, seed=0
+    )
+    paused = []
+    for i in range(8):
+        t = exp.storage.create_trial(exp.id, {"i": i, "epochs": 4}, TrialState.RUNNING)
+        exp.storage.add_report(t.id, 0, {"loss": float(i)})
+        exp.storage.set_attrs(t.id, {"paused_at": 1, "bracket": 0})
+        exp.storage.finish_trial(t.id, TrialState.PRUNED, float(i), {"loss": float(i)})
+        paused.append(t)
+    ctx = multiprocessing.get_context("spawn")
+    barrier, out = ctx.Barrier(4), ctx.Queue()
+    procs = [
+        ctx.Process(target=promote_at_once, args=(sqlite_url, "race", scheduler, paused[-1 - k].id, barrier, out))
+        for k in range(4)
+    ]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(timeout=120)
+    assert [p.exitcode for p in procs] == [0] * 4
+    trials = exp.storage.get_trials(exp.id)
+    continued = sorted(t.attrs["resumed_from"] for t in trials if "resumed_from" in t.attrs)
+    assert continued == [t.number for t in paused[:4]], "each of the top half continued once, no more"
+    assert all(t.attrs.get("promoted") for t in exp.storage.get_trials(exp.id) if t.number in continued)

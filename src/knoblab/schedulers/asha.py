@@ -12,7 +12,10 @@ Two modes:
   promotions go first, as in ASHA. Keras continues from the checkpoint's weights (and optimizer state) at epoch
   `resume_step`; an objective that cannot resume starts again from step 0 and runs to the target. Each
   continuation is a trial of its own (it counts against n_trials), and only the last segment of a trial that
-  reaches max_resource ends COMPLETE.
+  reaches max_resource ends COMPLETE. Any process may promote (each decides when a trial of its own pauses), so
+  a promotion is claimed through storage first (`claim_attr(paused trial, "promoted")`, atomic): two processes
+  deciding at once never queue two continuations of one trial. A process killed between the claim and the
+  queueing leaves that trial paused: a promotion lost, never a duplicate.
 """
 
 from __future__ import annotations
@@ -210,9 +213,8 @@ class SuccessiveHalving(Scheduler):
             parent = cache.trials[tid]
             if parent.state != TrialState.PRUNED or parent.attrs.get("paused_at") != r or parent.number in promoted:
                 continue
-            if parent.attrs.get("promoted"):
-                continue
-            experiment.storage.set_attrs(parent.id, {"promoted": True})
+            if parent.attrs.get("promoted") or not experiment.storage.claim_attr(parent.id, "promoted", True):
+                continue  # another process promoted it (the claim is atomic: one continuation per paused trial)
             attrs = {
                 "source": "promotion",
                 "resumed_from": parent.number,

@@ -555,6 +555,23 @@ class SQLStorage:
 
         self._write(update)
 
+    def claim_attr(self, trial_id: int, key: str, value: Any = True) -> bool:
+        """Sets the trial's attr `key` to `value` unless it already has that attr: True when this call set it. The
+        read and the write are one transaction (SQLite's BEGIN IMMEDIATE; the row locked on PostgreSQL), so of any
+        number of processes claiming the same key of the same trial exactly one gets True: for decisions that must
+        happen once, such as promoting a paused trial to its next rung."""
+
+        def update(conn: sa.Connection) -> bool:
+            current = self._trial_attrs(conn, trial_id)  # the row locked until this write commits
+            if current is None:
+                raise KeyError(f"no trial with id {trial_id}")
+            if key in current:
+                return False
+            conn.execute(trials.update().where(trials.c.id == trial_id).values(attrs=dumps({**current, key: value})))
+            return True
+
+        return self._write(update)
+
     def request_stop(self, trial_id: int) -> None:
         self._write(lambda c: c.execute(trials.update().where(trials.c.id == trial_id).values(stop_requested=True)))
 
