@@ -12,14 +12,14 @@ class InOrder(Strategy):
 
     name = "in_order"
 
-    def __init__(self, epochs: int, count: int | None = None):
-        self.epochs, self.count = epochs, count
+    def __init__(self, epochs: int, count: int | None = None, offset: int = 0):
+        self.epochs, self.count, self.offset = epochs, count, offset
 
     def ask(self, history, n):
         k = sum(1 for t in history if t.attrs.get("source") not in ("promotion", "pbt"))
         if self.count is not None:
             n = max(0, min(n, self.count - k))
-        return [{"i": k + j, "epochs": self.epochs} for j in range(n)]
+        return [{"i": self.offset + k + j, "epochs": self.epochs} for j in range(n)]
 
 
 def curve_objective(curves):

@@ -132,3 +132,41 @@ def test_claim_attr_sets_once(request, backend):
     assert exp.storage.get_trial(t.id).attrs["paused_at"] == 1  # other attrs kept
     with pytest.raises(KeyError):
         exp.storage.claim_attr(10**6, "promoted")
+
+
+@pytest.mark.parametrize("mode", ["stop", "promote"])
+def test_rungs_compare_trials_of_the_same_round(sqlite_url, mode):
+    # round 0: four good trials (loss 1.0..1.3); round 1, a narrower space: four worse in absolute terms but
+    # ordered 5, 4, 3, 2. Against round 0's rung every round-1 trial would stop at rung 1; within round 1 each
+    # new one is the best so far at its rung, so it goes on (stop mode) or is promoted (promote mode).
+    from .support import InOrder, curve_objective
+
+    curves = [[1.0] * 4, [1.1] * 4, [1.2] * 4, [1.3] * 4, [5.0] * 4, [4.0] * 4, [3.0] * 4, [2.0] * 4]
+    strategy = InOrder(4, count=4)
+    exp = kl.Experiment(
+        "rounds",
+        {"i": list(range(8)), "epochs": 4},
+        metric="loss",
+        strategy=strategy,
+        scheduler=SuccessiveHalving(2, 1, 4, mode=mode),
+        storage=sqlite_url,
+        seed=0,
+    )
+    exp.optimize(curve_objective(curves), n_trials=4 if mode == "stop" else 8, show_progress=False)
+    strategy.offset = 4
+    exp.next_round({"i": [4, 5, 6, 7], "epochs": 4}, reason="the other half")
+    exp.optimize(curve_objective(curves), n_trials=4 if mode == "stop" else 12, show_progress=False)
+    second = [t for t in exp.storage.get_trials(exp.id, with_reports=True) if t.round == 1]
+    assert {t.params["i"] for t in second} == {4, 5, 6, 7}
+    if mode == "stop":
+        # rung 1: {5} -> 5 on; {5, 4} keeps 1 -> 4 on; {5, 4, 3} -> 3 on; {5, 4, 3, 2} keeps 2 -> 2 on
+        assert [(t.params["i"], t.state.value, len(t.reports)) for t in second] == [
+            (4, "COMPLETE", 4),
+            (5, "COMPLETE", 4),
+            (6, "COMPLETE", 4),
+            (7, "COMPLETE", 4),
+        ]
+    else:
+        continued = {t.params["i"] for t in second if "resumed_from" in t.attrs}
+        assert {5, 6, 7} <= continued  # the round's best at rung 1 at each decision; round 0 did not shut them out
+        assert all(t.attrs.get("resumed_from") is None or t.round == 1 for t in second)

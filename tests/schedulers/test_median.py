@@ -54,3 +54,30 @@ def test_maximizing(sqlite_url):
 def test_arguments_are_checked():
     with pytest.raises(ValueError, match="interval"):
         MedianStopping(interval=0)
+
+
+def test_a_new_round_compares_with_its_own_complete_trials(sqlite_url):
+    # round 0 completes two good trials; round 1's trials are worse in absolute terms: compared with round 0 the
+    # first would stop at once, but round 1 has no COMPLETE trial yet, and then only its own count
+    import knoblab as kl
+
+    from .support import InOrder, curve_objective
+
+    curves = [[1, 1, 1], [1, 1, 1], [5, 5, 5], [6, 6, 6], [4, 4, 4]]
+    strategy = InOrder(3, count=2)
+    exp = kl.Experiment(
+        "median_rounds",
+        {"i": list(range(5)), "epochs": 3},
+        metric="loss",
+        strategy=strategy,
+        scheduler=MedianStopping(n_startup_trials=1),
+        storage=sqlite_url,
+        seed=0,
+    )
+    exp.optimize(curve_objective(curves), n_trials=2, show_progress=False)
+    strategy.offset, strategy.count = 2, 3
+    exp.next_round({"i": [2, 3, 4], "epochs": 3})
+    exp.optimize(curve_objective(curves), n_trials=3, show_progress=False)
+    second = [(o[0], o[1], o[3]) for o, t in zip(outcome(exp), exp.trials) if t.round == 1]
+    # 2: no COMPLETE trial in its round -> runs; 3: 6 > median(5) -> stops at 1; 4: 4 <= 5 -> runs
+    assert second == [(2, "COMPLETE", 3), (3, "PRUNED", 1), (4, "COMPLETE", 3)]

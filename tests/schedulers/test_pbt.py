@@ -86,3 +86,19 @@ def test_a_retried_segment_stays_the_members(sqlite_url):
     exp.optimize(bowl, n_trials=4, show_progress=False)
     done = [t for t in exp.trials if t.state == TrialState.COMPLETE]
     assert sorted(t.attrs["member"] for t in done) == [0, 1]  # both chains reach the end
+
+
+def test_each_round_trains_a_population_of_its_own(sqlite_url):
+    pbt = PBT(population=2, interval=2, mutable=["x"])
+    exp = kl.Experiment("p", {"x": kl.Real(0, 1), "epochs": 4}, metric="loss", scheduler=pbt, storage=sqlite_url)
+    exp.optimize(bowl, n_trials=4, show_progress=False)
+    exp.next_round({"x": kl.Real(0, 0.5), "epochs": 4}, reason="the lower half")
+    queued = [t for t in exp.trials if t.state == TrialState.QUEUED]
+    assert [(t.round, t.attrs["member"], t.attrs["generation"]) for t in queued] == [(1, 0, 0), (1, 1, 0)]
+    assert all(t.params["x"] <= 0.5 for t in queued)  # proposed in the round's space
+    exp.optimize(bowl, n_trials=4, show_progress=False)
+    second = [t for t in exp.trials if t.round == 1]
+    assert len(second) == 4 and all(t.state != TrialState.QUEUED for t in second)
+    numbers = {t.number for t in second}
+    for t in second:  # parents and donors come from the round's own population
+        assert t.attrs["generation"] == 0 or t.attrs["parent"] in numbers

@@ -130,3 +130,5 @@ def _enter(exp: Experiment, number: int, space: Space) -> None:
     arg = exp._strategy_arg
     exp.strategy = arg if isinstance(arg, Strategy) else make_strategy(arg, grid_resolution=exp.grid_resolution)
     exp.strategy.setup(exp.space, seed=exp._round_seed(), direction=exp.direction)
+    if exp.scheduler is not None and hasattr(exp.scheduler, "setup"):
+        exp.scheduler.setup(exp)  # as when an experiment opens: PBT queues the round's own population

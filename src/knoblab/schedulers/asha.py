@@ -62,6 +62,10 @@ class SuccessiveHalving(Scheduler):
 
     A rung's decision, as Optuna's: with n trials at the rung (this one included), this one goes on when it is
     among the best max(1, n // eta) of them. Trials with the attrs `interrupted` do not count (their retry does).
+    Rungs are per round: after `exp.next_round(narrower space)` a trial competes only with trials of its own round.
+    The earlier round's trials come from a wider space, another population (mostly worse, so they would let nearly
+    every new trial through a rung); warm_start feeds the strategy only. A new round's first trials at a rung go
+    on, as an experiment's first trials do.
     """
 
     name = "asha"
@@ -159,7 +163,7 @@ class SuccessiveHalving(Scheduler):
             mine = cache.value(trial.id, r)
             if mine is None:
                 return False
-            values = self._competitors(experiment, cache, r, bracket)
+            values = self._competitors(experiment, cache, r, bracket, frozen.round)
         values.setdefault(trial.id, mine)
         return not self._in_top(mine, list(values.values()))
 
@@ -168,12 +172,12 @@ class SuccessiveHalving(Scheduler):
         cache.track(self.rungs(experiment, bracket))
         return cache
 
-    def _competitors(self, experiment, cache: CurveCache, r: int, bracket: int) -> dict[int, float]:
-        """Trial id -> signed best up to rung r, for the trials of this bracket that reached r."""
+    def _competitors(self, experiment, cache: CurveCache, r: int, bracket: int, round: int) -> dict[int, float]:
+        """Trial id -> signed best up to rung r, for the trials of this bracket and round that reached r."""
         out = {}
         for tid, value in cache.rungs.get(r, {}).items():
             t = cache.trials.get(tid)
-            if t is None or t.attrs.get("interrupted") or t.attrs.get("resume_step", 0) >= r:
+            if t is None or t.attrs.get("interrupted") or t.attrs.get("resume_step", 0) >= r or t.round != round:
                 continue  # a continuation does not compete at the rungs its parent already passed
             if self.bracket_of(experiment, t) == bracket and math.isfinite(value):
                 out[tid] = value
@@ -193,11 +197,11 @@ class SuccessiveHalving(Scheduler):
         with self._lock:
             cache = self._cache(experiment, bracket)
             cache.refresh(experiment)
-            self._promote(experiment, cache, int(paused), bracket)
+            self._promote(experiment, cache, int(paused), bracket, trial.round)
 
-    def _promote(self, experiment, cache: CurveCache, r: int, bracket: int) -> list[FrozenTrial]:
-        """Queues a continuation of every paused trial at rung r that is now in its top 1/eta."""
-        values = self._competitors(experiment, cache, r, bracket)
+    def _promote(self, experiment, cache: CurveCache, r: int, bracket: int, round: int = 0) -> list[FrozenTrial]:
+        """Queues a continuation of every paused trial at rung r (of this bracket and round) now in its top 1/eta."""
+        values = self._competitors(experiment, cache, r, bracket, round)
         if not values:
             return []
         k = max(1, len(values) // self.reduction_factor) if len(values) >= self.reduction_factor else 0

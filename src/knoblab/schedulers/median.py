@@ -13,8 +13,11 @@ class MedianStopping(Scheduler):
     """Stops a trial at resource r when its best value up to r is worse than the median of the COMPLETE trials'
     best values up to r.
 
+    Only COMPLETE trials of the trial's own round count (after `exp.next_round`, a narrower space's trials are not
+    compared with the wider round's).
+
     Args:
-        n_startup_trials: no trial stops until this many trials are COMPLETE.
+        n_startup_trials: no trial stops until this many trials (of the round) are COMPLETE.
         grace_period: no trial stops before this resource (epochs done).
         interval: decide every `interval` units of resource (1: at every report).
         min_trials_at_resource: how many COMPLETE trials must have reached r for a decision there.
@@ -54,7 +57,12 @@ class MedianStopping(Scheduler):
             return False  # not a decision point: no storage read
         cache = self.curves(experiment)
         cache.refresh(experiment)
-        complete = [tid for tid, t in cache.trials.items() if t.state == TrialState.COMPLETE and tid != trial.id]
+        round_ = trial._frozen.round  # a new round's trials compare with that round's (see SuccessiveHalving)
+        complete = [
+            tid
+            for tid, t in cache.trials.items()
+            if t.state == TrialState.COMPLETE and tid != trial.id and t.round == round_
+        ]
         if len(complete) < self.n_startup_trials:
             return False
         others = [v for v in (cache.value(tid, r) for tid in complete) if v is not None]

@@ -136,11 +136,12 @@ class PopulationBasedTraining(Scheduler):
 
     # ---- the population ----
     def setup(self, experiment) -> None:
-        """Queues generation 0 (params from the strategy) unless the experiment already has a population."""
+        """Queues generation 0 (params from the strategy) unless the experiment's round already has a population
+        (each round, see `Experiment.next_round`, trains a population of its own, in its own space)."""
         self.mutable_knobs(experiment.space)
         top = self._top(experiment)
         trials = experiment.storage.get_trials(experiment.id)
-        if any(t.attrs.get("member") is not None for t in trials):
+        if any(t.attrs.get("member") is not None and t.round == experiment.round for t in trials):
             return
         points = experiment.strategy.ask(experiment._history(), self.population)
         for member, params in enumerate(points):
@@ -176,15 +177,16 @@ class PopulationBasedTraining(Scheduler):
             return
         self.next_segment(experiment, trial)
 
-    def scores(self, experiment, resource: int) -> dict[int, tuple[FrozenTrial, float]]:
-        """Each member that has reached the ready point `resource`: its segment that paused there and its signed
-        score (lower is better), the metric's value at that point. Members compare at the same resource only: a
-        member further on has trained longer, so its latest value says nothing about its knobs against a member
-        just arriving (it would always look better), and its latest checkpoint is at another epoch."""
+    def scores(self, experiment, resource: int, round: int = 0) -> dict[int, tuple[FrozenTrial, float]]:
+        """Each member (of the population of `round`) that has reached the ready point `resource`: its segment that
+        paused there and its signed score (lower is better), the metric's value at that point. Members compare at
+        the same resource only: a member further on has trained longer, so its latest value says nothing about its
+        knobs against a member just arriving (it would always look better), and its latest checkpoint is at
+        another epoch."""
         paused: dict[int, FrozenTrial] = {}
         for t in experiment.storage.get_trials(experiment.id, states=(TrialState.PRUNED,)):
             m = t.attrs.get("member")
-            if m is None or t.attrs.get("paused_at") != resource:
+            if m is None or t.attrs.get("paused_at") != resource or t.round != round:
                 continue
             if m not in paused or t.number > paused[m].number:  # a retried segment: its latest run
                 paused[m] = t
@@ -203,7 +205,7 @@ class PopulationBasedTraining(Scheduler):
         member, generation = int(trial.attrs["member"]), int(trial.attrs.get("generation", 0))
         rng = np.random.default_rng([int(experiment.seed), member, generation, 11])
         start = int(trial.attrs["paused_at"])
-        scores = self.scores(experiment, start)
+        scores = self.scores(experiment, start, trial.round)
         params, source = dict(trial.params), trial
         lineage: dict[str, Any] = {}
         if member in scores and len(scores) >= 2:
