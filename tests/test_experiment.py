@@ -114,6 +114,24 @@ def test_reopening_continues_the_seeded_stream_exactly(tmp_path, strategy):
     assert len({tuple(sorted(p.items())) for p in whole}) == 10
 
 
+@pytest.mark.parametrize("strategy", ["random", "sobol"])
+def test_an_experiment_stored_before_the_stream_counter_goes_on_from_its_history(tmp_path, strategy):
+    """Proposals are indexed by stream positions claimed in the storage; a file written before that counter
+    existed (no "stream_positions" in its attrs) goes on from its history's length, repeating no point."""
+    import sqlite3
+
+    one = make(f"sqlite:///{tmp_path / 'one.db'}", strategy=strategy, seed=5)
+    one.optimize(objective, n_trials=8)
+    path = tmp_path / "two.db"
+    make(f"sqlite:///{path}", strategy=strategy, seed=5).optimize(objective, n_trials=4)
+    with sqlite3.connect(path) as db:
+        db.execute("UPDATE experiments SET attrs = json_remove(attrs, '$.stream_positions')")
+    again = make(f"sqlite:///{path}", strategy=strategy, seed=5)
+    assert "stream_positions" not in again.record.attrs
+    again.optimize(objective, n_trials=8)
+    assert [t.params for t in again.trials] == [t.params for t in one.trials]
+
+
 def test_the_seed_is_stored_and_reused_when_not_given(sqlite_url):
     exp = make(sqlite_url, seed=None, strategy="random")
     assert isinstance(exp.seed, int)

@@ -49,6 +49,7 @@ def test_three_workers_share_the_budget(sqlite_url, tmp_path):
     assert sorted(ran) == list(range(30)) and max(ran.values()) == 1
     # the worker proposed with the experiment's own strategy, remembered in storage
     assert {t.attrs["source"] for t in trials} == {"enqueued", "random"}
+    assert len({t.params["x"] for t in trials}) == 30  # workers asking at once still drew different points
 
 
 def test_worker_killed_mid_trial_is_recovered_by_the_next(sqlite_url, tmp_path):

@@ -29,6 +29,7 @@ from .storage import Storage, open_storage
 from .storage.sql import dumps, now
 from .strategies import Strategy, make_strategy
 from .strategies.auto import AutoStrategy
+from .strategies.base import History
 from .trial import (
     FrozenTrial,
     LateResultWarning,
@@ -322,7 +323,9 @@ class Experiment:
         wants = getattr(self.scheduler, "wants_new_trials", None)  # PBT runs only the segments it queues
         if len(out) < n and (wants is None or wants(self)):
             history = self._history()
-            for params in self.strategy.ask(history, n - len(out)):
+            k = n - len(out)
+            shown = History(history, start=self._claim_positions(k, len(history)))
+            for params in self.strategy.ask(shown, k):
                 frozen = self.storage.create_trial(
                     self.id,
                     params,
@@ -336,6 +339,21 @@ class Experiment:
                     break  # concurrent workers used the rest of the budget
                 out.append(self._handle(frozen))
         return out
+
+    def _claim_positions(self, n: int, history_length: int) -> int:
+        """Where the next n proposals start in the strategy's stream (see `strategies.base.History`): a block of
+        positions claimed in the storage in one transaction, so processes asking at the same moment (workers,
+        `load(...).optimize`) never draw the same points, while one process with a seed draws 0, 1, 2, ... on
+        every run. Counted per round (each has its own seed); an experiment stored before the counter existed goes
+        on from its history's length, as the strategies did then."""
+        key = str(self.round)
+
+        def claim(attrs: dict[str, Any]) -> dict[str, Any]:
+            positions = dict(attrs.get("stream_positions", {}))
+            positions[key] = int(positions.get(key, history_length)) + n
+            return {"stream_positions": positions}
+
+        return int(self.storage.update_experiment_attrs(self.id, claim)["stream_positions"][key]) - n
 
     def _handle(self, frozen: FrozenTrial) -> Trial:
         return Trial(self.storage, frozen, should_stop_hook=self._should_stop)

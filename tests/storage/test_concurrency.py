@@ -37,3 +37,21 @@ def test_four_writers_on_sqlite(sqlite_url, tmp_path):
 @pytest.mark.slow
 def test_four_writers_on_sqlite_1000(sqlite_url, tmp_path):
     check_writers(sqlite_url, tmp_path, n_writers=4, n_trials=1000, n_queued=100)
+
+
+@pytest.mark.parametrize("strategy", ["random", "sobol", "lhs", "tpe"])
+def test_writers_asking_at_once_never_propose_the_same_point(sqlite_url, tmp_path, strategy):
+    """Processes asking at the same moment see the same history; their points still differ, since each ask draws
+    from stream positions claimed in the storage (not from the history's length)."""
+    exp = kl.Experiment(
+        "spread", {"x": kl.Real(0.0, 1.0), "y": kl.Real(0.0, 1.0)}, storage=sqlite_url, strategy=strategy
+    )
+    log_dir = tmp_path / "logs"
+    log_dir.mkdir()
+    assert run_writers(sqlite_url, "spread", 36, 3, str(log_dir)) == [0, 0, 0]
+    trials = exp.trials
+    assert len(trials) == 36 and len({t.attrs["pid"] for t in trials}) >= 2  # they did work side by side
+    points = Counter((t.params["x"], t.params["y"]) for t in trials)
+    assert max(points.values()) == 1, [
+        (t.number, t.attrs["pid"], t.params) for t in trials if points[(t.params["x"], t.params["y"])] > 1
+    ]

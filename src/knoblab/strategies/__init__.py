@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from .base import Strategy
+from .base import History, Strategy
 from .cmaes import CMAESSearch
 from .gp import GPSearch
 from .grid import GridSearch
@@ -43,4 +43,13 @@ def make_strategy(
     return REGISTRY[strategy]()
 
 
-__all__ = ["Strategy", "GridSearch", "RandomSearch", "SobolSearch", "LatinHypercubeSearch", "REGISTRY", "make_strategy"]
+__all__ = [
+    "Strategy",
+    "History",
+    "GridSearch",
+    "RandomSearch",
+    "SobolSearch",
+    "LatinHypercubeSearch",
+    "REGISTRY",
+    "make_strategy",
+]

@@ -12,6 +12,17 @@ from ..space import Space
 from ..trial import FrozenTrial, TrialState
 
 
+class History(list):
+    """The trials a strategy is shown (every trial, in number order), with `start`: where this ask's points begin
+    in the strategy's stream. An experiment claims `start` from its storage in one transaction (see
+    `Experiment.ask`), so processes that ask at the same moment draw different positions, hence different points;
+    a plain list, as a strategy used on its own gets, starts at len(history)."""
+
+    def __init__(self, trials: Iterable[FrozenTrial] = (), start: int | None = None):
+        super().__init__(trials)
+        self.start = start
+
+
 class Strategy(ABC):
     """Proposes points of a space. Stateless over the history it is given, so that a reopened experiment goes on
     exactly where it stopped: everything a strategy needs is in `history` (every trial, in number order)."""
@@ -41,6 +52,14 @@ class Strategy(ABC):
         return True
 
     # helpers for strategies that draw points from a stream
+    @staticmethod
+    def position(history: Sequence[FrozenTrial]) -> int:
+        """Where this ask starts in the strategy's stream: the position the experiment claimed for it (see
+        `History`), else the history's length. Streams indexed by it give concurrent processes distinct points and
+        a single process with a seed the same points on every run."""
+        start = getattr(history, "start", None)
+        return len(history) if start is None else int(start)
+
     def distinct(
         self, history: Sequence[FrozenTrial], n: int, candidates: Iterable[dict[str, Any]]
     ) -> list[dict[str, Any]]:
@@ -68,7 +87,7 @@ class Strategy(ABC):
 
             size = self.space.grid_size()
             if len(seen) + len(keys) < size:
-                order = SeededPermutation(size, int(self.rng(99, len(history)).integers(2**32)))
+                order = SeededPermutation(size, int(self.rng(99, self.position(history)).integers(2**32)))
                 for i in range(size):
                     params = self.space.grid_point(order(i))
                     key = _point_key(params)

@@ -96,9 +96,9 @@ class CMAESSearch(Strategy):
 
     def ask(self, history: Sequence[FrozenTrial], n: int) -> list[dict[str, Any]]:
         opt = self._optimizer(history)
-        # a generator that depends on the seed and the history alone, not on what was asked before
+        # a generator that depends on the seed and the ask's stream position alone, not on what was asked before
         saved = opt._rng
-        opt._rng = np.random.RandomState(int(self.rng(20, len(history)).integers(2**31)))
+        opt._rng = np.random.RandomState(int(self.rng(20, self.position(history)).integers(2**31)))
         try:
             return self.distinct(history, n, self._stream(opt))
         finally:

@@ -302,14 +302,14 @@ class GPSearch(Strategy):
         best = float(ys.min())
         for row in self.canon(pending) if len(pending) else []:  # RUNNING trials: kriging believer
             best = self._believe(gp, row, best)
-        rng = self.rng(30, len(history))
+        rng = self.rng(30, self.position(history))
         seen = self._seen_keys(history) if self.space.is_finite else set()
         out: list[dict[str, Any]] = []
         taken: set[tuple] = set()
         for _ in range(n):
             row = self._optimize(gp, X, ys, best, rng, exclude=seen | taken, light=bool(out))
             if row is None:
-                extra = self.distinct(list(history), len(out) + 1, iter(out + self._random(rng)))
+                extra = self.distinct(history, len(out) + 1, iter(out + self._random(rng)))
                 if len(extra) <= len(out):
                     break
                 params = extra[len(out)]

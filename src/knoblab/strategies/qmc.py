@@ -14,12 +14,13 @@ from .base import Strategy
 
 
 class SobolSearch(Strategy):
-    """A scrambled Sobol sequence; the stream goes on from the number of trials already in the history."""
+    """A scrambled Sobol sequence; each ask goes on from its position in the stream (see Strategy.position), so
+    the points of concurrent processes together are still the sequence's own."""
 
     name = "sobol"
 
     def ask(self, history: Sequence[FrozenTrial], n: int) -> list[dict[str, Any]]:
-        return self.distinct(history, n, self._stream(len(history), n))
+        return self.distinct(history, n, self._stream(self.position(history), n))
 
     def _stream(self, start: int, n: int) -> Iterator[dict[str, Any]]:
         if self.space.ndim == 0:
@@ -42,7 +43,7 @@ class LatinHypercubeSearch(Strategy):
     name = "lhs"
 
     def ask(self, history: Sequence[FrozenTrial], n: int) -> list[dict[str, Any]]:
-        return self.distinct(history, n, self._stream(len(history), n))
+        return self.distinct(history, n, self._stream(self.position(history), n))
 
     def _stream(self, start: int, n: int) -> Iterator[dict[str, Any]]:
         if self.space.ndim == 0:

@@ -1,4 +1,4 @@
-"""Random search: each point drawn uniformly, the i-th point a function of the seed and i alone."""
+"""Random search: each point drawn uniformly, the point at stream position i a function of the seed and i alone."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ class RandomSearch(Strategy):
     name = "random"
 
     def ask(self, history: Sequence[FrozenTrial], n: int) -> list[dict[str, Any]]:
-        start = len(history)
-        # the stream from position len(history) on; on a finite space, points already tried are skipped
+        start = self.position(history)
+        # the stream from this ask's position on (see Strategy.position); on a finite space, tried points are skipped
         stream = (self.space.sample(self.rng(0, start + i)) for i in itertools.count())
         return self.distinct(history, n, stream)

@@ -69,14 +69,14 @@ class TPESearch(Strategy):
         X, y, pending = self.enc.rows(history, self.direction, pruned="rank" if self.learn_from_pruned else None)
         if len(y) < self.n_startup or self.space.ndim == 0:
             return self._startup.ask(history, n)
-        rng = self.rng(10, len(history))
+        rng = self.rng(10, self.position(history))
         seen = self._seen_keys(history) if self.space.is_finite else set()
         out: list[dict[str, Any]] = []
         taken: set[tuple] = set()
         for _ in range(n):
             row = self._suggest(X, y, pending, rng, exclude=seen | taken)
             if row is None:  # every candidate repeated a point: a random unseen one instead
-                extra = self.distinct(list(history), len(out) + 1, iter(out + self._random_stream(rng)))
+                extra = self.distinct(history, len(out) + 1, iter(out + self._random_stream(rng)))
                 if len(extra) <= len(out):
                     break
                 params = extra[len(out)]
