@@ -322,6 +322,8 @@ class Experiment:
             out.append(self._handle(frozen))
         wants = getattr(self.scheduler, "wants_new_trials", None)  # PBT runs only the segments it queues
         if len(out) < n and (wants is None or wants(self)):
+            if isinstance(self.strategy, AutoStrategy) and self.strategy.chosen is None:
+                self._resolve_auto(n_trials=None, fraction_limit=None)  # ask/tell without optimize: no budget
             history = self._history()
             k = n - len(out)
             shown = History(history, start=self._claim_positions(k, len(history)))
@@ -354,6 +356,24 @@ class Experiment:
             return {"stream_positions": positions}
 
         return int(self.storage.update_experiment_attrs(self.id, claim)["stream_positions"][key]) - n
+
+    def _resolve_auto(self, *, n_trials: int | None, fraction_limit: float | None) -> None:
+        """strategy="auto" chooses from the budget once per round, on first use, and stores the choice with the
+        experiment (attrs "auto_choice", by round, as rounds are stored): a rerun with a larger n_trials, a reopened
+        experiment and a standalone worker go on with the strategy the round started with; a new round chooses
+        again. Of processes choosing at once, the first to store wins and the others use its choice."""
+        key = str(self.round)
+        choice = self.record.attrs.get("auto_choice", {}).get(key)
+        if choice is None:
+            proposed = self.strategy.choose(n_trials=n_trials, fraction_limit=fraction_limit)
+
+            def remember(attrs: dict[str, Any]) -> dict[str, Any]:
+                stored = dict(attrs.get("auto_choice", {}))
+                return {} if key in stored else {"auto_choice": {**stored, key: proposed}}
+
+            self.record.attrs["auto_choice"] = self.storage.update_experiment_attrs(self.id, remember)["auto_choice"]
+            choice = self.record.attrs["auto_choice"][key]
+        self.strategy.use(choice)
 
     def _handle(self, frozen: FrozenTrial) -> Trial:
         return Trial(self.storage, frozen, should_stop_hook=self._should_stop)
@@ -559,7 +579,7 @@ class Experiment:
             if not (isinstance(self.strategy, AutoStrategy) and self.space.is_finite):
                 raise ValueError("give a budget: n_trials, time_limit, fraction_limit or target")
         if isinstance(self.strategy, AutoStrategy):
-            self.strategy.configure(n_trials=n_trials, fraction_limit=fraction_limit)
+            self._resolve_auto(n_trials=n_trials, fraction_limit=fraction_limit)
         if trial_timeout is not None and not (_is_numeric(trial_timeout) and trial_timeout > 0):
             raise ValueError(f"trial_timeout: got {trial_timeout!r}; give seconds > 0 or None")
         if n_trials is not None and self.round > 0:

@@ -52,3 +52,50 @@ def test_auto_runs_an_experiment_end_to_end(tmp_path):
     exp.optimize(lambda t: (t.params["lr"] - 0.01) ** 2 + (t.params["units"] - 64) ** 2 / 1e4, n_trials=14)
     assert isinstance(exp.strategy.chosen, GPSearch)
     assert len(exp.trials) == 14
+
+
+SMALL = {"a": [1, 2, 3, 4], "b": [0.0, 1.0]}  # 8 points: the rule picks GP for 3 trials, the grid for 8
+
+
+def small_loss(trial):
+    return trial.params["a"] + trial.params["b"]
+
+
+def test_auto_keeps_its_choice_when_a_rerun_has_a_larger_budget(tmp_path):
+    """The rule reads n_trials, so a rerun with more trials would switch strategy mid-experiment; the first
+    choice is stored with the experiment and reused, by a rerun, a reopened experiment and a standalone worker."""
+    url = f"sqlite:///{tmp_path}/k.db"
+    exp = kl.Experiment("auto", SMALL, storage=url, seed=1)
+    exp.optimize(small_loss, n_trials=3)
+    assert isinstance(exp.strategy.chosen, GPSearch)
+    assert exp.storage.get_experiment("auto").attrs["auto_choice"] == {"0": "gp"}
+    rerun = kl.Experiment("auto", SMALL, storage=url, seed=1)  # the script again, with a budget the grid fits in
+    rerun.optimize(small_loss, n_trials=8)
+    assert isinstance(rerun.strategy.chosen, GPSearch)
+    assert len(rerun.trials) == 8
+    assert isinstance(chosen(SMALL, n_trials=8), GridSearch)  # what the rule alone picks for 8: a switch
+    worker = kl.Experiment.load("auto", url)
+    worker.optimize(small_loss, n_trials=8)  # nothing left to run, but the choice is the stored one
+    assert isinstance(worker.strategy.chosen, GPSearch)
+
+
+def test_a_new_round_chooses_again_and_keeps_that_choice(tmp_path):
+    url = f"sqlite:///{tmp_path}/k.db"
+    exp = kl.Experiment("auto", SMALL, storage=url, seed=1)
+    exp.optimize(small_loss, n_trials=3)
+    exp.next_round({"a": [1, 2], "b": [0.0, 1.0]}, reason="a > 2 is worse")
+    exp.optimize(small_loss, n_trials=4)  # 4 points, 4 trials: the rule picks the grid for this round
+    assert isinstance(exp.strategy.chosen, GridSearch)
+    assert exp.storage.get_experiment("auto").attrs["auto_choice"] == {"0": "gp", "1": "grid"}
+    again = kl.Experiment.load("auto", url)  # the latest round, with another budget: still its grid
+    again.optimize(small_loss, n_trials=2)
+    assert isinstance(again.strategy.chosen, GridSearch)
+
+
+def test_ask_and_tell_store_the_choice_for_an_unknown_budget(tmp_path):
+    exp = kl.Experiment("auto", REAL, storage=f"sqlite:///{tmp_path}/k.db", seed=1)
+    trial = exp.ask()[0]
+    exp.tell(trial, 1.0)
+    assert isinstance(exp.strategy.chosen, TPESearch)
+    exp.optimize(lambda t: t.params["lr"], n_trials=3)  # a budget GP would get, chosen after the first use
+    assert isinstance(exp.strategy.chosen, TPESearch)

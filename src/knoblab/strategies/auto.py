@@ -9,11 +9,14 @@ The rule, in order (docs/strategies.md has the table of strategies and the bench
 - otherwise (a large or unknown budget, many knobs, branches within branches) -> TPE, whose cost per suggestion
   stays in milliseconds and which models each branch's sub-space on its own (it also starts with Sobol points);
 - a space with no knob to search -> Sobol (every point is the same).
+
+The rule reads the budget, so an experiment makes the choice once per round and stores its name (see
+`Experiment.optimize`): a rerun with a larger n_trials goes on with the strategy it started with.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from ..trial import FrozenTrial
@@ -27,6 +30,16 @@ GP_MAX_TRIALS = 300
 GP_MAX_DIMS = 20
 
 
+# what the rule can choose, by the name an experiment stores
+CHOICES: dict[str, Callable[[], Strategy]] = {
+    "grid": lambda: GridSearch(shuffle=False),
+    "shuffled-grid": lambda: GridSearch(shuffle=True),
+    "sobol": SobolSearch,
+    "gp": GPSearch,
+    "tpe": TPESearch,
+}
+
+
 class AutoStrategy(Strategy):
     """Chooses the strategy once the space and budget are known (see the module docstring)."""
 
@@ -34,29 +47,39 @@ class AutoStrategy(Strategy):
 
     def __init__(self) -> None:
         self.chosen: Strategy | None = None
+        self.choice: str | None = None  # the chosen strategy's name in CHOICES
         self.budget: int | None = None
         self.fraction_limit: float | None = None
 
     def configure(self, *, n_trials: int | None, fraction_limit: float | None) -> None:
-        """The experiment tells the budget before asking; the choice is made anew when it changes."""
+        """Chooses by the rule for this budget (anew when it changes). An experiment instead calls `choose` once
+        per round, stores the name and `use`s it, so the choice survives a rerun with another budget."""
         if (n_trials, fraction_limit) != (self.budget, self.fraction_limit) or self.chosen is None:
             self.budget, self.fraction_limit = n_trials, fraction_limit
-            self.chosen = self._choose()
-            self.chosen.setup(self.space, seed=self.seed, direction=self.direction)
+            self.use(self.choose(n_trials=n_trials, fraction_limit=fraction_limit))
 
-    def _choose(self) -> Strategy:
+    def choose(self, *, n_trials: int | None, fraction_limit: float | None) -> str:
+        """The name (a key of CHOICES) of the strategy the rule picks for this space and budget."""
         if self.space.is_finite:
             size = self.space.grid_size()
-            if self.fraction_limit is not None:
-                return GridSearch(shuffle=True)
-            if self.budget is not None and size <= self.budget:
-                return GridSearch(shuffle=False)
+            if fraction_limit is not None:
+                return "shuffled-grid"
+            if n_trials is not None and size <= n_trials:
+                return "grid"
         if self.space.ndim == 0:
-            return SobolSearch()
-        small = self.budget is not None and self.budget <= GP_MAX_TRIALS
+            return "sobol"
+        small = n_trials is not None and n_trials <= GP_MAX_TRIALS
         if small and self.space.ndim <= GP_MAX_DIMS and branch_depth(self.space) <= 1:
-            return GPSearch()
-        return TPESearch()
+            return "gp"
+        return "tpe"
+
+    def use(self, choice: str) -> None:
+        """Delegates to the strategy named `choice` (a key of CHOICES), set up for this space and seed."""
+        if choice not in CHOICES:
+            raise ValueError(f"strategy 'auto': unknown choice {choice!r}; known: {sorted(CHOICES)}")
+        if choice != self.choice or self.chosen is None:
+            self.choice, self.chosen = choice, CHOICES[choice]()
+            self.chosen.setup(self.space, seed=self.seed, direction=self.direction)
 
     def ask(self, history: Sequence[FrozenTrial], n: int) -> list[dict[str, Any]]:
         if self.chosen is None:
