@@ -144,6 +144,22 @@ def test_scalar_is_fixed_and_takes_no_dimension():
     assert s.from_unit([0.3])["epochs"] == 100
 
 
+def test_a_fixed_value_is_matched_by_kind_not_by_equality_alone():
+    """bool subclasses int, so True == 1: yet True is not the fixed value 1, nor 1 the fixed value True."""
+    assert Fixed(1).contains(1) and Fixed(1).contains(1.0) and Fixed(1).contains(np.int64(1))
+    assert not Fixed(1).contains(True) and not Fixed(1.0).contains(True) and not Fixed(0).contains(False)
+    assert not Fixed(True).contains(1) and not Fixed(False).contains(0) and Fixed(True).contains(np.bool_(True))
+    assert not Fixed(1).contains("1") and Fixed(None).contains(None) and not Fixed(None).contains(0)
+    s = Space({"epochs": 1, "flag": True, "x": kl.Real(0, 1)})
+    with pytest.raises(ValueError, match="knob 'epochs': got True"):
+        s.validate({"epochs": True, "flag": True, "x": 0.5})
+    with pytest.raises(ValueError, match="knob 'flag': got 1"):
+        s.validate({"epochs": 1, "flag": 1, "x": 0.5})
+    assert not s.contains({"epochs": True, "flag": True, "x": 0.5})
+    clean = s.validate({"epochs": 1.0, "x": 0.5})  # the same number: stored as the knob's own value
+    assert clean == {"epochs": 1, "flag": True, "x": 0.5} and type(clean["epochs"]) is int
+
+
 def test_bool_knob():
     s = Space({"shuffle": kl.Bool()})
     assert {s.sample(i)["shuffle"] for i in range(50)} == {False, True}

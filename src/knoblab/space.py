@@ -36,6 +36,15 @@ def _is_number(x: Any) -> bool:
     return isinstance(x, numbers.Real) and not isinstance(x, bool)
 
 
+def _same(a: Any, b: Any) -> bool:
+    """Equal and of the same kind: 1 and 1.0 are one number, but True is not 1 (bool subclasses int, so `==` alone
+    says it is), nor "1" 1."""
+    a, b = _plain(a), _plain(b)
+    if _is_number(a) and _is_number(b):
+        return a == b
+    return type(a) is type(b) and a == b
+
+
 def _plain(value: Any) -> Any:
     """Turns numpy scalars into Python ones, so params are JSON-able and compare equal to user values."""
     if isinstance(value, np.generic):
@@ -268,7 +277,7 @@ class Fixed(Knob):
         return [self.value]
 
     def contains(self, value: Any) -> bool:
-        return _plain(value) == self.value
+        return _same(value, self.value)
 
     def describe(self) -> dict[str, Any]:
         return {"kind": "fixed", "value": self.value}
@@ -488,7 +497,9 @@ class Space:
                 if not knob.contains(value):
                     raise ValueError(f"knob {knob.name!r}: got {value!r}, which is outside {knob!r}")
                 value = _plain(value)
-                if isinstance(knob, Categorical):
+                if isinstance(knob, Fixed):
+                    value = knob.value  # 1.0 given for Fixed(1) is stored as the knob's own 1
+                elif isinstance(knob, Categorical):
                     value = knob.choices[knob.index(value)]
                 elif isinstance(knob, Real):
                     value = float(value)
