@@ -146,7 +146,7 @@ def _checkpoint_weights(path):
 def test_keras_pbt_exploitation_copies_the_donors_weights(tmp_path, sqlite_url, tiny_data):
     _SEEN.clear()
     x, y = tiny_data
-    pbt = PBT(population=4, interval=1, quantile=0.25, mutable=["lr"])
+    pbt = PBT(population=4, interval=1, quantile=0.25, mutable=["lr"], keep_checkpoints=True)  # read below
     space = {"lr": kl.Real(1e-3, 3e-1, log=True), "epochs": 3}
     scan = kl.Scan(
         x,
@@ -202,7 +202,7 @@ def test_keras_promotion_pauses_at_the_rung_and_resumes_from_the_checkpoint(tmp_
         experiment_name="promote",
         metric="val_loss",
         strategy="random",
-        scheduler=SuccessiveHalving(2, 1, 4, mode="promote"),
+        scheduler=SuccessiveHalving(2, 1, 4, mode="promote", keep_checkpoints=True),  # read below
         storage=sqlite_url,
         seed=0,
         n_trials=8,
@@ -214,7 +214,8 @@ def test_keras_promotion_pauses_at_the_rung_and_resumes_from_the_checkpoint(tmp_
     first = trials[0]
     assert first.state == TrialState.PRUNED and len(first.reports) == 1  # fit stopped after the rung's 1 epoch
     assert first.attrs["paused_at"] == 1
-    continuations = [t for t in trials.values() if "resumed_from" in t.attrs]
+    # a continuation promoted when the budget ran out stays QUEUED: only those that ran are checked
+    continuations = [t for t in trials.values() if "resumed_from" in t.attrs and t.state != TrialState.QUEUED]
     assert continuations
     for t in continuations:
         parent = trials[t.attrs["resumed_from"]]
@@ -224,6 +225,38 @@ def test_keras_promotion_pauses_at_the_rung_and_resumes_from_the_checkpoint(tmp_
     done = [t for t in trials.values() if t.state == TrialState.COMPLETE]
     for t in done:  # a completed chain trained 4 epochs in all: its last segment reports up to epoch 3
         assert t.reports[-1][0] == 3
+
+
+@pytest.mark.slow
+def test_keras_scan_deletes_checkpoints_nothing_resumes_from(tmp_path, sqlite_url, tiny_data):
+    _SEEN.clear()
+    x, y = tiny_data
+    scan = kl.Scan(
+        x,
+        y,
+        params={"lr": kl.Real(1e-3, 3e-1, log=True), "epochs": 4},
+        model=_recording_model,
+        experiment_name="promote_clean",
+        metric="val_loss",
+        strategy="random",
+        scheduler=SuccessiveHalving(2, 1, 4, mode="promote"),
+        storage=sqlite_url,
+        seed=0,
+        n_trials=8,
+        artifacts_dir=tmp_path / "art",
+        keep_models=0,
+        show_progress=False,
+    )
+    trials = scan.experiment.storage.get_trials(scan.experiment.id, with_reports=True)
+    saved = [t.attrs["checkpoint"] for t in trials if t.attrs.get("checkpoint")]
+    continuations = [t for t in trials if "resumed_from" in t.attrs and t.state != TrialState.QUEUED]
+    assert saved and continuations
+    for t in continuations:  # each resumed from its parent's file before it was deleted
+        assert _SEEN[t.number]["first_epoch"] == t.attrs["resume_step"] == t.reports[0][0]
+    # once Scan.run returned, only what a continuation still QUEUED (promoted as the budget ran out) resumes from
+    queued = sorted(t.attrs["resume_checkpoint"] for t in trials if t.state == TrialState.QUEUED)
+    left = sorted(str(p) for p in (tmp_path / "art" / "checkpoints").glob("*.npz"))
+    assert left == queued and len(left) < len(saved)
 
 
 def test_keras_stop_mode_stops_fit_at_the_rung(sqlite_url, tiny_data):

@@ -60,3 +60,44 @@ def outcome(exp):
         first = t.reports[0][0] if t.reports else None
         out.append((t.params["i"], t.state.value, first, len(t.reports)))
     return out
+
+
+def checkpointing_objective(curves, folder, log):
+    """`curve_objective` that pauses and resumes as the Keras layer does, with real files: a paused trial writes
+    `folder/trial_<n>_r<resource>.npz` and stores it as its `checkpoint`; a continuation reads its
+    `resume_checkpoint` first, logging ("missing", number) when the file is gone."""
+    from pathlib import Path
+
+    import numpy as np
+
+    def objective(trial):
+        attrs = trial._frozen.attrs
+        start = attrs.get("resume_step", 0)
+        if start:
+            path = attrs.get("resume_checkpoint")
+            if path and Path(path).is_file():
+                with np.load(path) as data:
+                    assert int(data["step"]) == start
+                log.append(("resumed", trial.number))
+            else:
+                log.append(("missing", trial.number))
+        curve = curves[trial.params["i"]] if "i" in trial.params else [trial.params["x"]] * trial.params["epochs"]
+        for step in range(start, len(curve)):
+            trial.report(step, loss=curve[step])
+            if trial.should_stop():
+                paused = trial.freeze().attrs.get("paused_at")
+                if paused is not None:
+                    path = Path(folder) / f"trial_{trial.number:05d}_r{paused}.npz"
+                    np.savez(path, step=np.array(paused))
+                    trial.set_attr("checkpoint", str(path))
+                raise TrialPruned()
+        return curve[-1]
+
+    return objective
+
+
+def files(folder):
+    """The checkpoint files in `folder`, by name."""
+    from pathlib import Path
+
+    return sorted(p.name for p in Path(folder).glob("*.npz"))

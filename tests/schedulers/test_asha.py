@@ -170,3 +170,62 @@ def test_rungs_compare_trials_of_the_same_round(sqlite_url, mode):
         continued = {t.params["i"] for t in second if "resumed_from" in t.attrs}
         assert {5, 6, 7} <= continued  # the round's best at rung 1 at each decision; round 0 did not shut them out
         assert all(t.attrs.get("resumed_from") is None or t.round == 1 for t in second)
+
+
+@pytest.mark.parametrize("keep", [False, True])
+def test_promotion_checkpoints_are_deleted_once_nothing_can_resume_from_them(sqlite_url, tmp_path, keep):
+    # the promote-mode run of test_promote_mode_pauses_at_rungs_and_continues_the_top, with real files
+    from .support import InOrder, checkpointing_objective, files
+
+    curves = [[4] * 4, [3] * 4, [2] * 4, [1] * 4]
+    folder, log, seen = tmp_path / "ckpt", [], {}
+    folder.mkdir()
+    scheduler = SuccessiveHalving(2, 1, 4, mode="promote", keep_checkpoints=keep)
+    exp = kl.Experiment(
+        "ckpt",
+        {"i": list(range(4)), "epochs": 4},
+        metric="loss",
+        strategy=InOrder(4, 4),
+        scheduler=scheduler,
+        storage=sqlite_url,
+        seed=0,
+    )
+    exp.optimize(
+        checkpointing_objective(curves, folder, log),
+        n_trials=9,
+        show_progress=False,
+        callbacks=[lambda e, t: seen.__setitem__(t.number, files(folder))],
+    )
+    assert [e for e in log if e[0] == "missing"] == []  # every continuation found its checkpoint
+    assert [n for kind, n in log] == [2, 4, 5, 7, 8]
+    saved = ["trial_00000_r1", "trial_00001_r1", "trial_00002_r2", "trial_00003_r1", "trial_00004_r2"]
+    saved += ["trial_00006_r1", "trial_00007_r2"]
+    if keep:
+        assert files(folder) == [f"{s}.npz" for s in saved]
+        assert scheduler.release_checkpoints(exp) == [] and len(files(folder)) == 7
+        return
+    # trial 2 resumed trial 1's checkpoint: gone once 2 finished; 5 resumed 4's, ...
+    assert "trial_00001_r1.npz" in seen[1] and "trial_00001_r1.npz" not in seen[2]
+    assert "trial_00004_r2.npz" in seen[4] and "trial_00004_r2.npz" not in seen[5]
+    # left: the paused trials nobody promoted (0 at rung 1, 2 at rung 2): a later trial could still promote them
+    assert files(folder) == ["trial_00000_r1.npz", "trial_00002_r2.npz"]
+    left = [str(folder / f) for f in files(folder)]
+    assert sorted(scheduler.release_checkpoints(exp)) == left  # the search ended (Scan.run calls it)
+    assert files(folder) == []
+    assert exp.trial(0).attrs["checkpoint"].endswith("trial_00000_r1.npz")  # the attr stays, as a record
+
+
+def test_release_keeps_what_a_queued_continuation_resumes_from(sqlite_url, tmp_path):
+    scheduler = SuccessiveHalving(2, 1, 4, mode="promote")
+    exp = kl.Experiment(
+        "rel", {"x": kl.Real(0, 1), "epochs": 4}, metric="loss", scheduler=scheduler, storage=sqlite_url
+    )
+    paths = []
+    for k in range(2):
+        path = tmp_path / f"p{k}.npz"
+        path.write_bytes(b"x")
+        paths.append(str(path))
+        exp.storage.create_trial(exp.id, {"x": 0.1, "epochs": 4}, TrialState.PRUNED, attrs={"checkpoint": str(path)})
+    exp.storage.create_trial(exp.id, {"x": 0.1, "epochs": 4}, TrialState.QUEUED, attrs={"resume_checkpoint": paths[0]})
+    assert scheduler.release_checkpoints(exp) == [paths[1]]
+    assert (tmp_path / "p0.npz").is_file() and not (tmp_path / "p1.npz").exists()

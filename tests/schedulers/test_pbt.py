@@ -1,5 +1,7 @@
 """PBT's decisions on the core (no Keras): who exploits whom at a ready point, and what the loop runs."""
 
+import pytest
+
 import knoblab as kl
 from knoblab.schedulers import PBT
 from knoblab.trial import TrialState
@@ -102,3 +104,54 @@ def test_each_round_trains_a_population_of_its_own(sqlite_url):
     numbers = {t.number for t in second}
     for t in second:  # parents and donors come from the round's own population
         assert t.attrs["generation"] == 0 or t.attrs["parent"] in numbers
+
+
+def _run_pbt_with_files(url, folder, keep):
+    from .support import checkpointing_objective, files
+
+    log, alive = [], []
+    pbt = PBT(population=3, interval=1, mutable=["x"], keep_checkpoints=keep)
+    exp = kl.Experiment("pf", {"x": kl.Real(0, 1), "epochs": 4}, metric="loss", scheduler=pbt, storage=url, seed=3)
+    exp.optimize(
+        checkpointing_objective(None, folder, log),
+        n_trials=pbt.n_trials(exp),
+        show_progress=False,
+        callbacks=[lambda e, t: alive.append(len(files(folder)))],
+    )
+    return exp, log, alive
+
+
+@pytest.mark.parametrize("keep", [False, True])
+def test_pbt_checkpoints_are_deleted_once_every_member_has_passed_them(sqlite_url, tmp_path, keep):
+    from .support import files
+
+    exp, log, alive = _run_pbt_with_files(sqlite_url, tmp_path, keep)
+    trials = exp.trials
+    assert len(trials) == 12 and [k for k, _ in log].count("resumed") == 9  # every later segment found its file
+    assert any("exploited_from" in t.attrs for t in trials)  # donors' files were read too
+    saved = [t.attrs["checkpoint"] for t in trials if t.attrs.get("checkpoint")]
+    assert len(saved) == 9  # 3 members x ready points 1, 2, 3
+    if keep:
+        assert len(files(tmp_path)) == 9
+    else:
+        assert files(tmp_path) == [] and max(alive) < 9  # freed as the population moved on, not only at the end
+
+
+def test_a_ready_point_keeps_its_checkpoints_while_a_member_may_still_arrive(sqlite_url, tmp_path):
+    exp, pbt = _empty_pbt_experiment(sqlite_url)
+    segments = [_segment(exp, m, 0, loss=0.1 * (m + 1)) for m in range(3)]  # all three paused at 2
+    for t in segments:
+        path = tmp_path / t.attrs["checkpoint"]
+        path.write_bytes(b"weights")
+        exp.storage.set_attrs(t.id, {"checkpoint": str(path)})
+    segments = [exp.storage.get_trial(t.id, with_reports=False) for t in segments]
+    pbt.next_segment(exp, segments[0])
+    pbt.next_segment(exp, segments[1])
+    # member 2 paused, its next segment not queued yet (another process is about to): it may still pick a donor
+    # at epoch 2, so nothing there goes
+    assert pbt.release_checkpoints(exp) == []
+    nxt = pbt.next_segment(exp, segments[2])  # the worst: copies member 0, the best at epoch 2
+    assert nxt.attrs["resume_checkpoint"] == segments[0].attrs["checkpoint"]
+    # every member is past epoch 2: only member 2's own file (nobody resumes from it) goes
+    assert pbt.release_checkpoints(exp) == [segments[2].attrs["checkpoint"]]
+    assert sorted(p.name for p in tmp_path.glob("*.npz")) == ["m0_r2.npz", "m1_r2.npz"]

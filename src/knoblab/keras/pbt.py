@@ -12,6 +12,9 @@ How a Keras trial pauses and resumes (the choice, and why):
   and `fit` is called with `initial_epoch=resume_step`, so `epochs=params["epochs"]` still means "train up to
   that many epochs in all". A checkpoint that is missing or does not fit the model (a knob that changes the
   architecture) is ignored with a warning: the trial trains from scratch and reports from step 0.
+- Checkpoints are deleted once no trial can resume from them (the scheduler decides, in the process that ran the
+  trial that freed them; `Scan.run` releases the paused trials' ones when the search ends): see "Checkpoints" in
+  `knoblab.schedulers.base`. `keep_checkpoints=True` on the scheduler keeps them all.
 """
 
 from __future__ import annotations

@@ -307,7 +307,9 @@ class Scan:
             self.run()
 
     def run(self, n_trials: int | None = None, time_limit: float | None = None) -> Scan:
-        """Runs (or continues) the search; budgets are the experiment's totals."""
+        """Runs (or continues) the search; budgets are the experiment's totals. When it ends, the checkpoints of
+        paused trials that no queued or running trial resumes from are deleted (a scheduler made with
+        `keep_checkpoints=True` keeps them): a later run that promotes one trains it from scratch."""
         n_trials = n_trials if n_trials is not None else self.n_trials
         if n_trials is None and self.fraction_limit is None and self.time_limit is None and self.target is None:
             if not self.experiment.space.is_finite:
@@ -321,6 +323,9 @@ class Scan:
             target=self.target,
             show_progress=self.show_progress,
         )
+        release = getattr(self.experiment.scheduler, "release_checkpoints", None)
+        if release is not None:  # paused trials' checkpoints nothing will resume from (unless keep_checkpoints)
+            release(self.experiment)
         return self
 
     # ---- results ----

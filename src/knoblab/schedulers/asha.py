@@ -59,6 +59,8 @@ class SuccessiveHalving(Scheduler):
         early_stopping_rate: s, skips the first s rungs (Hyperband's brackets use it).
         mode: "stop" or "promote" (see the module docstring).
         metric: the reported metric compared (default: the experiment's).
+        keep_checkpoints: promote mode: keep every paused trial's checkpoint file (default: each is deleted once its
+            continuation has finished, the rest when the search ends; see `knoblab.schedulers.base`).
 
     A rung's decision, as Optuna's: with n trials at the rung (this one included), this one goes on when it is
     among the best max(1, n // eta) of them. Trials with the attrs `interrupted` do not count (their retry does).
@@ -79,8 +81,10 @@ class SuccessiveHalving(Scheduler):
         early_stopping_rate: int = 0,
         mode: str = "stop",
         metric: str | None = None,
+        keep_checkpoints: bool = False,
     ):
         super().__init__(metric)
+        self.keep_checkpoints = bool(keep_checkpoints)
         self.reduction_factor = _int_at_least("reduction_factor", reduction_factor, 2)
         self.min_resource = _int_at_least("min_resource", min_resource, 1)
         if max_resource is not None:
@@ -188,10 +192,13 @@ class SuccessiveHalving(Scheduler):
         return mine <= sorted(values)[k - 1]
 
     def on_finish(self, experiment, trial: FrozenTrial) -> None:
-        if self.mode != "promote" or trial.state != TrialState.PRUNED:
+        if self.mode != "promote":
             return
+        # a continuation that ended (an interrupted one is not told: its retry resumes from the same file) was the
+        # only user of its parent's checkpoint, since a paused trial is promoted once
+        self._discard([trial.attrs.get("resume_checkpoint")])
         paused = trial.attrs.get("paused_at")
-        if paused is None:
+        if trial.state != TrialState.PRUNED or paused is None:
             return
         bracket = trial.attrs.get("bracket", self.bracket_of(experiment, trial))
         with self._lock:

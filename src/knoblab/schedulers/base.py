@@ -15,6 +15,15 @@ What a stopped trial carries, and what strategies should do with it (the expecta
   whole curve. `trial.attrs` may hold `paused_at` (the resource it stopped at, in promotion mode and PBT),
   `bracket`, `resumed_from`, `checkpoint` (its own, saved when it paused) and `resume_checkpoint` (the one
   it started from).
+
+Checkpoints (promotion-mode ASHA/Hyperband, PBT). A checkpoint file is deleted once no trial can resume from it
+any more, unless the scheduler was made with `keep_checkpoints=True`: when the continuation that resumed from
+it has finished (a promotion is claimed once, so nothing else will), for PBT when besides every member of the
+round has passed its ready point (none can still pick it as a donor), and, for every paused trial left, when the
+search ends (`release_checkpoints`, which `Scan.run` calls after a search that ended normally): a later run that
+promotes such a trial trains it from scratch, with a warning. A checkpoint that a queued or running trial will
+resume from is always kept (an interrupted trial's retry resumes from it too). The `checkpoint` attr keeps the
+path as a record once the file is gone.
 - A PRUNED value is *not* comparable with a COMPLETE one: at a low budget it is usually worse, but not always
   (a fast starter). Model-based strategies should rank every COMPLETE trial before every PRUNED one, and PRUNED
   trials among themselves by the resource they reached (more is better), then by value, as Optuna's TPE does.
@@ -29,13 +38,14 @@ from __future__ import annotations
 
 import math
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ..observations import ranked_observations
-from ..trial import FrozenTrial
+from ..trial import FrozenTrial, TrialState
 
 if TYPE_CHECKING:
     from ..experiment import Experiment
@@ -77,6 +87,8 @@ class Scheduler(ABC):
     """
 
     name: str = "scheduler"
+    #: keep every checkpoint file a paused trial saved (default: delete each once nothing can resume from it)
+    keep_checkpoints: bool = False
 
     def __init__(self, metric: str | None = None):
         if metric is not None and not (isinstance(metric, str) and metric):
@@ -98,6 +110,31 @@ class Scheduler(ABC):
         runs only trials it queues itself (PBT's segments) says False: the loop then runs queued trials only, waits
         while one of its trials may still queue another, and ends when none is queued or running."""
         return True
+
+    def release_checkpoints(self, experiment: Experiment) -> list[str]:
+        """The search has ended: deletes the checkpoint of every finished trial that no queued or running trial
+        will resume from (nothing when `keep_checkpoints`). Returns the paths deleted."""
+        trials = experiment.storage.get_trials(experiment.id)
+        return self._discard(self._unneeded(trials, (t for t in trials if t.state.finished)))
+
+    # checkpoints
+    @staticmethod
+    def _unneeded(trials: list[FrozenTrial], candidates: Iterable[FrozenTrial]) -> list[str]:
+        """The `checkpoint` paths of `candidates` that no QUEUED or RUNNING trial among `trials` resumes from."""
+        active = (TrialState.QUEUED, TrialState.RUNNING)
+        needed = {t.attrs.get("resume_checkpoint") for t in trials if t.state in active}
+        return [p for p in (t.attrs.get("checkpoint") for t in candidates) if p and p not in needed]
+
+    def _discard(self, paths: Iterable[str | None]) -> list[str]:
+        """Deletes these checkpoint files (missing ones are skipped); nothing when `keep_checkpoints`."""
+        if self.keep_checkpoints:
+            return []
+        gone = []
+        for p in paths:
+            if p and Path(p).is_file():
+                Path(p).unlink(missing_ok=True)
+                gone.append(str(p))
+        return gone
 
     # helpers
     def metric_of(self, experiment: Experiment) -> str:

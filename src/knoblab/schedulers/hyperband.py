@@ -34,8 +34,9 @@ class Hyperband(SuccessiveHalving):
         grace_period: int = 1,
         mode: str = "stop",
         metric: str | None = None,
+        keep_checkpoints: bool = False,
     ):
-        super().__init__(reduction_factor, min_resource, max_resource, grace_period, 0, mode, metric)
+        super().__init__(reduction_factor, min_resource, max_resource, grace_period, 0, mode, metric, keep_checkpoints)
         if n_brackets is not None and not (isinstance(n_brackets, int) and n_brackets >= 1):
             raise ValueError(f"n_brackets: got {n_brackets!r}; give an integer >= 1 or None")
         self.n_brackets = n_brackets

@@ -86,7 +86,9 @@ class PopulationBasedTraining(Scheduler):
     mutable: the knobs exploration may change (default: every Real knob, as learning rates and dropouts are;
         knobs that shape the weights, such as units or layers, must stay out, or weights cannot be copied).
     factors, resample_probability: how exploration perturbs (see `explore`).
-    metric: the reported metric ranked (default: the experiment's), at each member's latest ready point.
+    metric: the reported metric ranked (default: the experiment's), at the ready point being decided.
+    keep_checkpoints: keep every segment's checkpoint file (default: each is deleted once every member of the round
+        has passed its ready point and no queued or running segment resumes from it).
     """
 
     name = "pbt"
@@ -101,8 +103,10 @@ class PopulationBasedTraining(Scheduler):
         factors: Sequence[float] = (0.8, 1.2),
         resample_probability: float = 0.25,
         metric: str | None = None,
+        keep_checkpoints: bool = False,
     ):
         super().__init__(metric)
+        self.keep_checkpoints = bool(keep_checkpoints)
         if not (isinstance(population, int) and population >= 2):
             raise ValueError(f"population: got {population!r}; give an integer >= 2")
         if not (isinstance(interval, int) and interval >= 1):
@@ -173,9 +177,46 @@ class PopulationBasedTraining(Scheduler):
         return True
 
     def on_finish(self, experiment, trial: FrozenTrial) -> None:
-        if trial.attrs.get("member") is None or trial.state != TrialState.PRUNED or "paused_at" not in trial.attrs:
+        if trial.attrs.get("member") is None:
             return
-        self.next_segment(experiment, trial)
+        if trial.state == TrialState.PRUNED and "paused_at" in trial.attrs:
+            self.next_segment(experiment, trial)
+        if not self.keep_checkpoints:
+            self.release_checkpoints(experiment, trial.round)
+
+    def release_checkpoints(self, experiment, round: int | None = None) -> list[str]:
+        """Deletes the checkpoints (of `round`, or of every round) that no member can use any more: those saved at a
+        ready point every member has passed (no member arriving there can pick them as a donor) that no queued or
+        running segment resumes from. Called after each segment ends; what it keeps then is needed later."""
+        trials = experiment.storage.get_trials(experiment.id)
+        gone: list[str] = []
+        for r in sorted({t.round for t in trials} if round is None else {round}):
+            mine = [t for t in trials if t.round == r and t.attrs.get("member") is not None]
+            frontier = self._frontier(mine)
+            passed = [t for t in mine if t.state.finished and (t.attrs.get("paused_at") or math.inf) < frontier]
+            gone += self._discard(self._unneeded(trials, passed))
+        return gone
+
+    @staticmethod
+    def _frontier(members: list[FrozenTrial]) -> float:
+        """The earliest ready point a member of one round may still arrive at (inf when every chain has ended): a
+        member's latest segment if queued, running or interrupted (its retry) pauses at its target; one paused
+        whose next segment is not queued yet (another process is queuing it) is at its paused_at."""
+        latest: dict[int, FrozenTrial] = {}
+        for t in members:
+            m = t.attrs["member"]
+            if m not in latest or (t.attrs.get("generation", 0), t.number) > (
+                latest[m].attrs.get("generation", 0),
+                latest[m].number,
+            ):
+                latest[m] = t
+        points = []
+        for t in latest.values():
+            if not t.state.finished or t.attrs.get("interrupted"):
+                points.append(t.attrs.get("target", 0))
+            elif t.state == TrialState.PRUNED and t.attrs.get("paused_at") is not None:
+                points.append(t.attrs["paused_at"])
+        return float(min(points)) if points else math.inf
 
     def scores(self, experiment, resource: int, round: int = 0) -> dict[int, tuple[FrozenTrial, float]]:
         """Each member (of the population of `round`) that has reached the ready point `resource`: its segment that
