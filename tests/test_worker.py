@@ -141,3 +141,20 @@ def test_a_worker_paused_past_stale_after_does_not_overwrite_the_recovery(sqlite
     counted = [t for t in exp.trials if not t.attrs.get("interrupted")]
     assert len(counted) == 4 and all(t.state == TrialState.COMPLETE for t in counted)
     assert [t.attrs.get("retry_of") for t in counted].count(0) == 1
+
+
+def test_a_worker_reads_the_interrupted_flag_as_a_value(sqlite_url, tmp_path):
+    """A file whose interrupted trial has its flag stored without spaces ({"interrupted":true}, as another writer
+    may store it): the worker still does not count that trial, and runs the budget to its end."""
+    import sqlite3
+
+    exp = kl.Experiment("w", SPACE, storage=sqlite_url, strategy="random", seed=2)
+    exp.optimize(lambda t: t.params["x"], n_trials=2)
+    with sqlite3.connect(tmp_path / "knoblab.db") as db:
+        db.execute("UPDATE trials SET state = 'FAILED', attrs = '{\"interrupted\":true}' WHERE number = 1")
+    assert exp.trial(1).attrs["interrupted"] is True
+    w = worker(sqlite_url, "--objective", "tests.storage.writers:logged_trivial", "--n-trials", "4", env_dir=tmp_path)
+    _, err = w.communicate(timeout=120)
+    assert w.returncode == 0, err
+    counted = [t for t in exp.trials if not t.attrs.get("interrupted")]
+    assert len(counted) == 4 and all(t.state == TrialState.COMPLETE for t in counted), err

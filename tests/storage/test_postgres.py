@@ -12,7 +12,7 @@ from knoblab.trial import TrialState
 
 from ..executors import objectives
 from .test_concurrency import check_writers
-from .test_sql import check_writes_after_recovery_are_refused
+from .test_sql import check_budget_reads_the_interrupted_flag_as_a_value, check_writes_after_recovery_are_refused
 
 
 def test_experiment_round_trip(postgres_url):
@@ -60,6 +60,10 @@ def test_concurrent_trial_numbers_and_claims(postgres_url):
 
 def test_writes_after_recovery_are_refused(postgres_url):
     check_writes_after_recovery_are_refused(postgres_url)
+
+
+def test_budget_reads_the_interrupted_flag_as_a_value(postgres_url):
+    check_budget_reads_the_interrupted_flag_as_a_value(postgres_url)
 
 
 def test_budget_limit_is_exact_under_concurrency(postgres_url):

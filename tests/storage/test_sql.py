@@ -206,6 +206,30 @@ def test_writes_after_recovery_are_refused(sqlite_url):
     check_writes_after_recovery_are_refused(sqlite_url)
 
 
+def check_budget_reads_the_interrupted_flag_as_a_value(url):
+    """The budget check (create_trial with a limit) counts every started trial but interrupted ones, reading the
+    flag as the JSON value attrs["interrupted"], not by matching the row's text."""
+    from knoblab.storage.sql import trials
+
+    store = SQLStorage(url)
+    rec = store.create_experiment("e", "v", "min", {}, 0)
+    failed = store.create_trial(rec.id, {}, TrialState.RUNNING)
+    store.set_attrs(failed.id, {"last_attempt": {"interrupted": True}})  # the user's own attr, nested: a failure
+    store.finish_trial(failed.id, TrialState.FAILED, None, None, "RuntimeError: broke")
+    assert store.create_trial(rec.id, {}, TrialState.RUNNING, limit=1) is None  # it counts: the budget is used
+    cut = store.create_trial(rec.id, {}, TrialState.RUNNING)
+    store.requeue(cut.id, "interrupted: its process died")
+    with store.engine.begin() as conn:  # the flag as another writer may store it, without spaces
+        conn.execute(trials.update().where(trials.c.id == cut.id).values(attrs='{"interrupted":true}'))
+    assert store.get_trial(cut.id).attrs["interrupted"] is True
+    assert store.create_trial(rec.id, {}, TrialState.RUNNING, limit=2) is not None  # it does not count
+    assert store.create_trial(rec.id, {}, TrialState.RUNNING, limit=2) is None
+
+
+def test_budget_reads_the_interrupted_flag_as_a_value(sqlite_url):
+    check_budget_reads_the_interrupted_flag_as_a_value(sqlite_url)
+
+
 def test_queued_trials_are_claimed_once_in_number_order(sqlite_url):
     store = SQLStorage(sqlite_url)
     rec = store.create_experiment("e", "v", "min", {}, 0)

@@ -148,6 +148,18 @@ def _lock_experiment(conn: sa.Connection, experiment_id: int) -> None:
     conn.execute(sa.select(experiments.c.id).where(experiments.c.id == experiment_id).with_for_update())
 
 
+def _attr_is_true(conn: sa.Connection, key: str) -> sa.ColumnElement[bool]:
+    """A trial's attrs[key] is JSON true, read as a JSON value by the database: matching the text would also take
+    a user's nested {"key": true} for the flag, and miss the flag written without the space after the colon."""
+    if conn.dialect.name == "sqlite":
+        return sa.func.json_type(trials.c.attrs, f"$.{key}") == "true"
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import JSONB
+
+        return sa.cast(trials.c.attrs, JSONB).contains({key: True})
+    return sa.type_coerce(trials.c.attrs, sa.JSON)[key].as_boolean()  # other SQLAlchemy back ends: their JSON path
+
+
 def _count_used(conn: sa.Connection, experiment_id: int) -> int:
     """Trials that count against n_trials: all but QUEUED ones and interrupted ones (see `requeue`). Two counts
     that the (experiment_id, state) index answers, so the check stays cheap in a long experiment."""
@@ -156,7 +168,7 @@ def _count_used(conn: sa.Connection, experiment_id: int) -> int:
     interrupted = (
         sa.select(sa.func.count())
         .select_from(trials)
-        .where(mine, trials.c.state == TrialState.FAILED.value, trials.c.attrs.like('%"interrupted": true%'))
+        .where(mine, trials.c.state == TrialState.FAILED.value, _attr_is_true(conn, "interrupted"))
     )
     return int(conn.execute(started).scalar() or 0) - int(conn.execute(interrupted).scalar() or 0)
 
