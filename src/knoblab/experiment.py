@@ -11,7 +11,6 @@ import math
 import numbers
 import os
 import socket
-import threading
 import time
 import traceback
 import warnings
@@ -22,7 +21,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .heartbeat import Heartbeat, pid_alive
 from .observations import reached
+from .progress import ProgressBar
+from .results import results_frame
 from .schedulers import SCHEDULED_ATTRS, make_scheduler
 from .space import Space, as_space
 from .storage import Storage, open_storage
@@ -54,43 +56,6 @@ def current_trial() -> Trial | None:
 
 class ObjectiveResultError(ValueError):
     """An objective returned something that is not a usable result (NaN, None, a string, a missing metric)."""
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-class _Heartbeat:
-    """Touches the heartbeat of the trials this process runs, so others can tell a live trial from a dead one."""
-
-    def __init__(self, storage: Storage, interval: float):
-        self.storage, self.interval = storage, interval
-        self.ids: set[int] = set()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    def __enter__(self) -> _Heartbeat:
-        self._thread = threading.Thread(target=self._run, name="knoblab-heartbeat", daemon=True)
-        self._thread.start()
-        return self
-
-    def _run(self) -> None:
-        while not self._stop.wait(self.interval):
-            try:
-                self.storage.heartbeat(sorted(self.ids))
-            except Exception:  # a missed beat is not worth killing the search for
-                pass
-
-    def __exit__(self, *exc) -> None:
-        self._stop.set()
-        if self._thread:
-            self._thread.join(timeout=5)
 
 
 class Experiment:
@@ -496,7 +461,7 @@ class Experiment:
         limit = now() - timedelta(seconds=self.stale_after)
         for t in self.storage.get_trials(self.id, states=(TrialState.RUNNING,)):
             pid, t_host = t.attrs.get("pid"), t.attrs.get("host")
-            dead = t_host == host and pid is not None and pid != os.getpid() and not _pid_alive(pid)
+            dead = t_host == host and pid is not None and pid != os.getpid() and not pid_alive(pid)
             silent = t.heartbeat_at is not None and t.heartbeat_at < limit
             if dead or silent:
                 why = "its process died" if dead else f"no heartbeat for {self.stale_after:.0f} s"
@@ -605,9 +570,9 @@ class Experiment:
         self.recover_stale()
         self._limit = n_trials
         self._deadline = time.monotonic() + time_limit if time_limit else None
-        progress = _progress(self, n_trials, show_progress)
+        progress = ProgressBar(self, n_trials, show_progress)
         try:
-            with _Heartbeat(self.storage, self.heartbeat_interval) as beat:
+            with Heartbeat(self.storage, self.heartbeat_interval) as beat:
                 while not self._budget_spent(n_trials, target):
                     trials = self.ask(1)  # queued first, then the strategy
                     if not trials:
@@ -767,87 +732,3 @@ def _space_diff(old: Mapping[str, Any], new: Mapping[str, Any]) -> str:
     parts += [f"knob {k!r} removed" for k in a if k not in b]
     parts += [f"knob {k!r} changed from {a[k]} to {b[k]}" for k in a if k in b and a[k] != b[k]]
     return "; ".join(parts) or "the knobs' order or nesting changed"
-
-
-_LINEAGE = ("member", "generation", "parent", "exploited_from", "resumed_from", "bracket", "paused_at")
-_BOOKKEEPING = ("number", "state", "value", "duration", "started_at", "finished_at", "round", "seed", "note", "error")
-
-
-def results_frame(trials: list[FrozenTrial], space: Space, metric: str) -> pd.DataFrame:
-    """The results table: one row per trial, knobs and metrics as columns. Names never collide: a knob named like
-    a bookkeeping column (number, state, value, duration, seed, ...) is prefixed "param_", a metric named like a
-    knob or a bookkeeping column "metric_"."""
-    knob_names = list(space.all_knobs())
-    knob_columns = {k: f"param_{k}" if k in _BOOKKEEPING else k for k in knob_names}
-    metric_names: list[str] = []
-    for t in trials:
-        for m in t.metrics:
-            if m not in metric_names:
-                metric_names.append(m)
-    taken = set(_BOOKKEEPING) | set(knob_columns.values())
-    metric_columns = {m: f"metric_{m}" if m in taken or m in knob_names else m for m in metric_names}
-    # schedulers' lineage (PBT members and generations, promotions), as columns when any trial has it
-    lineage = [k for k in _LINEAGE if any(k in t.attrs for t in trials)]
-    rows = []
-    for t in trials:
-        row: dict[str, Any] = {"number": t.number, "state": t.state.value, "value": t.value}
-        for k in knob_names:
-            row[knob_columns[k]] = t.params.get(k)
-        for m in metric_names:
-            row[metric_columns[m]] = t.metrics.get(m)
-        row.update(
-            duration=t.duration,
-            started_at=t.started_at,
-            finished_at=t.finished_at,
-            round=t.round,
-            seed=t.seed,
-            note=t.note,
-            error=(t.error or "").split("\n")[0] or None,
-        )
-        row.update({k: t.attrs.get(k) for k in lineage})
-        rows.append(row)
-    columns = [
-        "number",
-        "state",
-        "value",
-        *knob_columns.values(),
-        *metric_columns.values(),
-        "duration",
-        "started_at",
-        "finished_at",
-        "round",
-        "seed",
-        "note",
-        "error",
-        *lineage,
-    ]
-    return pd.DataFrame(rows, columns=columns)
-
-
-class _progress:
-    """A tqdm bar with trials done, best so far and time left; silent when output is not a terminal."""
-
-    def __init__(self, exp: Experiment, n_trials: int | None, show: bool | None):
-        from tqdm.auto import tqdm
-
-        done = sum(1 for t in exp.storage.get_trials(exp.id) if t.state.finished and not t.attrs.get("interrupted"))
-        self.bar = tqdm(
-            total=n_trials,
-            initial=min(done, n_trials) if n_trials else done,
-            disable=None if show is None else not show,
-            desc=exp.name,
-            unit="trial",
-            leave=True,
-        )
-        self.best: float | None = None
-
-    def update(self, exp: Experiment, trial: FrozenTrial) -> None:
-        if trial.state == TrialState.COMPLETE and trial.value is not None:
-            if self.best is None or exp._better(trial.value, self.best):
-                self.best = trial.value
-        if self.best is not None:
-            self.bar.set_postfix_str(f"best {exp.metric}={self.best:.4g}", refresh=False)
-        self.bar.update(1)
-
-    def close(self) -> None:
-        self.bar.close()

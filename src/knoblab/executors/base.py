@@ -148,7 +148,7 @@ def drive(
     trial_timeout: float | None,
 ) -> Experiment:
     """The parallel loop: keep every worker busy until a budget ends, then wait for the trials in flight."""
-    from ..experiment import _progress
+    from ..progress import ProgressBar
 
     work = WorkSpec(
         storage_url=storage_url_for_workers(exp),
@@ -162,7 +162,7 @@ def drive(
     )
     exp.recover_stale()
     exp._limit = n_trials
-    progress = _progress(exp, n_trials, show_progress)
+    progress = ProgressBar(exp, n_trials, show_progress)
     running: dict[int, tuple[Trial, float]] = {}  # trial id -> (trial, started, monotonic)
     exhausted = False  # nothing to run now (a finished grid, a PBT member still running); asked again when a
     # trial ends, since a retry or a scheduler's continuation may be queued then
@@ -300,7 +300,7 @@ class TrialWorker:
 
     def run(self, trial_id: int, time_left: float | None) -> Event:
         """Runs one trial to its end and says how it went; never raises for a failing objective."""
-        from ..experiment import _Heartbeat
+        from ..heartbeat import Heartbeat
 
         exp = self.exp
         set_torch_threads(self.work.threads)
@@ -310,7 +310,7 @@ class TrialWorker:
                 return Event("late" if frozen.attrs.get("interrupted") else "done", trial_id)
             exp._deadline = time.monotonic() + time_left if time_left is not None else None
             trial = exp._handle(frozen)
-            with _Heartbeat(exp.storage, exp.heartbeat_interval) as beat:
+            with Heartbeat(exp.storage, exp.heartbeat_interval) as beat:
                 beat.ids = {trial_id}
                 exp.run_trial(self.work.objective, trial, self.work.catch)
             return Event("late", trial_id) if trial.lost else Event("done", trial_id)

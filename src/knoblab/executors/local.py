@@ -25,9 +25,9 @@ class LocalExecutor(Executor):
         self._events: list[Event] = []
 
     def submit(self, trial: Trial, time_left: float | None) -> None:
-        from ..experiment import _Heartbeat
+        from ..heartbeat import Heartbeat
 
-        with _Heartbeat(self.exp.storage, self.exp.heartbeat_interval) as beat:
+        with Heartbeat(self.exp.storage, self.exp.heartbeat_interval) as beat:
             beat.ids = {trial.id}
             self.exp.run_trial(self.work.objective, trial, self.work.catch)
         self._events.append(Event("late" if trial.lost else "done", trial.id))

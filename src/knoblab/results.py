@@ -1,0 +1,67 @@
+"""The results table of an experiment (`Experiment.results`): one row per trial, knobs and metrics as columns."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from .space import Space
+from .trial import FrozenTrial
+
+__all__ = ["results_frame"]
+
+
+_LINEAGE = ("member", "generation", "parent", "exploited_from", "resumed_from", "bracket", "paused_at")
+_BOOKKEEPING = ("number", "state", "value", "duration", "started_at", "finished_at", "round", "seed", "note", "error")
+
+
+def results_frame(trials: list[FrozenTrial], space: Space, metric: str) -> pd.DataFrame:
+    """The results table: one row per trial, knobs and metrics as columns. Names never collide: a knob named like
+    a bookkeeping column (number, state, value, duration, seed, ...) is prefixed "param_", a metric named like a
+    knob or a bookkeeping column "metric_"."""
+    knob_names = list(space.all_knobs())
+    knob_columns = {k: f"param_{k}" if k in _BOOKKEEPING else k for k in knob_names}
+    metric_names: list[str] = []
+    for t in trials:
+        for m in t.metrics:
+            if m not in metric_names:
+                metric_names.append(m)
+    taken = set(_BOOKKEEPING) | set(knob_columns.values())
+    metric_columns = {m: f"metric_{m}" if m in taken or m in knob_names else m for m in metric_names}
+    # schedulers' lineage (PBT members and generations, promotions), as columns when any trial has it
+    lineage = [k for k in _LINEAGE if any(k in t.attrs for t in trials)]
+    rows = []
+    for t in trials:
+        row: dict[str, Any] = {"number": t.number, "state": t.state.value, "value": t.value}
+        for k in knob_names:
+            row[knob_columns[k]] = t.params.get(k)
+        for m in metric_names:
+            row[metric_columns[m]] = t.metrics.get(m)
+        row.update(
+            duration=t.duration,
+            started_at=t.started_at,
+            finished_at=t.finished_at,
+            round=t.round,
+            seed=t.seed,
+            note=t.note,
+            error=(t.error or "").split("\n")[0] or None,
+        )
+        row.update({k: t.attrs.get(k) for k in lineage})
+        rows.append(row)
+    columns = [
+        "number",
+        "state",
+        "value",
+        *knob_columns.values(),
+        *metric_columns.values(),
+        "duration",
+        "started_at",
+        "finished_at",
+        "round",
+        "seed",
+        "note",
+        "error",
+        *lineage,
+    ]
+    return pd.DataFrame(rows, columns=columns)
