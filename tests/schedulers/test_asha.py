@@ -229,3 +229,42 @@ def test_release_keeps_what_a_queued_continuation_resumes_from(sqlite_url, tmp_p
     exp.storage.create_trial(exp.id, {"x": 0.1, "epochs": 4}, TrialState.QUEUED, attrs={"resume_checkpoint": paths[0]})
     assert scheduler.release_checkpoints(exp) == [paths[1]]
     assert (tmp_path / "p0.npz").is_file() and not (tmp_path / "p1.npz").exists()
+
+
+def test_a_trial_that_diverges_stops_at_the_next_rung_whatever_its_best_so_far(sqlite_url):
+    nan = float("nan")
+    # eta=2, rungs 1 and 2 (max 4). Trial 0 is alone at every rung, yet NaN at rung 2 stops it: its best so far
+    # (1.0) would let it train two more NaN epochs and end FAILED. Trial 2 blows up to inf after the best start.
+    curves = [[1.0, nan, nan, nan], [0.8, 0.7, 0.6, 0.5], [0.5, float("inf"), nan, nan], [3.0] * 4]
+    exp = run_curves(sqlite_url, curves, SuccessiveHalving(reduction_factor=2, max_resource=4))
+    assert outcome(exp) == [
+        (0, "PRUNED", 0, 2),
+        (1, "COMPLETE", 0, 4),  # rung 2: trial 0 diverged there, so it is no competitor: 0.7 alone goes on
+        (2, "PRUNED", 0, 2),  # rung 1: best of {1, 0.8, 0.5}; rung 2: inf, though its best (0.5) is the best
+        (3, "PRUNED", 0, 1),  # rung 1: {1, 0.8, 0.5, 3} keeps 2 -> out
+    ]
+    assert exp.trial(0).value == 1.0  # a PRUNED trial keeps the best of its curve
+
+
+def test_promote_mode_does_not_promote_a_run_that_diverged_at_its_rung(sqlite_url):
+    nan = float("nan")
+    # eta=3, rungs 1 and 3 (max 9). Trials 2, 3, 4 each lead rung 1 in turn and are promoted; trial 2's
+    # continuation reports 0.4 then NaN, so it pauses at rung 3 with the best value there (0.4) but diverged: it
+    # is no competitor (as Optuna keeps NaN out of a rung), leaving 2 at rung 3, fewer than eta: none promoted
+    curves = [[1.0] * 9, [2.0] * 9, [0.5, 0.4] + [nan] * 7, [0.3] + [0.6] * 8, [0.2] + [0.7] * 8]
+    exp = run_curves(sqlite_url, curves, SuccessiveHalving(3, 1, 9, mode="promote"), n_trials=12)
+    trials = exp.trials
+    by_number = {t.number: t for t in trials}
+    continued = [by_number[t.attrs["resumed_from"]] for t in trials if "resumed_from" in t.attrs]
+    assert [(t.params["i"], t.attrs["paused_at"]) for t in continued] == [(2, 1), (3, 1), (4, 1)]
+    assert not any(t.state == TrialState.FAILED for t in trials)  # no NaN run trained on to the end
+
+
+def test_no_rung_at_max_resource_so_a_trial_that_trained_it_all_completes(sqlite_url):
+    # max 9 = 3**2: rungs 1 and 3 only. Optuna's SuccessiveHalvingPruner knows no maximum and checks a rung at
+    # step 9 too, where it may prune a trial that has just trained the whole budget (compute spent, no result)
+    scheduler = SuccessiveHalving(3, 1, 9)
+    curves = [[1.0] * 9, [2.0] * 9, [3.0] * 9, [0.5] * 8 + [9.0]]  # the last is best until its final epoch
+    exp = run_curves(sqlite_url, curves, scheduler)
+    assert scheduler.rungs(exp) == [1, 3]
+    assert outcome(exp)[-1] == (3, "COMPLETE", 0, 9)

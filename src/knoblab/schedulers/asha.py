@@ -63,7 +63,10 @@ class SuccessiveHalving(Scheduler):
             continuation has finished, the rest when the search ends; see `knoblab.schedulers.base`).
 
     A rung's decision, as Optuna's: with n trials at the rung (this one included), this one goes on when it is
-    among the best max(1, n // eta) of them. Trials with the attrs `interrupted` do not count (their retry does).
+    among the best max(1, n // eta) of them (ties go on). Trials with the attrs `interrupted` do not count (their
+    retry does). A trial's value at a rung is its best so far up to it (Optuna's is the value reported at the rung):
+    the same order for curves that improve, more robust to a noisy epoch, and the value a PRUNED trial keeps; a
+    trial whose value at the rung is NaN or inf has diverged and stops there, whatever its best so far.
     Rungs are per round: after `exp.next_round(narrower space)` a trial competes only with trials of its own round.
     The earlier round's trials come from a wider space, another population (mostly worse, so they would let nearly
     every new trial through a rung); warm_start feeds the strategy only. A new round's first trials at a rung go
@@ -167,6 +170,8 @@ class SuccessiveHalving(Scheduler):
             mine = cache.value(trial.id, r)
             if mine is None:
                 return False
+            if cache.diverged(trial.id, r):
+                return True  # NaN/inf at the rung: diverged, whatever its best so far (Optuna prunes NaN too)
             values = self._competitors(experiment, cache, r, bracket, frozen.round)
         values.setdefault(trial.id, mine)
         return not self._in_top(mine, list(values.values()))
@@ -183,8 +188,8 @@ class SuccessiveHalving(Scheduler):
             t = cache.trials.get(tid)
             if t is None or t.attrs.get("interrupted") or t.attrs.get("resume_step", 0) >= r or t.round != round:
                 continue  # a continuation does not compete at the rungs its parent already passed
-            if self.bracket_of(experiment, t) == bracket and math.isfinite(value):
-                out[tid] = value
+            if self.bracket_of(experiment, t) == bracket and math.isfinite(value) and not cache.diverged(tid, r):
+                out[tid] = value  # a run that diverged at the rung neither competes nor is promoted
         return out
 
     def _in_top(self, mine: float, values: list[float]) -> bool:

@@ -170,6 +170,7 @@ class CurveCache:
         self.metric, self.sign, self.key = metric, (1.0 if direction == "min" else -1.0), key
         self.trials: dict[int, FrozenTrial] = {}  # id -> latest snapshot (without reports)
         self.best: dict[int, np.ndarray] = {}  # id -> signed running best by resource - 1 (NaN before a report)
+        self.broken: dict[int, np.ndarray] = {}  # id -> whether the value reported at resource - 1 was NaN/inf
         self.closed: set[int] = set()  # finished, curve read whole
         self.rungs: dict[int, dict[int, float]] = {}  # resource -> {trial id: signed best up to it}, for tracked rungs
         self._max_id = 0
@@ -212,6 +213,7 @@ class CurveCache:
         filled = np.where(np.isnan(raw), np.inf, raw)
         best = np.minimum.accumulate(filled)
         self.best[tid] = best
+        self.broken[tid] = np.isposinf(raw)
         for r, table in self.rungs.items():
             if len(best) >= r:
                 table[tid] = float(best[r - 1])
@@ -222,6 +224,12 @@ class CurveCache:
         if b is None or len(b) < resource:
             return None
         return float(b[resource - 1])
+
+    def diverged(self, tid: int, resource: int) -> bool:
+        """Whether trial `tid` reported a non-finite value (NaN, inf) at `resource`: its best so far may still be
+        finite, but the run has diverged."""
+        b = self.broken.get(tid)
+        return b is not None and len(b) >= resource and bool(b[resource - 1])
 
     def reached(self, tid: int) -> int:
         """The largest resource trial `tid` has reported."""
