@@ -101,6 +101,8 @@ def record_and_sleep(trial):
     """Slow enough to be killed mid-search; appends each finished trial to a log to prove none ran twice."""
     with open(_marker("pids.log"), "a") as f:
         f.write(f"{os.getpid()}\n")
+    with open(_marker("started.log"), "a") as f:
+        f.write(f"{trial.number}\n")
     time.sleep(0.4)
     with open(_marker("finished.log"), "a") as f:
         f.write(f"{trial.number} {trial.params['x']!r}\n")
