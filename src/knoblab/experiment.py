@@ -28,6 +28,7 @@ from .results import results_frame
 from .schedulers import SCHEDULED_ATTRS, make_scheduler
 from .space import Space, as_space
 from .storage import Storage, open_storage
+from .storage.base import DuplicatePoint
 from .storage.sql import dumps, now
 from .strategies import Strategy, make_strategy
 from .strategies.auto import AutoStrategy
@@ -289,23 +290,41 @@ class Experiment:
         if len(out) < n and (wants is None or wants(self)):
             if isinstance(self.strategy, AutoStrategy) and self.strategy.chosen is None:
                 self._resolve_auto(n_trials=None, fraction_limit=None)  # ask/tell without optimize: no budget
+            self._propose(n, out)
+        return out
+
+    def _propose(self, n: int, out: list[Trial]) -> None:
+        """Adds the strategy's proposals to `out` until it holds n. On a finite space (a grid) a point that another
+        process added since this one read the history is refused by the storage, and the strategy is asked
+        again with the history that now holds it: no grid point runs twice, however many workers ask at once."""
+        finite = self.space.is_finite or getattr(self.strategy, "resolution", None) is not None
+        for _ in range(100):
             history = self._history()
             k = n - len(out)
             shown = History(history, start=self._claim_positions(k, len(history)))
-            for params in self.strategy.ask(shown, k):
-                frozen = self.storage.create_trial(
-                    self.id,
-                    params,
-                    TrialState.RUNNING,
-                    seed_for=self._seed_for,
-                    attrs={"source": self.strategy.name},
-                    limit=self._limit,
-                    round=self.round,
-                )
+            proposals = self.strategy.ask(shown, k)
+            known = history[-1].number if history else -1
+            taken = False
+            for params in proposals:
+                try:
+                    frozen = self.storage.create_trial(
+                        self.id,
+                        params,
+                        TrialState.RUNNING,
+                        seed_for=self._seed_for,
+                        attrs={"source": self.strategy.name},
+                        limit=self._limit,
+                        round=self.round,
+                        distinct_after=known if finite else None,
+                    )
+                except DuplicatePoint:
+                    taken = True
+                    continue
                 if frozen is None:
-                    break  # concurrent workers used the rest of the budget
+                    return  # concurrent workers used the rest of the budget
                 out.append(self._handle(frozen))
-        return out
+            if not taken or len(out) >= n:
+                return
 
     def _claim_positions(self, n: int, history_length: int) -> int:
         """Where the next n proposals start in the strategy's stream (see `strategies.base.History`): a block of

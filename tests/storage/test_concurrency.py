@@ -55,3 +55,25 @@ def test_writers_asking_at_once_never_propose_the_same_point(sqlite_url, tmp_pat
     assert max(points.values()) == 1, [
         (t.number, t.attrs["pid"], t.params) for t in trials if points[(t.params["x"], t.params["y"])] > 1
     ]
+
+
+def check_a_finite_space_runs_each_point_once(url, tmp_path, strategy):
+    """A grid's next point is the same for every process that read the same history: the storage refuses the
+    second copy and that process asks again, so the whole grid runs with no point twice (random search on a
+    finite space likewise)."""
+    space = {"x": [i / 10 for i in range(10)], "y": [0, 1, 2, 3]}
+    exp = kl.Experiment("grid", space, storage=url, strategy=strategy)
+    log_dir = tmp_path / "logs"
+    log_dir.mkdir()
+    assert run_writers(url, "grid", 40, 3, str(log_dir)) == [0, 0, 0]
+    trials = exp.trials
+    assert len(trials) == 40 and len({t.attrs["pid"] for t in trials}) >= 2
+    points = Counter((t.params["x"], t.params["y"]) for t in trials)
+    assert len(points) == 40, [
+        (t.number, t.attrs["pid"], t.params) for t in trials if points[tuple(t.params.values())] > 1
+    ]
+
+
+@pytest.mark.parametrize("strategy", ["grid", "random"])
+def test_writers_on_a_finite_space_run_each_point_once(sqlite_url, tmp_path, strategy):
+    check_a_finite_space_runs_each_point_once(sqlite_url, tmp_path, strategy)

@@ -11,7 +11,7 @@ from knoblab.storage import SQLStorage, StorageError
 from knoblab.trial import TrialState
 
 from ..executors import objectives
-from .test_concurrency import check_writers
+from .test_concurrency import check_a_finite_space_runs_each_point_once, check_writers
 from .test_sql import check_budget_reads_the_interrupted_flag_as_a_value, check_writes_after_recovery_are_refused
 
 
@@ -89,6 +89,10 @@ def test_four_writers_on_postgres(postgres_url, tmp_path, monkeypatch):
 def test_four_writers_on_postgres_1000(postgres_url, tmp_path, monkeypatch):
     monkeypatch.setenv("KNOBLAB_TEST_DIR", str(tmp_path))
     check_writers(postgres_url, tmp_path, n_writers=4, n_trials=1000, n_queued=100)
+
+
+def test_writers_on_a_grid_run_each_point_once_on_postgres(postgres_url, tmp_path):
+    check_a_finite_space_runs_each_point_once(postgres_url, tmp_path, "grid")
 
 
 def test_wrong_postgres_url_is_clear_and_hides_the_password(postgres_server):

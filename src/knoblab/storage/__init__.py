@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .base import SCHEMA_VERSION, ExperimentRecord, Storage, StorageError
+from .base import SCHEMA_VERSION, DuplicatePoint, ExperimentRecord, Storage, StorageError
 from .sql import SQLStorage, safe_url
 
 DEFAULT_URL = "sqlite:///knoblab.db"
@@ -23,6 +23,7 @@ __all__ = [
     "ExperimentRecord",
     "Storage",
     "StorageError",
+    "DuplicatePoint",
     "SQLStorage",
     "open_storage",
     "safe_url",

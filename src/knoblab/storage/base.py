@@ -30,6 +30,10 @@ class StorageError(RuntimeError):
     """A storage that cannot be opened or written, with the reason in words."""
 
 
+class DuplicatePoint(Exception):
+    """A trial was refused because a trial of the same round added since the caller last read has its params."""
+
+
 class Storage(Protocol):
     """What the experiment loop, the CLI and the dashboard need from a storage back end."""
 
@@ -55,6 +59,7 @@ class Storage(Protocol):
         round: int = 0,
         seed_for=None,
         limit: int | None = None,
+        distinct_after: int | None = None,
     ) -> FrozenTrial | None: ...
     def claim_queued(self, experiment_id: int, seed_for=None, limit: int | None = None) -> FrozenTrial | None: ...
     def requeue(self, trial_id: int, reason: str) -> bool: ...

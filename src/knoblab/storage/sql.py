@@ -22,7 +22,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DatabaseError, IntegrityError, NoSuchModuleError, OperationalError
 
 from ..trial import FrozenTrial, TrialState
-from .base import SCHEMA_VERSION, ExperimentRecord, StorageError
+from .base import SCHEMA_VERSION, DuplicatePoint, ExperimentRecord, StorageError
 
 T = TypeVar("T")
 
@@ -158,6 +158,22 @@ def _attr_is_true(conn: sa.Connection, key: str) -> sa.ColumnElement[bool]:
 
         return sa.cast(trials.c.attrs, JSONB).contains({key: True})
     return sa.type_coerce(trials.c.attrs, sa.JSON)[key].as_boolean()  # other SQLAlchemy back ends: their JSON path
+
+
+def _added_since(conn: sa.Connection, experiment_id: int, round: int, after: int, params: dict) -> bool:
+    """Whether a trial of `round` numbered above `after`, not interrupted, has these params (compared as
+    canonical JSON, so 1, 1.0 and true stay apart)."""
+    key = _canonical(dumps(params))
+    rows = conn.execute(
+        sa.select(trials.c.params, trials.c.attrs).where(
+            trials.c.experiment_id == experiment_id, trials.c.number > after, trials.c.round == round
+        )
+    )
+    return any(_canonical(p) == key and not loads(a).get("interrupted") for p, a in rows)
+
+
+def _canonical(text: str) -> str:
+    return json.dumps(json.loads(text), sort_keys=True)
 
 
 def _count_used(conn: sa.Connection, experiment_id: int) -> int:
@@ -393,18 +409,32 @@ class SQLStorage:
         )
 
     def create_trial(
-        self, experiment_id, params, state, seed=None, attrs=None, round=0, seed_for=None, limit=None
+        self,
+        experiment_id,
+        params,
+        state,
+        seed=None,
+        attrs=None,
+        round=0,
+        seed_for=None,
+        limit=None,
+        distinct_after=None,
     ) -> FrozenTrial | None:
         """Adds a trial with the next free number. `seed_for(number)` derives its seed once the number is known.
 
         With `limit`, adds it only while fewer than `limit` trials count against the budget (None otherwise):
         the check and the insert are one transaction, so concurrent workers never overshoot a budget.
+        With `distinct_after` (the last trial number the caller had read), raises DuplicatePoint when a trial of
+        the same round numbered above it, not interrupted, has the same params: two processes that proposed
+        from the same history (a grid's next point) do not both run it; the loser asks again.
         """
 
         def insert(conn: sa.Connection) -> int | None:
             _lock_experiment(conn, experiment_id)
             if limit is not None and _count_used(conn, experiment_id) >= limit:
                 return None
+            if distinct_after is not None and _added_since(conn, experiment_id, round, distinct_after, params):
+                raise DuplicatePoint(f"trial params {params!r} were added by another process")
             last = conn.execute(
                 sa.select(sa.func.max(trials.c.number)).where(trials.c.experiment_id == experiment_id)
             ).scalar()
