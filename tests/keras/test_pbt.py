@@ -190,19 +190,19 @@ def pbt_space_ok(params):
 
 
 # ---- Keras: the reporter stops fit at the rung; a promoted trial resumes ----
-@pytest.mark.slow
-def test_keras_promotion_pauses_at_the_rung_and_resumes_from_the_checkpoint(tmp_path, sqlite_url, tiny_data):
+def _promoting_scan(name, tmp_path, sqlite_url, tiny_data, keep_checkpoints):
+    """8 random trials of 4 epochs under promotion-mode successive halving (rungs at 1, 2, 4 epochs)."""
     _SEEN.clear()
     x, y = tiny_data
-    scan = kl.Scan(
+    return kl.Scan(
         x,
         y,
         params={"lr": kl.Real(1e-3, 3e-1, log=True), "epochs": 4},
         model=_recording_model,
-        experiment_name="promote",
+        experiment_name=name,
         metric="val_loss",
         strategy="random",
-        scheduler=SuccessiveHalving(2, 1, 4, mode="promote", keep_checkpoints=True),  # read below
+        scheduler=SuccessiveHalving(2, 1, 4, mode="promote", keep_checkpoints=keep_checkpoints),
         storage=sqlite_url,
         seed=0,
         n_trials=8,
@@ -210,6 +210,11 @@ def test_keras_promotion_pauses_at_the_rung_and_resumes_from_the_checkpoint(tmp_
         keep_models=0,
         show_progress=False,
     )
+
+
+@pytest.mark.slow
+def test_keras_promotion_pauses_at_the_rung_and_resumes_from_the_checkpoint(tmp_path, sqlite_url, tiny_data):
+    scan = _promoting_scan("promote", tmp_path, sqlite_url, tiny_data, keep_checkpoints=True)  # read below
     trials = {t.number: t for t in scan.experiment.storage.get_trials(scan.experiment.id, with_reports=True)}
     first = trials[0]
     assert first.state == TrialState.PRUNED and len(first.reports) == 1  # fit stopped after the rung's 1 epoch
@@ -229,24 +234,7 @@ def test_keras_promotion_pauses_at_the_rung_and_resumes_from_the_checkpoint(tmp_
 
 @pytest.mark.slow
 def test_keras_scan_deletes_checkpoints_nothing_resumes_from(tmp_path, sqlite_url, tiny_data):
-    _SEEN.clear()
-    x, y = tiny_data
-    scan = kl.Scan(
-        x,
-        y,
-        params={"lr": kl.Real(1e-3, 3e-1, log=True), "epochs": 4},
-        model=_recording_model,
-        experiment_name="promote_clean",
-        metric="val_loss",
-        strategy="random",
-        scheduler=SuccessiveHalving(2, 1, 4, mode="promote"),
-        storage=sqlite_url,
-        seed=0,
-        n_trials=8,
-        artifacts_dir=tmp_path / "art",
-        keep_models=0,
-        show_progress=False,
-    )
+    scan = _promoting_scan("promote_clean", tmp_path, sqlite_url, tiny_data, keep_checkpoints=False)
     trials = scan.experiment.storage.get_trials(scan.experiment.id, with_reports=True)
     saved = [t.attrs["checkpoint"] for t in trials if t.attrs.get("checkpoint")]
     continuations = [t for t in trials if "resumed_from" in t.attrs and t.state != TrialState.QUEUED]
