@@ -38,34 +38,43 @@ def data():
     return train_test_split(x, y, test_size=0.3, random_state=0, stratify=y)
 
 
-def problem():
+KNOBS = {
+    "lr": kl.Real(1e-4, 3e-1, log=True),
+    "units": kl.Int(4, 256, log=True),
+    "dropout": kl.Real(0.0, 0.6),
+    "batch_size": [64, 128],
+}
+
+
+def build_model(params):
+    """The MLP on digits for one configuration, from the same initial weights whatever the configuration."""
     import keras
+
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential(
+        [
+            keras.Input((64,)),
+            keras.layers.Dense(int(params["units"]), activation="relu"),
+            keras.layers.Dropout(float(params["dropout"])),
+            keras.layers.Dense(10, activation="softmax"),
+        ]
+    )
+    model.compile(
+        optimizer=keras.optimizers.SGD(float(params["lr"]), momentum=0.9), loss="sparse_categorical_crossentropy"
+    )
+    return model
+
+
+def problem():
 
     from knoblab.keras import hygiene
 
     hygiene.limit_threads(1)
     x_train, x_val, y_train, y_val = data()
-    space = {
-        "lr": kl.Real(1e-4, 3e-1, log=True),
-        "units": kl.Int(4, 256, log=True),
-        "dropout": kl.Real(0.0, 0.6),
-        "batch_size": [64, 128],
-        "epochs": MAX_EPOCHS,
-    }
+    space = {**KNOBS, "epochs": MAX_EPOCHS}
 
     def train(params, start):
-        keras.utils.set_random_seed(0)
-        model = keras.Sequential(
-            [
-                keras.Input((64,)),
-                keras.layers.Dense(int(params["units"]), activation="relu"),
-                keras.layers.Dropout(float(params["dropout"])),
-                keras.layers.Dense(10, activation="softmax"),
-            ]
-        )
-        model.compile(
-            optimizer=keras.optimizers.SGD(float(params["lr"]), momentum=0.9), loss="sparse_categorical_crossentropy"
-        )
+        model = build_model(params)
         for epoch in range(start, MAX_EPOCHS):
             h = model.fit(
                 x_train,

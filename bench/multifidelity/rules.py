@@ -119,39 +119,19 @@ def keras_pool(path: Path, pool: int) -> list[list[float]]:
     curves = [json.loads(line)["curve"] for line in path.open()] if path.exists() else []
     if len(curves) >= pool:
         return curves[:pool]
-    import keras
-
     import knoblab as kl
     from knoblab.keras import hygiene
 
-    from .keras_mlp import MAX_EPOCHS, data
+    from .keras_mlp import KNOBS, MAX_EPOCHS, build_model, data
 
     hygiene.limit_threads(1)
     x_train, x_val, y_train, y_val = data()
-    space = kl.Space(
-        {
-            "lr": kl.Real(1e-4, 3e-1, log=True),
-            "units": kl.Int(4, 256, log=True),
-            "dropout": kl.Real(0.0, 0.6),
-            "batch_size": [64, 128],
-        }
-    )
+    space = kl.Space(KNOBS)
     rng = np.random.default_rng(len(curves))
     with path.open("a") as out:
         while len(curves) < pool:
             p = space.sample(rng)
-            keras.utils.set_random_seed(0)
-            model = keras.Sequential(
-                [
-                    keras.Input((64,)),
-                    keras.layers.Dense(int(p["units"]), activation="relu"),
-                    keras.layers.Dropout(float(p["dropout"])),
-                    keras.layers.Dense(10, activation="softmax"),
-                ]
-            )
-            model.compile(
-                optimizer=keras.optimizers.SGD(float(p["lr"]), momentum=0.9), loss="sparse_categorical_crossentropy"
-            )
+            model = build_model(p)
             h = model.fit(
                 x_train,
                 y_train,
