@@ -76,6 +76,9 @@ class FrozenTrial:
     note: str | None = None
     attrs: dict[str, Any] = field(default_factory=dict)
     reports: list[tuple[int, dict[str, Any]]] | None = None  # (step, metrics), loaded on demand
+    # several objectives: each one's value, in the experiment's metric order (None with one objective, whose value
+    # is `value`, and for trials without results)
+    values: list[float] | None = None
 
     @property
     def duration(self) -> float | None:

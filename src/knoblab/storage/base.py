@@ -9,7 +9,8 @@ from typing import Any, Protocol
 
 from ..trial import FrozenTrial, TrialState
 
-SCHEMA_VERSION = 1
+#: 2 added experiments.objectives (several objectives, outcome constraints) and trials.objective_values
+SCHEMA_VERSION = 2
 
 
 @dataclass
@@ -24,6 +25,9 @@ class ExperimentRecord:
     seed: int | None
     created_at: datetime
     attrs: dict[str, Any] = field(default_factory=dict)
+    # several objectives and outcome constraints: {"metrics": [...], "directions": [...], "constraints": [...]};
+    # None for one objective without constraints (then metric and direction say it all)
+    objectives: dict[str, Any] | None = None
 
 
 class StorageError(RuntimeError):
@@ -39,7 +43,14 @@ class Storage(Protocol):
 
     # experiments
     def create_experiment(
-        self, name: str, metric: str, direction: str, space: dict, seed: int | None, attrs: dict | None = None
+        self,
+        name: str,
+        metric: str,
+        direction: str,
+        space: dict,
+        seed: int | None,
+        attrs: dict | None = None,
+        objectives: dict | None = None,
     ) -> ExperimentRecord: ...
     def get_experiment(self, name: str) -> ExperimentRecord | None: ...
     def list_experiments(self) -> list[ExperimentRecord]: ...
@@ -73,6 +84,7 @@ class Storage(Protocol):
         metrics: dict | None,
         error: str | None = None,
         attrs: dict[str, Any] | None = None,
+        values: list[float] | None = None,  # several objectives: the vector, in the experiment's metric order
     ) -> bool: ...
     def add_report(self, trial_id: int, step: int, metrics: dict[str, float]) -> bool: ...
     def heartbeat(self, trial_ids: list[int]) -> None: ...  # touches only the RUNNING ones

@@ -46,6 +46,7 @@ experiments = sa.Table(
     sa.Column("seed", sa.BigInteger, nullable=True),
     sa.Column("created_at", sa.DateTime, nullable=False),
     sa.Column("attrs", sa.Text, nullable=False, default="{}"),
+    sa.Column("objectives", sa.Text, nullable=True),  # schema 2: several objectives, outcome constraints (JSON)
 )
 
 trials = sa.Table(
@@ -69,6 +70,7 @@ trials = sa.Table(
     sa.Column("note", sa.Text, nullable=True),
     sa.Column("attrs", sa.Text, nullable=False, default="{}"),
     sa.Column("stop_requested", sa.Boolean, nullable=False, default=False),
+    sa.Column("objective_values", sa.Text, nullable=True),  # schema 2: the vector of several objectives (JSON)
     sa.UniqueConstraint("experiment_id", "number", name="uq_trial_number"),
     sa.Index("ix_trials_experiment_state", "experiment_id", "state"),
 )
@@ -189,6 +191,22 @@ def _count_used(conn: sa.Connection, experiment_id: int) -> int:
     return int(conn.execute(started).scalar() or 0) - int(conn.execute(interrupted).scalar() or 0)
 
 
+# columns added by each schema version (table, column, SQL type), for databases an older knoblab created
+_ADDED_COLUMNS = {2: [("experiments", "objectives", "TEXT"), ("trials", "objective_values", "TEXT")]}
+
+
+def _migrate(conn: sa.Connection, version: int) -> None:
+    """Brings a database written by an older schema up to SCHEMA_VERSION inside the opening transaction: only
+    columns are added (nullable, so every stored row reads as before), and a column another process added first
+    is left as it is. An older knoblab refuses the migrated database (its schema version is newer)."""
+    for v in range(version + 1, SCHEMA_VERSION + 1):
+        for table, column, kind in _ADDED_COLUMNS.get(v, []):
+            present = {c["name"] for c in sa.inspect(conn).get_columns(table)}
+            if column not in present:
+                conn.exec_driver_sql(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
+    conn.execute(meta_table.update().where(meta_table.c.key == "schema_version").values(value=str(SCHEMA_VERSION)))
+
+
 class SQLStorage:
     """Storage over any SQLAlchemy URL: `sqlite:///knoblab.db` (the default) or `postgresql+psycopg://...`."""
 
@@ -258,6 +276,8 @@ class SQLStorage:
                     f"storage {safe_url(self.url)} has schema version {row[0]}, newer than this knoblab's "
                     f"{SCHEMA_VERSION}; upgrade knoblab"
                 )
+            elif int(row[0]) < SCHEMA_VERSION:
+                _migrate(conn, int(row[0]))
 
         try:
             self._write(create)
@@ -320,9 +340,10 @@ class SQLStorage:
             seed=row.seed,
             created_at=row.created_at,
             attrs=loads(row.attrs),
+            objectives=loads(row.objectives) if row.objectives else None,
         )
 
-    def create_experiment(self, name, metric, direction, space, seed, attrs=None) -> ExperimentRecord:
+    def create_experiment(self, name, metric, direction, space, seed, attrs=None, objectives=None) -> ExperimentRecord:
         def insert(conn: sa.Connection) -> None:
             conn.execute(
                 experiments.insert().values(
@@ -333,6 +354,7 @@ class SQLStorage:
                     seed=seed,
                     created_at=now(),
                     attrs=dumps(attrs or {}),
+                    objectives=dumps(objectives) if objectives else None,
                 )
             )
 
@@ -406,6 +428,7 @@ class SQLStorage:
             error=row.error,
             note=row.note,
             attrs={**loads(row.attrs), "host": row.host, "pid": row.pid},
+            values=json.loads(row.objective_values) if row.objective_values else None,
         )
 
     def create_trial(
@@ -509,7 +532,7 @@ class SQLStorage:
         trial_id = self._write(claim)
         return None if trial_id is None else self.get_trial(trial_id, with_reports=False)
 
-    def finish_trial(self, trial_id, state, value, metrics, error=None, attrs=None) -> bool:
+    def finish_trial(self, trial_id, state, value, metrics, error=None, attrs=None, values=None) -> bool:
         """Stores how a RUNNING trial ended (`attrs` merged into its attrs in the same write). Conditional on the
         trial still being RUNNING: False, and nothing written, when another process ended it meanwhile (stale
         recovery re-queued it, a driver timed it out), so a late result never overwrites what that process decided.
@@ -517,7 +540,7 @@ class SQLStorage:
 
         def update(conn: sa.Connection) -> bool:
             t = now()
-            values: dict[str, Any] = dict(
+            columns: dict[str, Any] = dict(
                 state=state.value,
                 value=_finite_or_none(value),
                 metrics=dumps(metrics or {}),
@@ -525,12 +548,14 @@ class SQLStorage:
                 finished_at=t,
                 heartbeat_at=t,
             )
+            if values is not None:  # several objectives (a single one leaves the column NULL, as before)
+                columns["objective_values"] = dumps([_finite_or_none(float(v)) for v in values])
             if attrs:
                 current = self._trial_attrs(conn, trial_id)
                 if current is None:
                     return False
-                values["attrs"] = dumps({**current, **attrs})
-            done = conn.execute(trials.update().where(trials.c.id == trial_id, _is_running).values(**values))
+                columns["attrs"] = dumps({**current, **attrs})
+            done = conn.execute(trials.update().where(trials.c.id == trial_id, _is_running).values(**columns))
             return done.rowcount == 1
 
         return self._write(update)
