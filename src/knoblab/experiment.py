@@ -14,14 +14,16 @@ import socket
 import time
 import traceback
 import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import timedelta
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from . import pareto
 from .heartbeat import Heartbeat, pid_alive
+from .objectives import Objectives, OutcomeConstraints, is_feasible
 from .observations import reached
 from .progress import ProgressBar
 from .results import results_frame
@@ -65,8 +67,9 @@ class Experiment:
     Args:
         name: the experiment's name in the storage; reopening the same name continues it.
         space: a dict of knobs (see `knoblab.space`) or a `Space`.
-        metric: the metric the objective optimizes (the key to read when the objective returns a dict).
-        direction: "min" or "max".
+        metric: the metric the objective optimizes (the key to read when the objective returns a dict), or a list
+            of metrics for several objectives (the objective then returns a dict holding each; see `pareto_front`).
+        direction: "min" or "max"; with several metrics, one per metric (["max", "min"]).
         strategy: "auto", "grid", "random", "sobol", "lhs" (more as they land) or a `Strategy` instance.
         scheduler: decides from intermediate reports whether a trial stops early (None: never): "median", "asha",
             "hyperband", "pbt", "patience" or an instance from `knoblab.schedulers`.
@@ -75,14 +78,18 @@ class Experiment:
         grid_resolution: points per continuous knob when a grid is asked of a space with Real knobs.
         stale_after: seconds without a heartbeat after which a RUNNING trial of another process is taken as dead.
         on_stale: "retry" (run its params again) or "fail" (only mark it FAILED).
+        constraints: limits on a trial's results (outcome constraints), e.g. ["params <= 100000"] or a function of
+            the metrics dict (see `knoblab.objectives`): a trial that breaks one is stored COMPLETE but infeasible,
+            and is never the best nor on the Pareto front. (A constraint on the knobs, which rules points out before
+            they run, belongs to the space instead.)
     """
 
     def __init__(
         self,
         name: str,
         space: Mapping[str, Any] | Space,
-        metric: str = "value",
-        direction: str = "min",
+        metric: str | Sequence[str] = "value",
+        direction: str | Sequence[str] = "min",
         strategy: str | Strategy = "auto",
         scheduler: Any = None,
         storage: str | Storage | None = None,
@@ -92,21 +99,23 @@ class Experiment:
         stale_after: float = 600.0,
         heartbeat_interval: float = 15.0,
         on_stale: str = "retry",
+        constraints: Any = None,
     ):
         if not isinstance(name, str) or not name.strip():
             raise ValueError(f"name: got {name!r}; give a non-empty string")
-        if direction not in ("min", "max"):
-            raise ValueError(f"direction: got {direction!r}; allowed: 'min' or 'max'")
-        if not isinstance(metric, str) or not metric:
-            raise ValueError(f"metric: got {metric!r}; give the metric's name, e.g. 'val_loss'")
+        objectives = Objectives.parse(metric, direction)
+        constraints = constraints if isinstance(constraints, OutcomeConstraints) else OutcomeConstraints(constraints)
         if seed is not None and not (isinstance(seed, numbers.Integral) and seed >= 0):
             raise ValueError(f"seed: got {seed!r}; give an integer >= 0 or None")
         if on_stale not in ("retry", "fail"):
             raise ValueError(f"on_stale: got {on_stale!r}; allowed: 'retry' or 'fail'")
         self.name = name
         self.space = as_space(space)
-        self.metric = metric
-        self.direction = direction
+        self.objectives = objectives
+        self.metrics, self.directions = list(objectives.metrics), list(objectives.directions)
+        # the first objective: the one with a single objective; with several, what schedulers prune on
+        self.metric, self.direction = objectives.metrics[0], objectives.directions[0]
+        self.constraints = constraints
         self.scheduler = make_scheduler(scheduler)
         self.storage = open_storage(storage)
         self.stale_after = stale_after
@@ -119,14 +128,17 @@ class Experiment:
         if record is None:
             if seed is None:
                 seed = int(np.random.SeedSequence().generate_state(1)[0])
-            record = self.storage.create_experiment(name, metric, direction, description, int(seed))
+            record = self.storage.create_experiment(
+                name, self.metric, self.direction, description, int(seed), objectives=self._objectives_record()
+            )
         # the round whose space this is (rounds narrow the space: see `next_round`)
-        self.round = self._check_same(record, description, metric, direction, seed)
+        self.round = self._check_same(record, description, seed)
         self.record = record
         self.seed = int(record.seed)
         self._strategy_arg = strategy
         self.strategy = make_strategy(strategy, grid_resolution=grid_resolution)
-        self.strategy.setup(self.space, seed=self._round_seed(), direction=self.direction)
+        _check_multi_objective(self.objectives, self.strategy, self.scheduler)
+        self.strategy.setup(self.space, seed=self._round_seed(), direction=self._strategy_direction())
         if isinstance(strategy, str) and "strategy" not in record.attrs:
             # remembered so that `Experiment.load` (a standalone worker) proposes with the same strategy; a grid
             # over Real knobs cannot be set up again without its resolution
@@ -150,28 +162,50 @@ class Experiment:
             raise KeyError(f"no experiment {name!r} in {store!r}; known: {known}")
         kwargs.setdefault("strategy", record.attrs.get("strategy", "auto"))
         kwargs.setdefault("grid_resolution", record.attrs.get("grid_resolution"))
+        if kwargs.get("constraints") is None:
+            stored = (record.objectives or {}).get("constraints") or []
+            kwargs["constraints"] = OutcomeConstraints.from_description(stored, f"experiment {name!r}")
+        objectives = Objectives.from_record(record.metric, record.direction, record.objectives)
         from .analysis.rounds import round_records
 
         return cls(
             name,
             Space.from_description(round_records(record)[-1]["space"]),  # the latest round's space
-            record.metric,
-            record.direction,
+            list(objectives.metrics) if objectives.multi else objectives.metrics[0],
+            list(objectives.directions) if objectives.multi else objectives.directions[0],
             storage=store,
             seed=record.seed,
             **kwargs,
         )
 
     # ---- opening ----
-    def _check_same(self, record, description, metric, direction, seed) -> int:
+    def _objectives_record(self) -> dict[str, Any] | None:
+        """What the experiment row's objectives column holds: None for one objective without outcome constraints
+        (the row's metric and direction say it all, as before the column existed)."""
+        if not self.objectives.multi and not self.constraints:
+            return None
+        return {"metrics": self.metrics, "directions": self.directions, "constraints": self.constraints.describe()}
+
+    def _strategy_direction(self) -> str | tuple[str, ...]:
+        """What strategies are set up with: "min"/"max", or a tuple of directions for several objectives."""
+        return tuple(self.directions) if self.objectives.multi else self.direction
+
+    def _check_same(self, record, description, seed) -> int:
         """Refuses a reopening that differs from what is stored; returns the round whose space `description` is."""
         from .analysis.rounds import round_of
 
         where = f"experiment {self.name!r} in {self.storage!r}"
-        if record.metric != metric or record.direction != direction:
+        stored = Objectives.from_record(record.metric, record.direction, record.objectives)
+        if stored != self.objectives:
             raise ValueError(
-                f"{where} optimizes {record.direction} {record.metric!r}; got {direction} {metric!r}. "
-                "Use the stored metric and direction, or a new experiment name"
+                f"{where} optimizes {stored.describe()}; got {self.objectives.describe()}. "
+                "Use the stored metrics and directions, or a new experiment name"
+            )
+        kept = (record.objectives or {}).get("constraints") or []
+        if json.loads(dumps(kept)) != json.loads(dumps(self.constraints.describe())):
+            raise ValueError(
+                f"{where} has outcome constraints {kept}; got {self.constraints.describe()}. Stored trials were "
+                "judged by the stored ones: use them, or a new experiment name"
             )
         if seed is not None and record.seed != seed:
             raise ValueError(f"{where} was created with seed={record.seed}; got seed={seed}")
@@ -242,19 +276,61 @@ class Experiment:
 
     @property
     def best(self) -> FrozenTrial:
-        """The best COMPLETE trial."""
+        """The best COMPLETE trial (among those that meet the outcome constraints). With several objectives there is
+        none: see `pareto_front` and `best_by`."""
+        if self.objectives.multi:
+            raise ValueError(
+                f"experiment {self.name!r} has {len(self.metrics)} objectives ({self.objectives.describe()}), so no "
+                f"single best trial: use exp.pareto_front (the trials no other beats in every objective) or "
+                f"exp.best_by({self.metric!r})"
+            )
         best = None
         for t in self.storage.get_trials(self.id, states=(TrialState.COMPLETE,)):
-            if t.value is not None and (best is None or self._better(t.value, best.value)):
+            if t.value is not None and is_feasible(t) and (best is None or self._better(t.value, best.value)):
                 best = t
         if best is None:
-            raise ValueError(f"experiment {self.name!r} has no COMPLETE trial yet")
+            raise ValueError(f"experiment {self.name!r} has no COMPLETE {self._feasible_word()}trial yet")
         return best
+
+    def _feasible_word(self) -> str:
+        return "feasible " if self.constraints else ""
+
+    def best_by(self, metric: str, direction: str | None = None) -> FrozenTrial:
+        """The COMPLETE trial (meeting the outcome constraints) with the best value of one metric: an objective
+        (its direction is known) or any other metric the objective returned (then give `direction`)."""
+        if direction is None:
+            if metric not in self.metrics:
+                raise ValueError(
+                    f"best_by: {metric!r} is not an objective of {self.name!r} ({self.metrics}); "
+                    "give direction='min' or 'max' for another metric"
+                )
+            direction = self.directions[self.metrics.index(metric)]
+        if direction not in ("min", "max"):
+            raise ValueError(f"direction: got {direction!r}; allowed: 'min' or 'max'")
+        sign = 1.0 if direction == "min" else -1.0
+        best, key = None, math.inf
+        for t in self.storage.get_trials(self.id, states=(TrialState.COMPLETE,)):
+            v = t.metrics.get(metric)
+            if is_feasible(t) and _is_numeric(v) and math.isfinite(v) and sign * v < key:
+                best, key = t, sign * v
+        if best is None:
+            raise ValueError(
+                f"experiment {self.name!r} has no COMPLETE {self._feasible_word()}trial with metric {metric!r} yet"
+            )
+        return best
+
+    @property
+    def pareto_front(self) -> list[FrozenTrial]:
+        """The COMPLETE trials that meet the outcome constraints and that no other such trial dominates (is at least
+        as good in every objective and better in one), in number order. With one objective: the best trial(s)."""
+        return pareto_trials(self.storage.get_trials(self.id, states=(TrialState.COMPLETE,)), self.directions)
 
     @property
     def results(self) -> pd.DataFrame:
         """One row per trial: number, state, value, a column per knob, a column per metric, duration, times."""
-        return results_frame(self.storage.get_trials(self.id), self.space, self.metric)
+        trials = self.storage.get_trials(self.id)
+        df = results_frame(trials, self.space, self.metric)
+        return _with_outcome_columns(df, trials, self.directions, bool(self.constraints))
 
     # ---- steering by hand ----
     def enqueue(self, params: Mapping[str, Any], note: str | None = None) -> FrozenTrial:
@@ -391,18 +467,31 @@ class Experiment:
                 raise ValueError(f"trial {frozen.number} of {self.name!r} is already {frozen.state}")
             raise ValueError(f"trial {frozen.number} of {self.name!r} is {frozen.state}; tell only trials from ask()")
         state = TrialState(state) if state is not None else TrialState.COMPLETE
-        value, metrics = None, {}
+        value, metrics, values = None, {}, None
+        multi = self.objectives.multi
         if state == TrialState.COMPLETE:
             try:
-                value, metrics = self._interpret(result)
+                if multi:
+                    values, metrics = self._interpret_many(result)
+                else:
+                    value, metrics = self._interpret(result)
             except ObjectiveResultError as e:
                 state, error = TrialState.FAILED, str(e)
         attrs = None
         if state == TrialState.PRUNED:
-            value, metrics = self._last_reported(frozen, result)
+            if multi:
+                values, metrics = self._last_reported_many(frozen, result)
+            else:
+                value, metrics = self._last_reported(frozen, result)
             if frozen.reports:  # how far it got: strategies rank pruned trials by it without reading the reports
                 attrs = {"reached": reached(frozen)}
-        stored = self.storage.finish_trial(trial_id, state, value, metrics, error, attrs=attrs)
+        if self.constraints and state in (TrialState.COMPLETE, TrialState.PRUNED) and metrics:
+            try:
+                attrs = {**(attrs or {}), **self.constraints.evaluate(metrics)}
+            except ValueError as e:  # a constraint that cannot be judged on these metrics: not a usable result
+                if state == TrialState.COMPLETE:
+                    state, error, value, values = TrialState.FAILED, str(e), None, None
+        stored = self.storage.finish_trial(trial_id, state, value, metrics, error, attrs=attrs, values=values)
         done = self.storage.get_trial(trial_id, with_reports=True)
         if not stored:  # ended by another process since we read it
             return self._late(trial, done)
@@ -427,6 +516,35 @@ class Experiment:
         if isinstance(trial, numbers.Integral):
             return self.trial(int(trial), with_reports=False).id
         raise ValueError(f"trial: got {trial!r}; give a Trial, a FrozenTrial or a trial number")
+
+    def _interpret_many(self, result: Any) -> tuple[list[float], dict[str, Any]]:
+        """Several objectives: the result must be a dict with a finite number for each objective metric."""
+        if result is None:
+            raise ObjectiveResultError(f"the objective returned None; return a dict with {self.metrics}")
+        if not isinstance(result, Mapping):
+            raise ObjectiveResultError(
+                f"the objective returned a {type(result).__name__} ({_short(result)}); with several objectives "
+                f"return a dict holding each of {self.metrics}"
+            )
+        missing = [m for m in self.metrics if m not in result]
+        if missing:
+            raise ObjectiveResultError(
+                f"the objective's metrics {sorted(map(str, result))} lack {missing}, objectives of the experiment"
+            )
+        metrics = {str(k): _plain_metric(v) for k, v in result.items()}
+        values = []
+        for m in self.metrics:
+            v = metrics[m]
+            if not _is_numeric(v):
+                raise ObjectiveResultError(f"metric {m!r} is {_short(v)}, not a number")
+            if not math.isfinite(v):
+                raise ObjectiveResultError(f"metric {m!r} is {v}: the trial diverged or failed")
+            values.append(float(v))
+        try:
+            dumps(metrics)
+        except TypeError as e:
+            raise ObjectiveResultError(f"the objective's metrics cannot be stored as JSON: {e}") from None
+        return values, metrics
 
     def _interpret(self, result: Any) -> tuple[float, dict[str, Any]]:
         if result is None:
@@ -457,6 +575,24 @@ class Experiment:
         except TypeError as e:
             raise ObjectiveResultError(f"the objective's metrics cannot be stored as JSON: {e}") from None
         return value, metrics
+
+    def _last_reported_many(self, frozen: FrozenTrial, result: Any) -> tuple[list[float] | None, dict[str, Any]]:
+        """A pruned trial's objectives with several of them: what it returned, else the metrics of its reported
+        step that is best for the first objective (what schedulers prune on), when that step has every objective."""
+        if result is not None:
+            try:
+                return self._interpret_many(result)
+            except ObjectiveResultError:
+                pass
+        sign = 1.0 if self.direction == "min" else -1.0
+        best = None
+        for _, m in frozen.reports or []:
+            v = m.get(self.metric)
+            if v is not None and math.isfinite(v) and (best is None or sign * v < sign * best[self.metric]):
+                best = m
+        if best is None or not all(_is_numeric(best.get(k)) and math.isfinite(best[k]) for k in self.metrics):
+            return None, dict(best or {})
+        return [float(best[k]) for k in self.metrics], dict(best)
 
     def _last_reported(self, frozen: FrozenTrial, result: Any) -> tuple[float | None, dict[str, Any]]:
         """A pruned trial's value: what it returned, else the best of its reported curve for the metric."""
@@ -541,6 +677,7 @@ class Experiment:
         """
         if not callable(objective):
             raise ValueError(f"objective: got {type(objective).__name__}; give a function objective(trial)")
+        self.constraints.check_usable()  # a stored constraint function that cannot be imported here
         n_trials = _check_count("n_trials", n_trials)
         if time_limit is not None and not (_is_numeric(time_limit) and time_limit > 0):
             raise ValueError(f"time_limit: got {time_limit!r}; give seconds > 0 or None")
@@ -548,6 +685,11 @@ class Experiment:
             raise ValueError(f"n_jobs: got {n_jobs!r}; give an integer >= 1")
         if target is not None and not _is_numeric(target):
             raise ValueError(f"target: got {target!r}; give a number or None")
+        if target is not None and self.objectives.multi:
+            raise ValueError(
+                f"target: experiment {self.name!r} has several objectives, so no single value to reach; "
+                "use n_trials or time_limit"
+            )
         if fraction_limit is not None:
             if not (_is_numeric(fraction_limit) and 0 < fraction_limit <= 1):
                 raise ValueError(f"fraction_limit: got {fraction_limit!r}; give a fraction in (0, 1]")
@@ -622,7 +764,7 @@ class Experiment:
             values = [  # this round's: a target an earlier round reached does not end the next one
                 t.value
                 for t in trials
-                if t.state == TrialState.COMPLETE and t.value is not None and t.round == self.round
+                if t.state == TrialState.COMPLETE and t.value is not None and t.round == self.round and is_feasible(t)
             ]
             if values and (min(values) <= target if self.direction == "min" else max(values) >= target):
                 return True
@@ -694,12 +836,68 @@ class Experiment:
         return export_best(self, path, **kwargs)
 
     def __repr__(self) -> str:
-        return (
-            f"Experiment({self.name!r}, metric={self.metric!r}, direction={self.direction!r}, storage={self.storage!r})"
-        )
+        metric, direction = (self.metrics, self.directions) if self.objectives.multi else (self.metric, self.direction)
+        return f"Experiment({self.name!r}, metric={metric!r}, direction={direction!r}, storage={self.storage!r})"
 
 
 # ---- helpers ----
+def pareto_trials(trials: Sequence[FrozenTrial], directions: Sequence[str]) -> list[FrozenTrial]:
+    """The non-dominated trials among the COMPLETE ones that meet the outcome constraints and have every objective
+    (`values` with several objectives, `value` with one), in number order."""
+    multi = len(directions) > 1
+    rows, kept = [], []
+    for t in trials:
+        if t.state != TrialState.COMPLETE or not is_feasible(t):
+            continue
+        vector = t.values if multi else ([t.value] if t.value is not None else None)
+        if (
+            vector is None
+            or len(vector) != len(directions)
+            or not all(_is_numeric(v) and math.isfinite(v) for v in vector)
+        ):
+            continue
+        rows.append(vector)
+        kept.append(t)
+    if not kept:
+        return []
+    mask = pareto.pareto_mask(pareto.losses(rows, directions))
+    return [t for t, on in zip(kept, mask) if on]
+
+
+def _with_outcome_columns(
+    df: pd.DataFrame, trials: list[FrozenTrial], directions: Sequence[str], constrained: bool
+) -> pd.DataFrame:
+    """The results table with `feasible` and `violation` columns under outcome constraints, and with several
+    objectives a `pareto` column (True for the trials of the Pareto front); unchanged otherwise."""
+    if constrained:
+        df["feasible"] = [None if "feasible" not in t.attrs else bool(t.attrs["feasible"]) for t in trials]
+        df["violation"] = [t.attrs.get("violation") for t in trials]
+    if len(directions) > 1:
+        front = {t.number for t in pareto_trials(trials, directions)}
+        df["pareto"] = [t.number in front for t in trials]
+    return df
+
+
+def _check_multi_objective(objectives: Objectives, strategy: Strategy, scheduler: Any) -> None:
+    """With several objectives, a strategy or scheduler that handles one only is refused in one line."""
+    if not objectives.multi:
+        return
+    limit = getattr(strategy, "max_objectives", 1)
+    if limit is not None and limit < len(objectives):
+        from .strategies import multi_objective_names
+
+        raise ValueError(
+            f"strategy {strategy.name!r} optimizes one objective; with {len(objectives)} "
+            f"({objectives.describe()}) use one of {multi_objective_names()}"
+        )
+    if scheduler is not None and getattr(scheduler, "multi_objective", True) is False:
+        raise ValueError(
+            f"scheduler {getattr(scheduler, 'name', type(scheduler).__name__)!r} cannot rank trials on "
+            f"{len(objectives)} objectives ({objectives.describe()}); use 'asha', 'hyperband' or 'median', "
+            "which stop trials on the first objective, or no scheduler"
+        )
+
+
 def trials_used(trials: list[FrozenTrial]) -> int:
     """How many trials count against n_trials: all but QUEUED and interrupted ones (a process died under them)."""
     return sum(1 for t in trials if t.state != TrialState.QUEUED and not t.attrs.get("interrupted"))

@@ -5,6 +5,10 @@ low budget a value is usually worse, but not always (a fast starter). Model-base
 COMPLETE trial before every PRUNED one, and PRUNED trials among themselves by the resource they reached (more is
 better), then by value, as Optuna's TPE does. Shared by strategies (which learn from it) and schedulers (which
 document it), so neither package imports the other.
+
+Under outcome constraints (`Experiment(constraints=...)`), a COMPLETE trial that breaks one is ranked after every
+other observation, infeasible trials among themselves by their violation (smaller first): its value was measured,
+but it is not an acceptable result, so a model should look elsewhere.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from .objectives import is_feasible, violation
 from .trial import FrozenTrial, TrialState
 
 __all__ = ["reached", "ranked_observations"]
@@ -36,6 +41,7 @@ def ranked_observations(
     impute="rank": PRUNED losses are placed above the worst COMPLETE loss, spaced by the spread of the complete
     losses (for rank-based models, e.g. TPE's split). impute="worst": every PRUNED loss is the worst COMPLETE loss
     (for models of magnitudes, e.g. a GP). With no COMPLETE trial, PRUNED trials keep their own order from 0 up.
+    Infeasible COMPLETE trials (outcome constraints) come last, by violation, spaced as PRUNED ones are.
     """
     if impute not in ("rank", "worst"):
         raise ValueError(f"impute: got {impute!r}; allowed: 'rank' or 'worst'")
@@ -43,6 +49,9 @@ def ranked_observations(
         raise ValueError(f"direction: got {direction!r}; allowed: 'min' or 'max'")
     sign = 1.0 if direction == "min" else -1.0
     done = [t for t in history if t.state == TrialState.COMPLETE and _finite(t.value)]
+    infeasible = [t for t in done if not is_feasible(t)]
+    if infeasible:
+        done = [t for t in done if is_feasible(t)]
     pruned = [t for t in history if t.state == TrialState.PRUNED and _finite(t.value)]
     losses = [sign * t.value for t in done]
     worst = max(losses) if losses else 0.0
@@ -53,7 +62,15 @@ def ranked_observations(
         extra = [worst] * len(order)
     else:
         extra = [worst + spread * (i + 1) / (len(order) + 1) for i in range(len(order))]
-    return done + order, np.array(losses + extra, dtype=float)
+    if not infeasible:
+        return done + order, np.array(losses + extra, dtype=float)
+    ruled_out = sorted(infeasible, key=lambda t: (violation(t), t.number))
+    if impute == "worst" and losses:
+        last = [worst] * len(ruled_out)
+    else:
+        top = max(losses + extra) if losses or extra else 0.0
+        last = [top + spread * (i + 1) / (len(ruled_out) + 1) for i in range(len(ruled_out))]
+    return done + order + ruled_out, np.array(losses + extra + last, dtype=float)
 
 
 def _finite(value: float | None) -> bool:

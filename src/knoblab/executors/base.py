@@ -93,6 +93,7 @@ class WorkSpec:
     stale_after: float = 600.0
     heartbeat_interval: float = 15.0
     on_stale: str = "retry"
+    constraints: Any = None  # the experiment's outcome constraints (functions travel with the work, not by name)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -159,6 +160,7 @@ def drive(
         stale_after=exp.stale_after,
         heartbeat_interval=exp.heartbeat_interval,
         on_stale=exp.on_stale,
+        constraints=exp.constraints,
     )
     exp.recover_stale()
     exp._limit = n_trials
@@ -255,6 +257,7 @@ class _Proposes(Strategy):
     """The strategy of a worker's copy of the experiment: workers never propose, the driver does."""
 
     name = "worker"
+    max_objectives = None  # proposes nothing, whatever the objectives
 
     def ask(self, history, n):  # pragma: no cover - never asked
         return []
@@ -295,6 +298,7 @@ class TrialWorker:
             stale_after=work.stale_after,
             heartbeat_interval=work.heartbeat_interval,
             on_stale=work.on_stale,
+            constraints=work.constraints,
         )
         self.exp.scheduler = work.scheduler
 

@@ -87,6 +87,9 @@ class Scheduler(ABC):
     """
 
     name: str = "scheduler"
+    #: with several objectives, whether this scheduler can decide: it then compares trials on the experiment's first
+    #: objective (`experiment.metric`, or `metric` when given), never on the others; False refuses such experiments
+    multi_objective: bool = True
     #: keep every checkpoint file a paused trial saved (default: delete each once nothing can resume from it)
     keep_checkpoints: bool = False
 

@@ -92,6 +92,8 @@ class PopulationBasedTraining(Scheduler):
     """
 
     name = "pbt"
+    # a population exploits its best members: with several objectives there is no best, so PBT refuses them
+    multi_objective = False
 
     def __init__(
         self,
