@@ -8,6 +8,9 @@ from .base import History, Strategy
 from .cmaes import CMAESSearch
 from .gp import GPSearch
 from .grid import GridSearch
+from .mogp import MOGPSearch
+from .motpe import MOTPESearch
+from .nsga2 import NSGA2Search
 from .qmc import LatinHypercubeSearch, SobolSearch
 from .random import RandomSearch
 from .tpe import TPESearch
@@ -21,7 +24,16 @@ REGISTRY: dict[str, Callable[..., Strategy]] = {
     "tpe": TPESearch,
     "gp": GPSearch,
     "cmaes": CMAESSearch,
+    # several objectives (each also searches a single one)
+    "motpe": MOTPESearch,
+    "mogp": MOGPSearch,
+    "nsga2": NSGA2Search,
 }
+
+
+def multi_objective_names() -> list[str]:
+    """The strategy names that accept several objectives ("auto" first)."""
+    return ["auto"] + [name for name, make in REGISTRY.items() if getattr(make, "max_objectives", 1) is None]
 
 
 def make_strategy(
@@ -50,6 +62,10 @@ __all__ = [
     "RandomSearch",
     "SobolSearch",
     "LatinHypercubeSearch",
+    "MOTPESearch",
+    "MOGPSearch",
+    "NSGA2Search",
     "REGISTRY",
+    "multi_objective_names",
     "make_strategy",
 ]

@@ -10,6 +10,9 @@ The rule, in order (docs/strategies.md has the table of strategies and the bench
   stays in milliseconds and which models each branch's sub-space on its own (it also starts with Sobol points);
 - a space with no knob to search -> Sobol (every point is the same).
 
+With several objectives the grid rules are the same, then `choose_multi_objective` picks among the
+multi-objective strategies (its docstring has the rule).
+
 The rule reads the budget, so an experiment makes the choice once per round and stores its name (see
 `Experiment.optimize`): a rerun with a larger n_trials goes on with the strategy it started with.
 """
@@ -20,9 +23,13 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from ..trial import FrozenTrial
+from ._multi import directions_of
 from .base import Strategy
 from .gp import GPSearch
 from .grid import GridSearch
+from .mogp import MOGPSearch
+from .motpe import MOTPESearch
+from .nsga2 import NSGA2Search
 from .qmc import SobolSearch
 from .tpe import TPESearch
 
@@ -37,13 +44,23 @@ CHOICES: dict[str, Callable[[], Strategy]] = {
     "sobol": SobolSearch,
     "gp": GPSearch,
     "tpe": TPESearch,
+    "mogp": MOGPSearch,
+    "motpe": MOTPESearch,
+    "nsga2": NSGA2Search,
 }
+
+# several objectives (see `choose_multi_objective`)
+MOGP_MAX_TRIALS = 300
+MOGP_MAX_DIMS = 30
+MOGP_MAX_OBJECTIVES = 3
+NSGA2_MIN_TRIALS = 1000
 
 
 class AutoStrategy(Strategy):
     """Chooses the strategy once the space and budget are known (see the module docstring)."""
 
     name = "auto"
+    max_objectives = None  # with several objectives it chooses among the strategies for them
 
     def __init__(self) -> None:
         self.chosen: Strategy | None = None
@@ -68,6 +85,9 @@ class AutoStrategy(Strategy):
                 return "grid"
         if self.space.ndim == 0:
             return "sobol"
+        n_objectives = len(directions_of(self.direction))
+        if n_objectives > 1:
+            return choose_multi_objective(self.space, n_trials, n_objectives)
         small = n_trials is not None and n_trials <= GP_MAX_TRIALS
         if small and self.space.ndim <= GP_MAX_DIMS and branch_depth(self.space) <= 1:
             return "gp"
@@ -95,6 +115,23 @@ class AutoStrategy(Strategy):
 
     def __repr__(self) -> str:
         return f"AutoStrategy(chosen={self.chosen!r})"
+
+
+def choose_multi_objective(space, n_trials: int | None, n_objectives: int) -> str:
+    """The rule with several objectives, once the grid rules have not applied (bench/README.md, multi-objective
+    section, has the measurements behind it):
+    - a known budget of at most MOGP_MAX_TRIALS trials, at most MOGP_MAX_DIMS knobs, at most MOGP_MAX_OBJECTIVES
+      objectives and branches nested at most one deep -> "mogp" (GP with expected hypervolume improvement): the
+      most sample-efficient when trials are expensive, at a cost per suggestion of a second or so;
+    - a known budget of NSGA2_MIN_TRIALS trials or more -> "nsga2" (evolutionary, a millisecond per suggestion);
+    - otherwise (an unknown budget, many knobs, deep branches) -> "motpe".
+    """
+    if n_trials is not None and n_trials <= MOGP_MAX_TRIALS and n_objectives <= MOGP_MAX_OBJECTIVES:
+        if space.ndim <= MOGP_MAX_DIMS and branch_depth(space) <= 1:
+            return "mogp"
+    if n_trials is not None and n_trials >= NSGA2_MIN_TRIALS:
+        return "nsga2"
+    return "motpe"
 
 
 def branch_depth(space) -> int:

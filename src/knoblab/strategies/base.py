@@ -28,9 +28,13 @@ class Strategy(ABC):
     exactly where it stopped: everything a strategy needs is in `history` (every trial, in number order)."""
 
     name: str = "strategy"
+    #: how many objectives the strategy can optimize: 1, or None for any number (the multi-objective strategies,
+    #: and those that never read a trial's value: grid, random, QMC). With several objectives, `setup` gets a tuple
+    #: of directions ("max", "min") and a COMPLETE trial's objectives are its `values`.
+    max_objectives: int | None = 1
 
-    def setup(self, space: Space, *, seed: int, direction: str) -> None:
-        """Called once by the experiment before the first ask."""
+    def setup(self, space: Space, *, seed: int, direction: str | tuple[str, ...]) -> None:
+        """Called once by the experiment before the first ask. `direction`: "min" or "max", or one per objective."""
         self.space = space
         self.seed = int(seed)
         self.direction = direction

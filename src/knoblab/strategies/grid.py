@@ -59,6 +59,7 @@ class GridSearch(Strategy):
     """
 
     name = "grid"
+    max_objectives = None  # never reads a value
 
     def __init__(self, shuffle: bool = False, resolution: int | None = None):
         self.shuffle = shuffle

@@ -18,6 +18,7 @@ class SobolSearch(Strategy):
     the points of concurrent processes together are still the sequence's own."""
 
     name = "sobol"
+    max_objectives = None  # never reads a value
 
     def ask(self, history: Sequence[FrozenTrial], n: int) -> list[dict[str, Any]]:
         return self.distinct(history, n, self._stream(self.position(history), n))
@@ -41,6 +42,7 @@ class LatinHypercubeSearch(Strategy):
     """Latin hypercube batches: each ask of n points stratifies every knob into n equal slices."""
 
     name = "lhs"
+    max_objectives = None  # never reads a value
 
     def ask(self, history: Sequence[FrozenTrial], n: int) -> list[dict[str, Any]]:
         return self.distinct(history, n, self._stream(self.position(history), n))

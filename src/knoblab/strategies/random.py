@@ -14,6 +14,7 @@ class RandomSearch(Strategy):
     """Uniform sampling on each knob's own scale (log knobs uniform in log). Branches are respected."""
 
     name = "random"
+    max_objectives = None  # never reads a value
 
     def ask(self, history: Sequence[FrozenTrial], n: int) -> list[dict[str, Any]]:
         start = self.position(history)

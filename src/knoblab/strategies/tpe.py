@@ -65,8 +65,13 @@ class TPESearch(Strategy):
         self._startup = SobolSearch()
         self._startup.setup(space, seed=seed, direction=direction)
 
+    def _observed(self, history: Sequence[FrozenTrial]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(observed rows, losses that order them, pending rows): the split into good and bad reads only the
+        order of the losses (the multi-objective TPE, motpe.py, gives its own)."""
+        return self.enc.rows(history, self.direction, pruned="rank" if self.learn_from_pruned else None)
+
     def ask(self, history: Sequence[FrozenTrial], n: int) -> list[dict[str, Any]]:
-        X, y, pending = self.enc.rows(history, self.direction, pruned="rank" if self.learn_from_pruned else None)
+        X, y, pending = self._observed(history)
         if len(y) < self.n_startup or self.space.ndim == 0:
             return self._startup.ask(history, n)
         rng = self.rng(10, self.position(history))

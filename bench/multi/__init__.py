@@ -1,0 +1,1 @@
+"""Several objectives: knoblab's `auto` against Optuna's NSGA-II, TPE and GP samplers (see bench/README.md)."""
