@@ -50,24 +50,12 @@ def pareto_mask(points: np.ndarray) -> np.ndarray:
     if pts.shape[1] == 1:
         return pts[:, 0] == pts[:, 0].min()
     if pts.shape[1] == 2:
-        # sort by the first objective, then the second: a point is kept when its second objective is below every
-        # earlier point's with a smaller first objective (ties in both are kept together)
-        order = np.lexsort((pts[:, 1], pts[:, 0]))
-        keep = np.zeros(n, dtype=bool)
-        best = np.inf
-        i = 0
-        while i < n:
-            j = i
-            f0 = pts[order[i], 0]
-            while j < n and pts[order[j], 0] == f0:
-                j += 1
-            group = order[i:j]
-            low = pts[group[0], 1]  # the group's smallest second objective (sorted)
-            if low < best:
-                keep[group[pts[group, 1] == low]] = True
-                best = low
-            i = j
-        return keep
+        # equal rows share one fate: on the distinct rows, sorted by the first objective then the second, a row is
+        # kept when its second objective is below that of every row before it
+        uniq, inverse = np.unique(pts, axis=0, return_inverse=True)  # sorted lexicographically
+        f1 = uniq[:, 1]
+        before = np.concatenate([[np.inf], np.minimum.accumulate(f1)[:-1]])
+        return (f1 < before)[inverse.ravel()]
     keep = np.ones(n, dtype=bool)
     for start in range(0, n, 512):  # blocks bound the memory of the pairwise comparison
         block = pts[start : start + 512]
@@ -156,9 +144,10 @@ def contributions(points: np.ndarray, reference: Sequence[float]) -> np.ndarray:
         above = np.concatenate([[ref[1]], y[:-1]])
         out[front[order]] = np.maximum(right - x, 0.0) * np.maximum(above - y, 0.0)
         return out
-    total = _hv(fp, ref)
     for k, i in enumerate(front):
-        out[i] = total - _hv(np.delete(fp, k, axis=0), ref)
+        # what only fp[k] dominates: its box [fp[k], ref] less what the others dominate inside that box
+        others = np.maximum(np.delete(fp, k, axis=0), fp[k])
+        out[i] = float(np.prod(ref - fp[k])) - _hv(_inside(others, ref), ref)
     return np.maximum(out, 0.0)
 
 
@@ -183,20 +172,30 @@ def non_dominated_boxes(front: np.ndarray, reference: Sequence[float]) -> tuple[
     pts = _inside(front, ref)
     if len(pts):
         pts = pts[pareto_mask(pts)]
-    lows, highs = _boxes(pts, ref)
-    if not lows:
-        m = len(ref)
-        return np.empty((0, m)), np.empty((0, m))
-    return np.array(lows), np.array(highs)
+    return _boxes(pts, ref)
 
 
-def _boxes(pts: np.ndarray, ref: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
+def _boxes2(pts: np.ndarray, ref: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The boxes of a 2-D front (already non-dominated, inside ref): one per slice between consecutive second
+    objectives, bounded in the first by the smallest first objective of the points below the slice."""
+    order = np.argsort(pts[:, 1], kind="stable")
+    x, y = pts[order, 0], pts[order, 1]
+    z = np.concatenate([[-np.inf], y, [ref[1]]])
+    cap = np.concatenate([[ref[0]], np.minimum.accumulate(x)])  # the first objective's bound in each slice
+    keep = (z[1:] > z[:-1]) & (cap > -np.inf)
+    lo = np.column_stack([np.full(keep.sum(), -np.inf), z[:-1][keep]])
+    hi = np.column_stack([cap[keep], z[1:][keep]])
+    return lo, hi
+
+
+def _boxes(pts: np.ndarray, ref: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     m = len(ref)
+    if m == 2:
+        return _boxes2(pts, ref)
     if m == 1:
         top = pts[:, 0].min() if len(pts) else ref[0]
-        return ([np.array([-np.inf])], [np.array([top])]) if top > -np.inf else ([], [])
-    lows: list[np.ndarray] = []
-    highs: list[np.ndarray] = []
+        return (np.array([[-np.inf]]), np.array([[top]])) if top > -np.inf else (np.empty((0, 1)), np.empty((0, 1)))
+    lows, highs = [], []
     order = np.argsort(pts[:, -1], kind="stable") if len(pts) else np.empty(0, dtype=int)
     z = np.concatenate([[-np.inf], pts[order, -1], [ref[-1]]])
     for j in range(len(z) - 1):
@@ -207,8 +206,10 @@ def _boxes(pts: np.ndarray, ref: np.ndarray) -> tuple[list[np.ndarray], list[np.
         if len(below):
             below = below[pareto_mask(below)]
         sub_lo, sub_hi = _boxes(below, ref[:-1])
-        for a, b in zip(sub_lo, sub_hi):
-            if np.all(b > a):
-                lows.append(np.append(a, lo))
-                highs.append(np.append(b, hi))
-    return lows, highs
+        ok = np.all(sub_hi > sub_lo, axis=1)
+        if ok.any():
+            lows.append(np.column_stack([sub_lo[ok], np.full(ok.sum(), lo)]))
+            highs.append(np.column_stack([sub_hi[ok], np.full(ok.sum(), hi)]))
+    if not lows:
+        return np.empty((0, m)), np.empty((0, m))
+    return np.vstack(lows), np.vstack(highs)

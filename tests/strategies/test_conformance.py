@@ -296,3 +296,122 @@ def test_strategy_errors_name_the_choice():
         make_strategy("bayes")
     with pytest.raises(ValueError, match="strategy: got 3"):
         make_strategy(3)
+
+
+# ---- several objectives: the strategies that take them, held to the same contract ----
+
+MULTI = sorted(n for n in STRATEGIES if getattr(make_strategy(n), "max_objectives", 1) is None)
+MULTI_SPACES = ["mixed", "conditional", "finite_small", "real", "conditional_finite"]
+DIRECTIONS = ("min", "max")
+
+
+def second(params: dict) -> float:
+    """An objective that conflicts with `objective` (maximized: larger where `objective` is larger, roughly)."""
+    return objective(params) + 0.5 * sum(len(str(v)) for v in params.values()) % 3
+
+
+def make_multi(name: str, space: Space, seed: int = 0, budget: int | None = 40):
+    strategy = make_strategy(name, grid_resolution=GRID_RESOLUTION)
+    if not strategy.supports(space):
+        pytest.skip(f"{name} does not support this space (supports() is False)")
+    strategy.setup(space, seed=seed, direction=DIRECTIONS)
+    if isinstance(strategy, AutoStrategy):
+        strategy.configure(n_trials=budget, fraction_limit=None)
+    return strategy
+
+
+def record_multi(history: list[FrozenTrial], params: dict, strategy, feasible: bool | None = None) -> FrozenTrial:
+    number = len(history)
+    values = [objective(params), second(params)]
+    attrs = {} if feasible is None else {"feasible": feasible, "violation": 0.0 if feasible else 1.0 + number}
+    if feasible is not None:
+        attrs["constraint_values"] = [-1.0 if feasible else 1.0 + number]
+    t = FrozenTrial(
+        id=number + 1,
+        number=number,
+        state=TrialState.COMPLETE,
+        params=params,
+        metrics={"a": values[0], "b": values[1]},
+        values=values,
+        attrs=attrs,
+    )
+    history.append(t)
+    strategy.tell(t)
+    return t
+
+
+def run_multi(strategy, n: int, history: list[FrozenTrial] | None = None, batch: int = 1, constrained: bool = False):
+    history = list(history or [])
+    while len(history) < n:
+        points = strategy.ask(history, min(batch, n - len(history)))
+        assert len(points) <= min(batch, n - len(history))
+        if not points:
+            break
+        for p in points:
+            record_multi(history, p, strategy, feasible=(len(history) % 3 != 0) if constrained else None)
+    return history
+
+
+multi_param = pytest.mark.parametrize("name", MULTI)
+
+
+def test_the_multi_objective_strategies_are_registered():
+    assert {"motpe", "mogp", "nsga2", "random", "sobol", "lhs", "grid", "auto"} <= set(MULTI)
+    assert not {"tpe", "gp", "cmaes"} & set(MULTI)
+
+
+@multi_param
+@pytest.mark.parametrize("space_name", MULTI_SPACES)
+def test_multi_every_point_is_in_the_space_and_a_seed_repeats_it(name, space_name):
+    spec = SPACES[space_name]
+    space = Space(spec)
+    a = run_multi(make_multi(name, space, seed=5), 14, batch=2)
+    a = run_multi(make_multi(name, space, seed=5), 18, a, batch=4)
+    b = run_multi(make_multi(name, space, seed=5), 14, batch=2)
+    b = run_multi(make_multi(name, space, seed=5), 18, b, batch=4)
+    assert a and [t.params for t in a] == [t.params for t in b]
+    for t in a:
+        assert space.contains(t.params) and set(t.params) == active_names(spec, t.params)
+    if space.is_finite and name in CORE:
+        assert len(a) == min(18, space.grid_size())
+
+
+@multi_param
+@pytest.mark.parametrize("space_name", ["mixed", "conditional"])
+def test_multi_a_reopened_search_continues_the_stream(name, space_name):
+    space = Space(SPACES[space_name])
+    first = make_multi(name, space, seed=3)
+    history = run_multi(first, 12)
+    resumed = run_multi(make_multi(name, space, seed=3), 12, history[:6])
+    assert [t.params for t in resumed] == [t.params for t in history]
+    assert make_multi(name, space, seed=3).ask(history, 3) == first.ask(history, 3)
+
+
+@multi_param
+@pytest.mark.parametrize("space_name", ["mixed", "finite_small"])
+def test_multi_a_batch_holds_distinct_points(name, space_name):
+    space = Space(SPACES[space_name])
+    strategy = make_multi(name, space)
+    history = run_multi(strategy, 12)
+    size = strategy.size() or (space.grid_size() if space.is_finite else 10**9)
+    n = min(6, size - len({point_key(t.params) for t in history}))
+    if n < 2:
+        pytest.skip("no room left for a batch")
+    points = strategy.ask(history, n)
+    assert len(points) == n and len({point_key(p) for p in points}) == n
+
+
+@multi_param
+def test_multi_history_with_failed_pruned_running_and_infeasible_trials_is_accepted(name):
+    space = Space(SPACES["mixed"])
+    strategy = make_multi(name, space)
+    history = run_multi(strategy, 12, constrained=True)  # a third of them infeasible, with constraint values
+    for i, state in enumerate([TrialState.FAILED, TrialState.PRUNED, TrialState.RUNNING, TrialState.QUEUED]):
+        p = space.sample(100 + i)
+        history.append(FrozenTrial(id=100 + i, number=len(history), state=state, params=p))
+    pruned = FrozenTrial(id=200, number=len(history), state=TrialState.PRUNED, params=space.sample(7), values=[1, 2])
+    history.append(pruned)
+    before = [(t.number, dict(t.params), t.values) for t in history]
+    points = strategy.ask(history, 3)
+    assert len(points) == 3 and all(space.contains(p) for p in points)
+    assert [(t.number, dict(t.params), t.values) for t in history] == before

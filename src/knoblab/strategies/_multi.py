@@ -68,7 +68,8 @@ def observe(
     history: Sequence[FrozenTrial], directions: Sequence[str], *, pruned: bool = True, within: str = "contribution"
 ) -> Observed:
     """The observations of `history` ranked best first. `within`: how a rank is ordered, "contribution"
-    (hypervolume contribution, for the fronts that the good set of a TPE split can reach) or "crowding"."""
+    (hypervolume contribution, for the fronts that the good set of a TPE split can reach), "crowding" or "none"
+    (by trial number)."""
     m = len(directions)
     sign = np.array([1.0 if d == "min" else -1.0 for d in directions])
     good, bad, stopped = [], [], []
@@ -116,7 +117,7 @@ def secondary_key(L: np.ndarray, ranks: np.ndarray, how: str = "contribution") -
     """Per row, a key in [0, 1] that orders the rows of one rank (smaller is better): 1 - the normalized
     hypervolume contribution within its front, or 1 - the normalized crowding distance (NSGA-II)."""
     key = np.zeros(len(L))
-    if len(L) == 0 or L.shape[1] == 1:
+    if len(L) == 0 or L.shape[1] == 1 or how == "none":
         return key
     if how == "crowding":
         for r in np.unique(ranks):

@@ -117,7 +117,7 @@ class MOGPSearch(Strategy):
         n_random: int = 1024,
         n_starts: int = 6,
         max_fit: int = 600,
-        max_boxes: int = 1500,
+        max_boxes: int = 1000,
         ehvi_objectives: int = 3,
     ) -> None:
         self.n_startup = n_startup
@@ -164,7 +164,7 @@ class MOGPSearch(Strategy):
 
     # ---- one ask ----
     def _ask(self, history: Sequence[FrozenTrial], n: int) -> list[dict[str, Any]]:
-        obs = observe(history, self.directions, pruned=False)
+        obs = observe(history, self.directions, pruned=False, within="none")
         if len(obs) < self._n_startup or self.space.ndim == 0:
             return self._startup.ask(history, n)
         keep = np.arange(len(obs))
@@ -327,14 +327,12 @@ class _Models:
         if not self.ehvi or self.ref is None:
             return
         front = self.front[pareto.pareto_mask(self.front)] if len(self.front) else self.front
-        lo, hi = pareto.non_dominated_boxes(front, self.ref)
-        if len(lo) > self.max_boxes and len(front) > 4:  # keep the part of the front that matters most
+        # the boxes grow as k^(m - 1) for a front of k points: past max_boxes, the points that contribute most
+        k = len(front) if self.m <= 2 else int(self.max_boxes ** (1 / (self.m - 1)) * (self.m - 1))
+        if len(front) > k:
             c = pareto.contributions(front, self.ref)
-            k = len(front)
-            while len(lo) > self.max_boxes and k > 4:
-                k = int(k * 0.8)
-                lo, hi = pareto.non_dominated_boxes(front[np.argsort(-c, kind="stable")[:k]], self.ref)
-        self.lower, self.upper = lo, hi
+            front = front[np.argsort(-c, kind="stable")[:k]]
+        self.lower, self.upper = pareto.non_dominated_boxes(front, self.ref)
 
     def believe(self, xn: np.ndarray, xc: np.ndarray) -> None:
         """Kriging believer: the point joins every model with its posterior mean, and the front with its losses."""
