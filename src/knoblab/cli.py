@@ -54,19 +54,28 @@ def ls_command(storage: str | None) -> None:
     if not summaries:
         click.echo(f"no experiments in {safe_url(store.url)}")
         return
+    from .experiment import pareto_trials
+    from .objectives import Objectives, is_feasible
+
     rows = []
     for s in summaries:
         e, counts = s["experiment"], s["counts"]
         done = store.get_trials(e.id)
-        values = [t.value for t in done if t.state.value == "COMPLETE" and t.value is not None]
-        best = (min(values) if e.direction == "min" else max(values)) if values else None
+        objectives = Objectives.from_record(e.metric, e.direction, e.objectives)
+        if objectives.multi:  # no single best: the size of the Pareto front
+            front = pareto_trials(done, objectives.directions)
+            best_text = f"front of {len(front)}" if front else "-"
+        else:
+            values = [t.value for t in done if t.state.value == "COMPLETE" and t.value is not None and is_feasible(t)]
+            best = (min(values) if e.direction == "min" else max(values)) if values else None
+            best_text = "-" if best is None else f"{best:.6g}"
         rows.append(
             [
                 e.name,
-                f"{e.direction} {e.metric}",
+                ", ".join(f"{d} {m}" for m, d in zip(objectives.metrics, objectives.directions)),
                 sum(counts.values()),
                 " ".join(f"{k.lower()}={v}" for k, v in sorted(counts.items())),
-                "-" if best is None else f"{best:.6g}",
+                best_text,
                 e.created_at.strftime("%Y-%m-%d %H:%M"),
             ]
         )
@@ -78,24 +87,47 @@ def ls_command(storage: str | None) -> None:
 @click.option("--storage", default=None, help=STORAGE_HELP)
 @click.option("--top", default=10, show_default=True, help="how many of the best trials to list")
 def show_command(name: str, storage: str | None, top: int) -> None:
-    """Shows an experiment: counts by state and its best trials."""
+    """Shows an experiment: counts by state and its best trials (with several objectives, its Pareto front)."""
     exp = _load(name, storage)
     df = exp.results
-    click.echo(
-        f"experiment {exp.name}: {exp.direction} {exp.metric}, seed {exp.seed}, storage {safe_url(exp.storage.url)}"
-    )
+    objectives = ", ".join(f"{d} {m}" for m, d in zip(exp.metrics, exp.directions))
+    click.echo(f"experiment {exp.name}: {objectives}, seed {exp.seed}, storage {safe_url(exp.storage.url)}")
+    if exp.constraints:
+        click.echo("outcome constraints: " + "; ".join(c.name for c in exp.constraints.items))
     counts = df["state"].value_counts().to_dict() if len(df) else {}
     click.echo("trials: " + (", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "none"))
-    done = df[df["state"] == "COMPLETE"].sort_values("value", ascending=exp.direction == "min").head(top)
+    done = df[df["state"] == "COMPLETE"]
     if len(done) == 0:
         click.echo("no COMPLETE trial yet")
         return
+    if "feasible" in done.columns:
+        broken = int((done["feasible"] == False).sum())  # noqa: E712 - a column of True/False/None
+        if broken:
+            click.echo(f"{broken} COMPLETE trials break an outcome constraint: never the best, never on the front")
+        done = done[done["feasible"] != False]  # noqa: E712
     # a knob named like a bookkeeping column (seed, duration...) is "param_<name>" in the results
     knobs = [f"param_{k}" if f"param_{k}" in done.columns else k for k in exp.space.all_knobs()]
     knobs = [k for k in knobs if k in done.columns]
+    if len(exp.metrics) > 1:
+        front = done[done["pareto"]]
+        columns = [f"metric_{m}" if f"metric_{m}" in front.columns else m for m in exp.metrics]
+        front = front.sort_values(columns[0], ascending=exp.directions[0] == "min").head(top)
+        click.echo(
+            f"Pareto front ({int(done['pareto'].sum())} trials; sorted by {exp.metrics[0]}, first {len(front)}):"
+        )
+        click.echo(front[["number", *columns, *knobs, "duration"]].to_string(index=False, float_format=_g))
+        return
+    done = done.sort_values("value", ascending=exp.direction == "min").head(top)
+    if len(done) == 0:
+        click.echo("no COMPLETE trial meets the outcome constraints yet")
+        return
     view = done[["number", "value", *knobs, "duration"]]
     click.echo(f"best {len(view)}:")
-    click.echo(view.to_string(index=False, float_format=lambda v: f"{v:.6g}"))
+    click.echo(view.to_string(index=False, float_format=_g))
+
+
+def _g(v: float) -> str:
+    return f"{v:.6g}"
 
 
 @main.command("export")

@@ -29,6 +29,8 @@ def figures(a: Analysis) -> list[tuple[str, Any, str]]:
 
     out: list[tuple[str, Any, str]] = []
     t = a.table
+    if len(a.objectives) > 1:
+        out.append(("Pareto front", P.pareto_scatter(a), "Every complete trial's objectives; the front in red."))
     out.append(("optimization history", P.optimization_history(a), "Every trial's metric, and the best so far."))
     if len(a.all_rounds.rounds.unique()) > 1:
         out.append(("rounds compared", P.rounds_kde(a), "Did a narrower round move the distribution of results?"))
@@ -143,7 +145,20 @@ def render_report(a: Analysis, *, suggestion: bool = True) -> str:
         )
         parts.append(_table(pd.DataFrame(looks)))
 
+    if len(a.objectives) > 1:
+        parts.append("<h2>Pareto front</h2>")
+        ref = ", ".join(f"{m} = {v:.4g}" for m, v in (a.reference_point or {}).items())
+        hv = a.hypervolume
+        parts.append(
+            f"<p>{len(a.front_trials)} trials that no other beats in every objective "
+            f"({_e(', '.join(f'{d} {m}' for m, d in a.objectives))}), among those meeting the outcome constraints. "
+            f"Hypervolume {'' if hv is None else f'{hv:.4g}'} (reference point {_e(ref)}).</p>"
+        )
+        parts.append(_table(a.pareto_front, index=True))
+
     parts.append("<h2>best trials</h2>")
+    if len(a.objectives) > 1:
+        parts.append(f"<p class='muted'>by {_e(a.metric)} alone (exp.analyze(metric=...) for another)</p>")
     parts.append(_table(a.best, index=True))
 
     if len(a.table):

@@ -29,6 +29,7 @@ __all__ = [
     "parallel_coordinates",
     "metric_contour",
     "rounds_kde",
+    "pareto_scatter",
 ]
 
 
@@ -365,6 +366,53 @@ def rounds_kde(source: Any) -> Figure:
     ax.set_ylabel("density")
     ax.set_title("the metric's distribution by round")
     ax.legend(fontsize=8)
+    return fig
+
+
+def pareto_scatter(source: Any) -> Figure:
+    """Several objectives: every COMPLETE trial in objective space (two objectives: one panel; three or more: one
+    panel per pair of the first three), the Pareto front in red (a staircase in 2-D), trials that break an outcome
+    constraint as grey crosses."""
+    from ..objectives import is_feasible
+
+    a = _analysis(source)
+    names = [m for m, _ in a.objectives]
+    dirs = [d for _, d in a.objectives]
+    pairs = [(0, 1)] if len(names) == 2 else [(0, 1), (0, 2), (1, 2)]
+    fig = Figure(figsize=(4.6 * len(pairs), 4.2), layout="constrained")
+    trials = [
+        t
+        for t in a.experiment.storage.get_trials(a.experiment.id)
+        if t.round in a.round_numbers and t.state.value == "COMPLETE" and t.values and len(t.values) == len(names)
+    ]
+    front = {t.number for t in a.front_trials}
+    for k, (i, j) in enumerate(pairs):
+        ax = fig.add_subplot(1, len(pairs), k + 1)
+        if len(names) < 2 or not trials:
+            _empty(ax, "needs several objectives and a complete trial")
+            return fig
+        groups = {
+            "feasible": [t for t in trials if is_feasible(t) and t.number not in front],
+            "infeasible": [t for t in trials if not is_feasible(t)],
+            "front": sorted((t for t in trials if t.number in front), key=lambda t: t.values[i]),
+        }
+        style = {
+            "feasible": dict(s=14, color="tab:blue", alpha=0.6, label="trials"),
+            "infeasible": dict(s=18, color="0.6", marker="x", label="break a constraint"),
+            "front": dict(s=26, color="tab:red", label="Pareto front", zorder=3),
+        }
+        for name, group in groups.items():
+            if group:
+                ax.scatter([t.values[i] for t in group], [t.values[j] for t in group], **style[name])
+        if len(names) == 2 and len(groups["front"]) > 1:
+            xs = [t.values[0] for t in groups["front"]]
+            ys = [t.values[1] for t in groups["front"]]
+            ax.step(xs, ys, where="post" if (dirs[0] == "min") == (dirs[1] == "min") else "pre", color="tab:red", lw=1)
+        ax.set_xlabel(f"{names[i]} ({dirs[i]})")
+        ax.set_ylabel(f"{names[j]} ({dirs[j]})")
+        if k == 0:
+            ax.legend(fontsize=7)
+    fig.suptitle("objectives of every complete trial, the Pareto front in red")
     return fig
 
 
