@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextvars
 import functools
 import math
+import time
 import warnings
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
@@ -37,6 +38,7 @@ from ..storage import Storage
 from ..trial import FrozenTrial, ObjectiveSetupError, Trial, TrialPruned, TrialState
 from . import hygiene
 from .callbacks import Reporter
+from .cost import EXTRA_METRICS, inference_latency, parameter_count
 from .pbt import prepare as prepare_resume
 
 __all__ = ["Scan", "callbacks", "ModelFunctionError"]
@@ -101,7 +103,8 @@ class _KerasObjective:
     def __init__(self, scan: Scan):
         self.model_fn = scan.model_fn
         self.data = scan._data
-        self.metric, self.direction = scan.metric, scan.direction
+        self.metric, self.direction = scan.monitor, scan.monitor_direction  # the epoch metric a trial is judged by
+        self.extra_metrics = list(scan.extra_metrics)
         self.rules = scan.stop
         self.restore_best_weights = scan.restore_best_weights
         self.objective_epoch = scan.objective
@@ -121,13 +124,21 @@ class _KerasObjective:
         token = _active_reporter.set(reporter)
         try:
             x_train, y_train, x_val, y_val = self.data
+            started = time.perf_counter()
             out = self.model_fn(x_train, y_train, x_val, y_val, trial.params)
+            train_seconds = time.perf_counter() - started
             history, model = _check_return(out)
             if not reporter.epochs:  # the reporter never ran (a custom loop, or hook_fit=False without it)
                 _replay(reporter, history)
             if reporter.pruned:
                 raise TrialPruned(reporter.stop_reason)
             summary = reporter.summary(self.objective_epoch)
+            if "params" in self.extra_metrics:
+                summary["params"] = parameter_count(model)
+            if "latency" in self.extra_metrics:
+                summary["latency"] = inference_latency(model, x_val)
+            if "train_seconds" in self.extra_metrics:
+                summary["train_seconds"] = train_seconds
             value = summary.get(self.metric)
             if value is not None and math.isfinite(value) and self.keep_models > 0:
                 self._keep_if_top(trial, model, value)
@@ -139,10 +150,16 @@ class _KerasObjective:
 
     def _keep_if_top(self, trial: Trial, model: keras.Model, value: float) -> None:
         storage = trial._storage
-        done = [t for t in storage.get_trials(self.experiment_id, states=(TrialState.COMPLETE,)) if t.value is not None]
+        # ranked by the epoch metric (the experiment's value with one objective, the first logged objective with
+        # several: the kept models are the best k by it)
+        done = [
+            t
+            for t in storage.get_trials(self.experiment_id, states=(TrialState.COMPLETE,))
+            if isinstance(t.metrics.get(self.metric), int | float)
+        ]
         sign = 1.0 if self.direction == "min" else -1.0
-        kept = sorted((t for t in done if t.attrs.get("model_path")), key=lambda t: sign * t.value)
-        if len(kept) >= self.keep_models and sign * value >= sign * kept[self.keep_models - 1].value:
+        kept = sorted((t for t in done if t.attrs.get("model_path")), key=lambda t: sign * t.metrics[self.metric])
+        if len(kept) >= self.keep_models and sign * value >= sign * kept[self.keep_models - 1].metrics[self.metric]:
             return  # not better than the k-th best kept model
         self.artifacts_dir.mkdir(parents=True, exist_ok=True)
         # absolute, so best_model() and export_best() work from any working folder
@@ -201,8 +218,15 @@ class Scan:
         experiment_name: the experiment's name in storage; rerunning the script continues it.
         val_split: the fraction of (x, y) held out for validation when x_val is not given.
         shuffle: shuffle before splitting (False: the last rows validate, as time series need).
-        metric: the epoch metric to optimize, e.g. "val_accuracy", "val_loss", "val_f1".
-        direction: "min" or "max" (default: inferred from the metric's name).
+        metric: the epoch metric to optimize, e.g. "val_accuracy", "val_loss", "val_f1"; or a list for several
+            objectives, e.g. ["val_accuracy", "params"] (see `pareto_front`). With several, a trial's epoch is chosen
+            by the first metric Keras logs, and the others are read at that epoch.
+        direction: "min" or "max", one per metric with several (default: inferred from each metric's name).
+        constraints: outcome constraints on a trial's metrics, e.g. ["params <= 100000"] (see `knoblab.objectives`):
+            trials that break one are stored, shown, and never best nor on the Pareto front.
+        extra_metrics: metrics measured on each trial's model and added to its metrics: "params" (parameter count),
+            "latency" (seconds per sample of inference on validation rows, measured) and "train_seconds" (see
+            `knoblab.keras.cost`). Default: those that `metric` or `constraints` name.
         objective: "best" (the metric at its best epoch, the default) or "last" (at the last epoch).
         n_trials / round_limit: the experiment's total number of trials (round_limit is Talos' name).
         fraction_limit: a fraction of the finite grid to try, e.g. 0.01 of 180,000 permutations.
@@ -230,8 +254,10 @@ class Scan:
         val_split: float = 0.3,
         *,
         shuffle: bool = True,
-        metric: str = "val_loss",
-        direction: str | None = None,
+        metric: str | list[str] = "val_loss",
+        direction: str | list[str] | None = None,
+        constraints: Any = None,
+        extra_metrics: Iterable[str] | None = None,
         objective: str = "best",
         n_trials: int | None = None,
         round_limit: int | None = None,
@@ -274,8 +300,23 @@ class Scan:
             if not isinstance(rule, StopRule):
                 raise ValueError(f"stop: got {rule!r}; give rules from knoblab.stopping (Patience, Threshold, ...)")
         self.model_fn = model
-        self.metric = metric
-        self.direction = direction or direction_of(metric)
+        metrics = [metric] if isinstance(metric, str) else list(metric)
+        self.extra_metrics = _extra_metrics(extra_metrics, metrics, constraints)
+        if direction is None:
+            directions = [EXTRA_METRICS.get(m) or direction_of(m) for m in metrics]
+        else:
+            directions = [direction] if isinstance(direction, str) else list(direction)
+        logged = [(m, d) for m, d in zip(metrics, directions) if m not in self.extra_metrics]
+        if not logged:
+            raise ValueError(f"metric: got {metrics}; at least one must be a metric Keras logs (e.g. 'val_accuracy')")
+        if scheduler is not None and metrics[0] in self.extra_metrics:
+            raise ValueError(
+                f"metric: {metrics[0]!r} comes first, but schedulers stop trials on the first metric and it is only "
+                f"measured once a trial ends; put a metric Keras logs first, e.g. {[logged[0][0], metrics[0]]}"
+            )
+        self.metric = metric if isinstance(metric, str) else metrics
+        self.direction = directions[0] if isinstance(metric, str) else directions
+        self.monitor, self.monitor_direction = logged[0]  # the metric that picks a trial's epoch
         self.objective = objective
         self.stop = stop
         self.restore_best_weights = restore_best_weights
@@ -300,6 +341,7 @@ class Scan:
             scheduler=scheduler,
             storage=storage,
             seed=seed,
+            constraints=constraints,
         )
         # split with the experiment's stored seed: a rerun of the script validates on the very same rows
         self._data = _split(x, y, x_val, y_val, val_split, shuffle, self.experiment.seed)
@@ -339,6 +381,11 @@ class Scan:
         return self.experiment.best
 
     @property
+    def pareto_front(self) -> list[FrozenTrial]:
+        """Several objectives: the trials no other beats in every objective (see `Experiment.pareto_front`)."""
+        return self.experiment.pareto_front
+
+    @property
     def best_params(self) -> dict[str, Any]:
         return dict(self.experiment.best.params)
 
@@ -348,9 +395,10 @@ class Scan:
         reports = self.experiment.storage.get_reports([trial.id]).get(trial.id, [])
         return pd.DataFrame([{"epoch": step, **m} for step, m in reports])
 
-    def best_model(self, custom_objects: Mapping[str, Any] | None = None) -> keras.Model:
-        """The best trial's model, reloaded from its saved `.keras` file (Keras safe mode)."""
-        best = self.experiment.best
+    def best_model(self, custom_objects: Mapping[str, Any] | None = None, number: int | None = None) -> keras.Model:
+        """The best trial's model (or trial `number`'s, e.g. one on the Pareto front), reloaded from its saved
+        `.keras` file (Keras safe mode)."""
+        best = self.experiment.best if number is None else self.experiment.trial(number, with_reports=False)
         path = best.attrs.get("model_path")
         if not path or not Path(path).exists():
             kept = [t.number for t in self.experiment.trials if t.attrs.get("model_path")]
@@ -374,6 +422,20 @@ class Scan:
 
     def __repr__(self) -> str:
         return f"Scan({self.experiment.name!r}, metric={self.metric!r}, trials={len(self.experiment.trials)})"
+
+
+def _extra_metrics(given: Iterable[str] | None, metrics: list[str], constraints: Any) -> list[str]:
+    """The extra metrics to measure: as given (checked), else those the objectives or string constraints name."""
+    if given is not None:
+        out = [given] if isinstance(given, str) else list(given)
+        for m in out:
+            if m not in EXTRA_METRICS:
+                raise ValueError(f"extra_metrics: got {m!r}; allowed: {sorted(EXTRA_METRICS)}")
+        return out
+    from ..objectives import OutcomeConstraints
+
+    named = set(metrics) | set(OutcomeConstraints(constraints).metrics())
+    return [m for m in EXTRA_METRICS if m in named]
 
 
 def _seconds(time_limit: float | str | None) -> float | None:
