@@ -22,18 +22,28 @@ __all__ = ["Scratch", "RaisingObjective", "run_search", "seed_from"]
 
 
 class Scratch:
-    """A throwaway SQLite file for a search the user did not name (hyperopt and scikit-learn searches are fresh
-    each call unless named): removed with its folder when `close()` is called or its owner is garbage-collected.
+    """Where a search the user did not name lives (hyperopt and scikit-learn searches are fresh each call unless
+    named): an in-memory SQLite database, or with `shared=True` (worker processes must open it too) a file in a
+    temporary folder, removed when `close()` is called or its owner is garbage-collected.
 
-    A file rather than an in-memory database, so that worker processes (n_jobs > 1) can open it too."""
+    `heartbeat_interval` is what such an experiment should beat at: never, for an in-memory one (no other process
+    can see it, and its one connection is best not shared with the heartbeat thread)."""
 
-    def __init__(self, owner: Any = None):
-        self.folder = Path(tempfile.mkdtemp(prefix="knoblab-"))
-        self.url = f"sqlite:///{self.folder / 'search.db'}"
-        self._finalizer = weakref.finalize(self if owner is None else owner, shutil.rmtree, self.folder, True)
+    def __init__(self, owner: Any = None, *, shared: bool = False):
+        self.shared = shared
+        self.folder: Path | None = None
+        if shared:
+            self.folder = Path(tempfile.mkdtemp(prefix="knoblab-"))
+            self.url = f"sqlite:///{self.folder / 'search.db'}"
+            self._finalizer = weakref.finalize(self if owner is None else owner, shutil.rmtree, self.folder, True)
+        else:
+            self.url = "sqlite://"
+            self._finalizer = None
+        self.heartbeat_interval = 15.0 if shared else 1e9
 
     def close(self) -> None:
-        self._finalizer()
+        if self._finalizer is not None:
+            self._finalizer()
 
 
 class RaisingObjective:

@@ -101,13 +101,13 @@ class Trials:
         self._store: Any = None
 
     # ---- opening the experiment ----
-    def _open(self, space: Space, strategy: Any, seed: int | None) -> Any:
+    def _open(self, space: Space, strategy: Any, seed: int | None, n_jobs: int = 1) -> Any:
         from ..experiment import Experiment
         from ..storage import open_storage
 
         if self._store is None:
             if self.name is None and self.storage is None:
-                self._scratch = Scratch(owner=self)
+                self._scratch = Scratch(owner=self, shared=n_jobs > 1)
                 self._store = open_storage(self._scratch.url)
             else:
                 self._store = open_storage(self.storage)
@@ -121,6 +121,7 @@ class Trials:
             strategy=strategy,
             storage=self._store,
             seed=None if exists else seed,
+            **({"heartbeat_interval": self._scratch.heartbeat_interval} if self._scratch is not None else {}),
         )
         self.space = space
         return self.experiment
@@ -522,7 +523,7 @@ def fmin(
     seed = seed_from(rstate, "rstate")
     store, mirror = _trials_for(trials, name, storage, trials_save_file, allow_trials_fmin)
     fresh_mirror = mirror is not None and mirror not in _MIRRORED
-    exp = store._open(space, strategy, seed)
+    exp = store._open(space, strategy, seed, int(n_jobs))
     if fresh_mirror:
         if mirror._dynamic_trials and exp.trials:
             raise ValueError(
