@@ -337,10 +337,14 @@ def _check_instances():
         (Pipeline([("pca", PCA()), ("ridge", Ridge())]), "ridge__alpha"),
         (Pipeline([("pca", PCA()), ("logisticregression", LogisticRegression())]), "logisticregression__C"),
     ]
-    # GridSearchCV on scikit-learn's four; the other two share every method but the strategy, so one each
-    out = [GridSearchCV(estimator, {key: [0.1, 1.0]}, cv=2, error_score="raise") for estimator, key in cases]
-    out.append(RandomizedSearchCV(cases[1][0], {"C": [0.1, 1.0]}, cv=2, error_score="raise", random_state=0))
-    out.append(SearchCV(cases[2][0], {"ridge__alpha": [0.1, 1.0]}, cv=2, error_score="raise"))
+    # scikit-learn's instances for its GridSearchCV: a regressor, a classifier, a pipeline of each; one class each
+    # (they share every method but the strategy), so the checks stay within minutes on two cores
+    out = [
+        GridSearchCV(cases[0][0], {"alpha": [0.1, 1.0]}, cv=2, error_score="raise"),
+        GridSearchCV(cases[3][0], {"logisticregression__C": [0.1, 1.0]}, cv=2, error_score="raise"),
+        RandomizedSearchCV(cases[1][0], {"C": [0.1, 1.0]}, cv=2, error_score="raise", random_state=0),
+        SearchCV(cases[2][0], {"ridge__alpha": [0.1, 1.0]}, cv=2, error_score="raise"),
+    ]
     return out
 
 

@@ -368,7 +368,8 @@ class _FminObjective:
             raise ObjectiveSetupError(
                 f"fn returned status 'ok' with loss {result.get('loss')!r}; status 'ok' needs a numeric 'loss'"
             )
-        return {**_numbers(result), "loss": float(result["loss"])}
+        result["loss"] = float(result["loss"])  # as hyperopt's Domain.evaluate does
+        return {**_numbers(result), "loss": result["loss"]}
 
     def __getstate__(self) -> dict[str, Any]:
         # worker processes get the function and the space; results they see stay with them
