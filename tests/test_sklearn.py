@@ -166,6 +166,24 @@ def test_an_mlp_classifier_tuned_with_tuples_and_distributions():
     assert search.best_estimator_.hidden_layer_sizes in ((8,), (16, 8)) and search.score(X, y) > 0.8
 
 
+def test_an_mlp_classifier_gives_scikit_learns_results():
+    X, y = make_classification(150, 6, random_state=1)
+    grid = {"hidden_layer_sizes": [4, 12], "alpha": [1e-4, 1e-1]}
+    mlp = MLPClassifier(max_iter=40, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # MLP's ConvergenceWarning at a few iterations
+        ours = GridSearchCV(mlp, grid, cv=3, return_train_score=True).fit(X, y)
+        theirs = ms.GridSearchCV(mlp, grid, cv=3, return_train_score=True).fit(X, y)
+    assert_same_results(ours, theirs)
+
+
+@pytest.mark.slow
+def test_n_jobs_runs_candidates_in_worker_processes_with_the_same_results():
+    ours = GridSearchCV(SVC(), {"C": [0.1, 1, 10], "kernel": ["linear", "rbf"]}, cv=3, n_jobs=2).fit(*IRIS)
+    theirs = ms.GridSearchCV(SVC(), {"C": [0.1, 1, 10], "kernel": ["linear", "rbf"]}, cv=3).fit(*IRIS)
+    assert_same_results(ours, theirs)
+
+
 # ---- scikit-learn's conventions ----
 def test_cv_as_an_int_a_splitter_with_groups_and_an_iterable_of_splits():
     X, y = IRIS
@@ -234,27 +252,38 @@ class CountingSVC(SVC):
 
 
 # ---- storage: a named search continues ----
-@needs_core
-def test_a_named_search_continues_and_refuses_other_data(sqlite_url):
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda n, **kw: SearchCV(CountingSVC(), {"C": kl.Real(1e-2, 1e2, log=True), "kernel": ["linear", "rbf"]},
+                                 strategy="random", n_iter=n, **kw),
+        pytest.param(
+            lambda n, **kw: RandomizedSearchCV(CountingSVC(), {"C": loguniform(1e-2, 1e2), "kernel": ["linear", "rbf"]},
+                                               n_iter=n, **kw),
+            marks=needs_core,
+        ),
+    ],
+    ids=["searchcv-knobs", "randomized-scipy"],
+)  # fmt: skip
+def test_a_named_search_continues_and_refuses_other_data(sqlite_url, make):
     X, y = IRIS
-    space = {"C": loguniform(1e-2, 1e2), "kernel": ["linear", "rbf"]}
-    kwargs = {"n_iter": 5, "cv": 3, "random_state": 0, "name": "svc", "storage": sqlite_url}
+    kwargs = {"cv": 3, "random_state": 0, "name": "svc", "storage": sqlite_url}
     CountingSVC.fits = 0
-    first = RandomizedSearchCV(CountingSVC(), space, **kwargs).fit(X, y)
+    first = make(5, **kwargs).fit(X, y)
     assert CountingSVC.fits == 5 * 3 + 1
     CountingSVC.fits = 0
-    again = RandomizedSearchCV(CountingSVC(), space, **kwargs).fit(X, y)
+    again = make(5, **kwargs).fit(X, y)
     assert CountingSVC.fits == 1  # only the refit: every candidate came from the storage
     assert again.cv_results_["params"] == first.cv_results_["params"] and again.best_params_ == first.best_params_
     CountingSVC.fits = 0
-    more = RandomizedSearchCV(CountingSVC(), space, **{**kwargs, "n_iter": 7}).fit(X, y)
+    more = make(7, **kwargs).fit(X, y)
     assert CountingSVC.fits == 2 * 3 + 1 and len(more.cv_results_["params"]) == 7
     assert more.experiment_name_ == "svc" and len(kl.Experiment.load("svc", storage=sqlite_url).trials) == 7
     with pytest.raises(ValueError, match="name: experiment 'svc' was fitted with another X, y or groups") as e:
-        RandomizedSearchCV(CountingSVC(), space, **kwargs).fit(X[:120], y[:120])
+        make(5, **kwargs).fit(X[:120], y[:120])
     assert "\n" not in str(e.value)
     with pytest.raises(ValueError, match="cv folds"):
-        RandomizedSearchCV(CountingSVC(), space, **{**kwargs, "cv": KFold(3, shuffle=True, random_state=2)}).fit(X, y)
+        make(5, **{**kwargs, "cv": KFold(3, shuffle=True, random_state=2)}).fit(X, y)
 
 
 def test_an_unnamed_search_is_fresh_each_fit_and_leaves_no_file(tmp_path, monkeypatch):
