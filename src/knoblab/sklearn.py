@@ -36,7 +36,7 @@ import numpy as np
 
 from .compat._runs import Scratch, run_search, seed_from
 from .schedulers.base import Scheduler, current_step
-from .space import Knob, Space
+from .space import BRANCH_OF_GRIDS, Knob, Space
 from .trial import ObjectiveSetupError, TrialPruned, TrialState
 
 try:  # scikit-learn is an optional dependency of knoblab; this module needs it
@@ -56,9 +56,7 @@ __all__ = ["SearchCV", "GridSearchCV", "RandomizedSearchCV", "FoldPruner"]
 
 def _grid_knob() -> str:
     """The hidden knob a list of param dicts branches on (which dict a candidate comes from): not a parameter."""
-    from . import space as core
-
-    return getattr(core, "BRANCH_OF_GRIDS", "_grid")
+    return BRANCH_OF_GRIDS
 
 
 class FoldPruner(Scheduler):

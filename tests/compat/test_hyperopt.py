@@ -110,6 +110,8 @@ def every_kind_space():
         "ln": hp.lognormal("ln", 0, 0.5),
         "pc": hp.pchoice("pc", [(0.2, "a"), (0.8, "b")]),
         "pair": (hp.choice("tup", [(1, 2), (3, 4)]), [hp.uniform("in_list", 0, 1), "const"]),
+        "fn": hp.choice("fn", [math.sqrt, math.exp]),
+        "structs": hp.choice("structs", [{"a": 1}, {"a": 2}]),
         "scaled": 10 * hp.uniform("half", 0, 0.5) + 1,
         "as_int": pyll.scope.int(hp.quniform("units", 16, 128, 16)),
     }
@@ -219,7 +221,8 @@ def test_each_hp_function_becomes_the_knob_the_table_says():
     assert isinstance(k["qn"], Int) and (k["qn"].low, k["qn"].high) == (4, 16)
     assert isinstance(k["ln"], Real) and k["ln"].log and math.isclose(k["ln"].high, math.exp(1.5))
     assert k["pc"].choices == ["a", "b"]
-    assert k["tup"].choices == [0, 1]  # options that are not plain values are chosen by index
+    assert k["tup"].choices == [(1, 2), (3, 4)] and k["fn"].choices == [math.sqrt, math.exp]  # values themselves
+    assert k["structs"].choices == [0, 1]  # dicts are structures: chosen by index
     assert (k["units"].low, k["units"].high, k["units"].step) == (16, 128, 16)
     said = " ".join(str(w.message) for w in caught)
     for label in ("'n'", "'qn'", "'ln'", "'pc'"):

@@ -38,10 +38,6 @@ def test_hyperopt_lstm_example_runs_the_walkthroughs_space_and_continues(tmp_pat
 @pytest.mark.slow
 def test_keras_sklearn_example_prints_the_walkthroughs_lines(tmp_path, monkeypatch, capsys):
     pytest.importorskip("scikeras")
-    import knoblab.space
-
-    if not hasattr(knoblab.space, "BRANCH_OF_GRIDS"):
-        pytest.skip("needs the core's scipy.stats knobs (knoblab.space, issue 14)")
     monkeypatch.setenv("KNOBLAB_EXAMPLE_EPOCHS", "2")
     grid, random_search = load("keras_sklearn_search")["main"](storage=f"sqlite:///{tmp_path / 'k.db'}", n_iter=3)
     out = capsys.readouterr().out

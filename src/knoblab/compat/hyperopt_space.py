@@ -13,8 +13,8 @@ How the space translates (each `hp.*` label becomes a knob of that name; constan
 | hyperopt | knoblab knob | notes |
 |---|---|---|
 | `hp.choice(label, options)` | `Branch({0: ..., 1: ...})` when an option holds `hp.*` labels | the value is the option's index, as hyperopt's argmin |
-|  | `Categorical(options)` when every option is a plain value | the value is the option itself (its index in argmin) |
-|  | `Categorical([0, 1, ...])` otherwise (options that are lists, dicts, objects) | |
+|  | `Categorical(options)` when the options can be knob values (plain values, tuples, functions, classes) | the value is the option itself (its index in argmin) |
+|  | `Categorical([0, 1, ...])` otherwise (options that are dicts, lambdas, ...) | |
 | `hp.pchoice(label, [(p, option), ...])` | as `hp.choice` | the probabilities are not kept: every option gets an even share (a warning says so) |
 | `hp.uniform(label, low, high)` | `Real(low, high)` | |
 | `hp.loguniform(label, low, high)` | `Real(exp(low), exp(high), log=True)` | hyperopt's bounds are logs |
@@ -43,6 +43,7 @@ from typing import Any
 import numpy as np
 
 from ..space import Branch, Categorical, Fixed, Int, Knob, Real, Space
+from ..values import stored_key
 
 __all__ = ["from_hyperopt", "space_eval", "HyperoptSpace", "is_hyperopt_space"]
 
@@ -233,7 +234,7 @@ class HyperoptSpace(Space):
                 values = None  # an option with hp labels that were hoisted elsewhere: choose it by index
                 break
             values.append(pyll.rec_eval(option))
-        if values is not None and _plain_distinct(values):
+        if values is not None and _storable_distinct(values):
             entry.kind, entry.values = "choice", [_py(v) for v in values]
             return Categorical(entry.values) if n > 1 else Fixed(entry.values[0])
         entry.kind = "index"
@@ -297,7 +298,8 @@ class HyperoptSpace(Space):
     def _raw(self, entry: _Label, value: Any) -> Any:
         """A knob value as hyperopt's algorithms and argmin hold it."""
         if entry.kind == "choice":
-            return next(i for i, v in enumerate(entry.values) if type(v) is type(value) and v == value)
+            key = stored_key(value)
+            return next(i for i, v in enumerate(entry.values) if stored_key(v) == key)
         if entry.kind in ("branch", "index", "randint"):
             return int(value)
         return float(value)
@@ -390,15 +392,20 @@ def _py(value: Any) -> Any:
     return value.item() if isinstance(value, np.generic) else value
 
 
-def _plain_distinct(values: list[Any]) -> bool:
-    plain = []
+def _storable_distinct(values: list[Any]) -> bool:
+    """Whether choice options can be knob values themselves (plain values, tuples of them, importable functions
+    and classes, Keras objects: see knoblab.values), each stored differently; else the knob holds their indices."""
+    keys = set()
     for v in values:
-        v = _py(v)
-        if not (v is None or isinstance(v, bool | str | int) or (isinstance(v, float) and math.isfinite(v))):
+        if isinstance(v, Mapping):
+            return False  # a dict option is a structure, not a value
+        try:
+            key = stored_key(_py(v))
+        except ValueError:
             return False
-        if any(type(p) is type(v) and p == v for p in plain):
+        if key in keys:
             return False
-        plain.append(v)
+        keys.add(key)
     return True
 
 
