@@ -332,6 +332,26 @@ def test_the_tutorials_objective_with_status_extras_and_attachments():
     assert stored.metrics["eval_time"] > 0 and stored.attrs["hyperopt_result"]["other_stuff"]["value"] == [0, 1, 2]
 
 
+def test_a_result_that_is_not_json_stays_in_memory_and_the_rest_is_stored(sqlite_url):
+    class Model:  # what a Hyperas objective returns besides its loss: a live object, not data
+        pass
+
+    models = []
+
+    def fn(p):
+        models.append(Model())
+        return {"loss": p["x"], "status": STATUS_OK, "model": models[-1], "curve": np.array([0.5, 0.25])}
+
+    trials = Trials("models", sqlite_url)
+    kl.fmin(fn, {"x": hp.uniform("x", 0, 1)}, max_evals=3, trials=trials, show_progressbar=False)
+    assert [r["model"] for r in trials.results] == models  # the objects themselves, for this process's trials
+    stored = trials.experiment.trials[0].attrs["hyperopt_result"]
+    assert stored["unstored"] == ["model"] and stored["curve"] == [0.5, 0.25]
+    reread = Trials("models", sqlite_url)
+    kl.fmin(fn, {"x": hp.uniform("x", 0, 1)}, max_evals=3, trials=reread, show_progressbar=False)
+    assert all("model" not in r and r["curve"] == [0.5, 0.25] for r in reread.results)
+
+
 def test_fmin_fills_hyperopts_own_trials_as_hyperopt_does_and_they_still_pickle():
     space = lstm_space()
     theirs = hyperopt.Trials()

@@ -16,6 +16,7 @@ package is needed only when the space holds `hp.*` objects: `fmin` over a plain 
 
 from __future__ import annotations
 
+import json
 import math
 import numbers
 import warnings
@@ -29,7 +30,7 @@ from ..space import Space
 from ..storage.sql import dumps
 from ..trial import FrozenTrial, ObjectiveSetupError, TrialState
 from ._runs import Scratch, run_search, seed_from
-from .hyperopt_space import HyperoptSpace, _holds_pyll, _py, from_hyperopt, is_hyperopt_space, space_eval
+from .hyperopt_space import HyperoptSpace, _holds_pyll, from_hyperopt, is_hyperopt_space, space_eval
 
 __all__ = [
     "from_hyperopt",
@@ -390,16 +391,25 @@ def _numbers(result: Mapping[str, Any]) -> dict[str, float]:
 
 
 def _storable(result: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
-    """The result's JSON-able entries, and the names of the others."""
+    """The result's plain-JSON entries (numbers, strings, lists, dicts; numpy scalars and arrays as lists), and the
+    names of the others (a Keras model, an estimator: they stay in memory, never serialized into the trial)."""
     stored, unstored = {}, []
     for k, v in result.items():
         try:
-            dumps(v)
+            json.dumps(v, default=_plain_numpy)
         except (TypeError, ValueError):
             unstored.append(str(k))
             continue
-        stored[str(k)] = _py(v)
+        stored[str(k)] = json.loads(dumps(v))
     return stored, unstored
+
+
+def _plain_numpy(o: Any) -> Any:
+    if isinstance(o, np.generic):
+        return o.item()
+    if isinstance(o, np.ndarray):
+        return o.tolist()
+    raise TypeError(f"{type(o).__name__} is not plain JSON")
 
 
 class _EarlyStop(Exception):
