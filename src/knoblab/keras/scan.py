@@ -215,6 +215,8 @@ class Scan:
         threads: compute threads per trial (default 1; None leaves the backend's default).
         hook_fit: add the reporting callback to every `fit` automatically (see the module docstring).
         strategy, scheduler, storage, seed, n_jobs: as for `knoblab.Experiment`.
+        callbacks: `fn(experiment, finished_trial)` after each trial, as for `Experiment.optimize` (e.g.
+            `knoblab.tracking.TensorBoardCallback`, `MLflowCallback`).
         run: start the search at once (as Talos does); False to call `scan.run()` later.
     """
 
@@ -252,6 +254,7 @@ class Scan:
         n_jobs: int = 1,
         show_progress: bool | None = None,
         custom_objects: Mapping[str, Any] | None = None,
+        callbacks: Iterable[Callable[[Experiment, FrozenTrial], Any]] = (),
         run: bool = True,
     ):
         if not callable(model):
@@ -290,6 +293,7 @@ class Scan:
         self.target = target if target is not None else performance_target
         self.n_jobs = n_jobs
         self.show_progress = show_progress
+        self.callbacks = list(callbacks)
         _check_data(x, y, x_val, y_val, val_split)
         self.experiment = Experiment(
             experiment_name,
@@ -322,6 +326,7 @@ class Scan:
             fraction_limit=self.fraction_limit,
             target=self.target,
             show_progress=self.show_progress,
+            callbacks=self.callbacks,
         )
         release = getattr(self.experiment.scheduler, "release_checkpoints", None)
         if release is not None:  # paused trials' checkpoints nothing will resume from (unless keep_checkpoints)
