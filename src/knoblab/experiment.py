@@ -24,6 +24,7 @@ import pandas as pd
 from .heartbeat import Heartbeat, pid_alive
 from .observations import reached
 from .progress import ProgressBar
+from .reprs import experiment_html
 from .results import results_frame
 from .schedulers import SCHEDULED_ATTRS, make_scheduler
 from .space import Space, as_space
@@ -692,6 +693,9 @@ class Experiment:
         from .export import export_best
 
         return export_best(self, path, **kwargs)
+
+    def _repr_html_(self) -> str:  # notebooks: see knoblab.reprs
+        return experiment_html(self)
 
     def __repr__(self) -> str:
         return (

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ..reprs import suggestion_html
 from ..space import Bool, Branch, Categorical, Fixed, Int, Real, Space
 from .frame import TrialTable, _key
 from .stats import holm, mann_whitney_worse
@@ -103,10 +104,8 @@ class SpaceSuggestion:
             lines += [f"  - {c.why}" for c in self.kept]
         return "\n".join(lines)
 
-    def _repr_html_(self) -> str:  # notebooks
-        import html
-
-        return "<pre>" + html.escape(str(self)) + "</pre>"
+    def _repr_html_(self) -> str:  # notebooks: see knoblab.reprs
+        return suggestion_html(self)
 
 
 def suggest_space_from_table(

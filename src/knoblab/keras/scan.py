@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from ..experiment import Experiment
+from ..reprs import experiment_html
 from ..space import Space
 from ..stopping import StopRule, direction_of
 from ..storage import Storage
@@ -376,6 +377,9 @@ class Scan:
         kwargs.setdefault("custom_objects", self.custom_objects)
         kwargs.setdefault("search_data", (self._data[0], self._data[2]))
         return self.experiment.evaluate_best(k, x_test, y_test, **kwargs)
+
+    def _repr_html_(self) -> str:  # notebooks: the experiment's view (knoblab.reprs)
+        return experiment_html(self.experiment)
 
     def __repr__(self) -> str:
         return f"Scan({self.experiment.name!r}, metric={self.metric!r}, trials={len(self.experiment.trials)})"
