@@ -224,6 +224,7 @@ class Experiment:
 
     @property
     def id(self) -> int:
+        """The experiment's id in its storage."""
         return self.record.id
 
     # ---- reading ----
@@ -233,6 +234,7 @@ class Experiment:
         return self.storage.get_trials(self.id)
 
     def trial(self, number: int, with_reports: bool = True) -> FrozenTrial:
+        """The trial with this number (with its per-step reports unless `with_reports=False`)."""
         for t in self.storage.get_trials(self.id):
             if t.number == number:
                 return self.storage.get_trial(t.id, with_reports=with_reports) if with_reports else t

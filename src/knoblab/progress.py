@@ -58,6 +58,7 @@ class ProgressBar:
         self.best: float | None = None
 
     def update(self, exp: Experiment, trial: FrozenTrial) -> None:
+        """Counts one finished trial and shows the best value so far."""
         if trial.state == TrialState.COMPLETE and trial.value is not None:
             if self.best is None or exp._better(trial.value, self.best):
                 self.best = trial.value
@@ -66,4 +67,5 @@ class ProgressBar:
         self.bar.update(1)
 
     def close(self) -> None:
+        """Ends the bar (it stays on screen)."""
         self.bar.close()

@@ -64,19 +64,24 @@ class Knob:
 
     # a unit coordinate in [0, 1) <-> a value
     def from_unit(self, u: float) -> Any:
+        """The value at a unit coordinate u in [0, 1) (what strategies propose)."""
         raise NotImplementedError
 
     def to_unit(self, value: Any) -> float:
+        """The unit coordinate in [0, 1] of a value: the inverse of `from_unit`."""
         raise NotImplementedError
 
     # the finite grid of values (only for finite knobs)
     def grid_values(self, resolution: int | None = None) -> list[Any]:
+        """The knob's values on a grid (`resolution` points for a Real knob)."""
         raise NotImplementedError
 
     def contains(self, value: Any) -> bool:
+        """True when the value is allowed by this knob."""
         raise NotImplementedError
 
     def describe(self) -> dict[str, Any]:
+        """A JSON-able description of the knob, as stored with an experiment."""
         raise NotImplementedError
 
     def _error(self, value: Any, allowed: str) -> ValueError:
@@ -215,6 +220,7 @@ class Categorical(Knob):
         return self
 
     def index(self, value: Any) -> int:
+        """The position of a value among the choices (1 and 1.0 match); a clear error if absent."""
         value = _plain(value)
         for i, c in enumerate(self.choices):
             if type(c) is type(value) and c == value:
@@ -409,10 +415,12 @@ class Space:
     # ---- what the space holds ----
     @property
     def is_conditional(self) -> bool:
+        """True when the space holds a Branch."""
         return any(isinstance(d.knob, Branch) for d in self.dimensions)
 
     @property
     def is_finite(self) -> bool:
+        """True when every knob has finitely many values (a grid can enumerate it)."""
         return all(d.knob.finite for d in self.dimensions)
 
     def all_knobs(self) -> dict[str, Knob]:
@@ -455,6 +463,7 @@ class Space:
         return out
 
     def active_mask(self, params: Mapping[str, Any]) -> np.ndarray:
+        """For each dimension, whether its knob is present in these params (inactive branch knobs are not)."""
         return np.array([d.knob.name in params for d in self.dimensions])
 
     def _decode(self, pick) -> dict[str, Any]:
@@ -515,6 +524,7 @@ class Space:
         return out
 
     def contains(self, params: Mapping[str, Any]) -> bool:
+        """True when the params are a valid point of this space, exactly as given."""
         try:
             return self.validate(params) == dict(params)
         except ValueError:

@@ -26,6 +26,7 @@ class TrialState(enum.StrEnum):
 
     @property
     def finished(self) -> bool:
+        """True for the end states: COMPLETE, PRUNED and FAILED."""
         return self in (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAILED)
 
     def __str__(self) -> str:
@@ -103,18 +104,22 @@ class Trial:
 
     @property
     def id(self) -> int:
+        """The trial's id in its storage."""
         return self._frozen.id
 
     @property
     def number(self) -> int:
+        """The trial's number in its experiment, from 0."""
         return self._frozen.number
 
     @property
     def params(self) -> dict[str, Any]:
+        """The trial's knobs (a copy)."""
         return dict(self._frozen.params)
 
     @property
     def seed(self) -> int | None:
+        """The seed stored for this trial (a re-run with it is exact)."""
         return self._frozen.seed
 
     def report(self, step: int, **metrics: Any) -> None:
@@ -158,6 +163,7 @@ class Trial:
         self._storage.set_attrs(self.id, {key: value})
 
     def freeze(self) -> FrozenTrial:
+        """The trial as storage holds it now, reports included."""
         return self._storage.get_trial(self.id)
 
     def __repr__(self) -> str:

@@ -62,6 +62,7 @@ class SpaceSuggestion:
 
     @property
     def changed(self) -> bool:
+        """True when the suggestion changes at least one knob."""
         return bool(self.changes)
 
     @property

@@ -77,6 +77,7 @@ class Executor(ABC):
         them interrupted)."""
 
     def describe(self) -> str:
+        """The executor in a few words, for messages."""
         return type(self).__name__
 
 

@@ -342,10 +342,12 @@ class Scan:
 
     @property
     def best(self) -> FrozenTrial:
+        """The best COMPLETE trial."""
         return self.experiment.best
 
     @property
     def best_params(self) -> dict[str, Any]:
+        """The best trial's knobs."""
         return dict(self.experiment.best.params)
 
     def history(self, number: int | None = None) -> pd.DataFrame:
