@@ -524,6 +524,7 @@ class Experiment:
         callbacks: list[Callable[[Experiment, FrozenTrial], None]] | None = None,
         executor: Any = None,
         trial_timeout: float | None = None,
+        gpus: Any = None,
     ) -> Experiment:
         """Runs trials until a budget ends. Budgets count the whole experiment, so a rerun finishes what is left.
 
@@ -541,6 +542,10 @@ class Experiment:
                 "ray", or an executor from `knoblab.executors` (e.g. `RayExecutor(address=..., num_gpus=0.5)`).
             trial_timeout: seconds a trial may take, from being handed to a worker, before its worker is killed
                 and the trial FAILED (runs trials in worker processes, even with n_jobs=1).
+            gpus: the GPUs each worker sees (runs trials in worker processes, even with n_jobs=1): "auto" (every
+                visible device, shared out), a device list such as [0, 1], GPUs per worker (0.5: two workers per
+                device; 0: none), or None to leave the environment alone. Each trial records its devices in
+                `attrs["gpus"]`; see `knoblab.executors.devices`.
         """
         if not callable(objective):
             raise ValueError(f"objective: got {type(objective).__name__}; give a function objective(trial)")
@@ -572,7 +577,11 @@ class Experiment:
         if n_trials is not None and self.round > 0:
             # n_trials counts this round's trials; the loop and the storage count the whole experiment's
             n_trials += sum(1 for t in self.storage.get_trials(self.id) if t.round != self.round and trials_used([t]))
-        if n_jobs > 1 or executor is not None or trial_timeout is not None:
+        if gpus is not None:
+            from .executors.devices import check_request
+
+            gpus = check_request(gpus)
+        if n_jobs > 1 or executor is not None or trial_timeout is not None or gpus is not None:
             from .executors import run_parallel
 
             return run_parallel(
@@ -587,6 +596,7 @@ class Experiment:
                 callbacks=callbacks,
                 executor=executor,
                 trial_timeout=trial_timeout,
+                gpus=gpus,
             )
 
         self.recover_stale()

@@ -216,6 +216,8 @@ class Scan:
         threads: compute threads per trial (default 1; None leaves the backend's default).
         hook_fit: add the reporting callback to every `fit` automatically (see the module docstring).
         strategy, scheduler, storage, seed, n_jobs: as for `knoblab.Experiment`.
+        gpus: the GPUs each worker sees, as for `Experiment.optimize`: "auto", [0, 1], 0.5 (two trials per device),
+            0 (CPU only), or None to leave the environment alone.
         callbacks: `fn(experiment, finished_trial)` after each trial, as for `Experiment.optimize` (e.g.
             `knoblab.tracking.TensorBoardCallback`, `MLflowCallback`).
         run: start the search at once (as Talos does); False to call `scan.run()` later.
@@ -256,6 +258,7 @@ class Scan:
         show_progress: bool | None = None,
         custom_objects: Mapping[str, Any] | None = None,
         callbacks: Iterable[Callable[[Experiment, FrozenTrial], Any]] = (),
+        gpus: Any = None,
         run: bool = True,
     ):
         if not callable(model):
@@ -295,6 +298,7 @@ class Scan:
         self.n_jobs = n_jobs
         self.show_progress = show_progress
         self.callbacks = list(callbacks)
+        self.gpus = gpus
         _check_data(x, y, x_val, y_val, val_split)
         self.experiment = Experiment(
             experiment_name,
@@ -328,6 +332,7 @@ class Scan:
             target=self.target,
             show_progress=self.show_progress,
             callbacks=self.callbacks,
+            gpus=self.gpus,
         )
         release = getattr(self.experiment.scheduler, "release_checkpoints", None)
         if release is not None:  # paused trials' checkpoints nothing will resume from (unless keep_checkpoints)
