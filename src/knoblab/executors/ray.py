@@ -122,8 +122,10 @@ class RayExecutor(Executor):
                 )
 
     def submit(self, trial: Trial, time_left: float | None) -> None:
-        share = None if self.gpus is None else self.num_gpus  # a request to record per trial
-        ref = self._task.remote(self._work, trial.id, time_left, share)
+        if self.gpus is None:
+            ref = self._task.remote(self._work, trial.id, time_left)
+        else:  # a GPU request: the task records the GPUs Ray gave it
+            ref = self._task.remote(self._work, trial.id, time_left, self.num_gpus)
         self._refs[ref] = trial.id
 
     def wait(self, timeout: float) -> list[Event]:
