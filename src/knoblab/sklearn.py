@@ -1,5 +1,5 @@
 """scikit-learn's hyperparameter search on knoblab: `SearchCV`, and `GridSearchCV` / `RandomizedSearchCV` shaped
-as scikit-learn's, over knoblab's strategies and storage.
+as scikit-learn's, over knoblab's strategies and storage::
 
     from knoblab.sklearn import GridSearchCV, RandomizedSearchCV, SearchCV
 
@@ -355,20 +355,23 @@ def _rank(means: np.ndarray, pruned: np.ndarray, rankdata) -> np.ndarray:
 class SearchCV(BaseSearchCV):
     """A cross-validated search over `param_space` with a knoblab strategy, as a scikit-learn meta-estimator.
 
-    Args (scikit-learn's, as in GridSearchCV): estimator, scoring, n_jobs, refit, cv, verbose, pre_dispatch
-        (accepted, no effect), error_score, return_train_score.
-    knoblab's:
+    scikit-learn's arguments (estimator, scoring, n_jobs, refit, cv, verbose, error_score, return_train_score)
+    mean what they mean in its GridSearchCV; pre_dispatch is accepted and has no effect.
+
+    Args:
         param_space: a dict of knobs (lists, scipy.stats distributions, kl.Real / kl.Int / kl.Branch, scalars as
             fixed values) or a list of such dicts.
         strategy: "auto" (default), "grid", "random", "sobol", "lhs", "tpe", "gp", "cmaes" or a Strategy.
         n_iter: how many candidates in all (default: the whole grid of a finite space; required otherwise).
         random_state: seeds the strategy (an int, a numpy RandomState/Generator, or None).
         pruning: False, True (a `FoldPruner`), or a knoblab scheduler (a name or an instance).
-        name / storage: store the search as a knoblab experiment (default: a temporary one per fit); fitting a
-            named search again continues it. Its data, folds, estimator and scoring must stay the same.
+        name: store the search as this knoblab experiment (default: a temporary one per fit); fitting a named
+            search again continues it. Its data, folds, estimator and scoring must stay the same.
+        storage: where a named search is stored (a URL; default ./knoblab.db).
 
-    Fitted attributes are scikit-learn's: cv_results_, best_index_, best_params_, best_score_, best_estimator_
-    (refit), refit_time_, scorer_, multimetric_, n_splits_; plus `experiment_name_`.
+    Fitted attributes are scikit-learn's (``cv_results_``, ``best_index_``, ``best_params_``, ``best_score_``,
+    ``best_estimator_`` when refit, ``refit_time_``, ``scorer_``, ``multimetric_``, ``n_splits_``), and
+    ``experiment_name_`` (None for a temporary search).
     """
 
     _space_argument = "param_space"

@@ -1,6 +1,6 @@
 """hyperopt code on knoblab: `fmin(fn, space, algo=..., max_evals=..., trials=...)` runs a hyperopt-style objective
 (returning a loss, or a dict with 'loss' and 'status') on a knoblab Experiment, and `Trials` reads it back as
-hyperopt's Trials do.
+hyperopt's Trials do::
 
     from hyperopt import hp, tpe, STATUS_OK
     import knoblab as kl
@@ -30,14 +30,12 @@ from ..space import Space
 from ..storage.sql import dumps
 from ..trial import FrozenTrial, ObjectiveSetupError, TrialState
 from ._runs import Scratch, run_search, seed_from
-from .hyperopt_space import HyperoptSpace, _holds_pyll, from_hyperopt, is_hyperopt_space, space_eval
+from .hyperopt_space import HyperoptSpace, _holds_pyll, from_hyperopt, is_hyperopt_space, space_eval  # noqa: F401
 
+# from_hyperopt, space_eval and HyperoptSpace are importable from here too (they live in hyperopt_space)
 __all__ = [
-    "from_hyperopt",
     "fmin",
-    "space_eval",
     "Trials",
-    "HyperoptSpace",
     "AllTrialsFailed",
     "STATUS_OK",
     "STATUS_FAIL",
@@ -195,22 +193,27 @@ class Trials:
 
     @property
     def tids(self) -> list[int]:
+        """Each trial's id (its knoblab trial number), as hyperopt's `Trials.tids`."""
         return [d["tid"] for d in self.trials]
 
     @property
     def specs(self) -> list[Any]:
+        """Each trial's spec (None: knoblab keeps the point in `misc["vals"]`)."""
         return [d["spec"] for d in self.trials]
 
     @property
     def results(self) -> list[dict[str, Any]]:
+        """Each trial's result dict (loss, status and the rest of what fn returned)."""
         return [d["result"] for d in self.trials]
 
     @property
     def miscs(self) -> list[dict[str, Any]]:
+        """Each trial's misc: its tid, and the labels it used in `idxs` and `vals`."""
         return [d["misc"] for d in self.trials]
 
     @property
     def idxs_vals(self) -> tuple[dict[str, list], dict[str, list]]:
+        """(idxs, vals): for each label, the tids that used it and the values they had."""
         idxs: dict[str, list] = {}
         vals: dict[str, list] = {}
         for misc in self.miscs:
@@ -221,19 +224,24 @@ class Trials:
 
     @property
     def idxs(self) -> dict[str, list]:
+        """For each label, the tids of the trials that used it."""
         return self.idxs_vals[0]
 
     @property
     def vals(self) -> dict[str, list]:
+        """For each label, the values it had in the trials that used it."""
         return self.idxs_vals[1]
 
     def losses(self, bandit: Any = None) -> list[float | None]:
+        """Each trial's loss (None where it has none: a failed status)."""
         return [r.get("loss") for r in self.results]
 
     def statuses(self, bandit: Any = None) -> list[str | None]:
+        """Each trial's status ('ok', 'fail', ...)."""
         return [r.get("status") for r in self.results]
 
     def count_by_state_unsynced(self, arg: Any) -> int:
+        """How many trials are in a hyperopt job state (or any of a list of them), errored ones included."""
         states = {arg} if isinstance(arg, int) else set(arg)
         return sum(1 for d in self._dynamic_trials if d["state"] in states)
 

@@ -1,33 +1,21 @@
 """hyperopt's `hp.*` spaces as knoblab Spaces: `from_hyperopt(space)`, and the translation of points both ways
 (used by `knoblab.compat.hyperopt.fmin`; see that module for the objective's side).
 
-    from hyperopt import hp, tpe, STATUS_OK
-    import knoblab as kl
+Each `hp.*` label becomes a knob of that name; constants in the structure are not knobs (docs/hyperopt.md has the
+table):
 
-    space = {"lr": hp.loguniform("lr", -9, -2),
-             "layers": hp.choice("layers", [{"n": 1}, {"n": 2, "units2": hp.quniform("units2", 8, 64, 8)}])}
-    best = kl.fmin(lambda p: {"loss": ..., "status": STATUS_OK}, space, algo=tpe.suggest, max_evals=50)
-
-How the space translates (each `hp.*` label becomes a knob of that name; constants are not knobs):
-
-| hyperopt | knoblab knob | notes |
-|---|---|---|
-| `hp.choice(label, options)` | `Branch({0: ..., 1: ...})` when an option holds `hp.*` labels | the value is the option's index, as hyperopt's argmin |
-|  | `Categorical(options)` when the options can be knob values (plain values, tuples, functions, classes) | the value is the option itself (its index in argmin) |
-|  | `Categorical([0, 1, ...])` otherwise (options that are dicts, lambdas, ...) | |
-| `hp.pchoice(label, [(p, option), ...])` | as `hp.choice` | the probabilities are not kept: every option gets an even share (a warning says so) |
-| `hp.uniform(label, low, high)` | `Real(low, high)` | |
-| `hp.loguniform(label, low, high)` | `Real(exp(low), exp(high), log=True)` | hyperopt's bounds are logs |
-| `hp.quniform(label, low, high, q)`, `hp.uniformint` | `Int(..., step=q)` for an integer q, else the list of multiples of q | values `round(x / q) * q`, as hyperopt's |
-| `hp.qloguniform(label, low, high, q)` | `Int(..., log=True)` for q = 1, else as quniform | |
-| `hp.randint(label, upper)` / `(label, low, high)` | `Int(low, high - 1)` | high is excluded, as in numpy |
-| `hp.normal(label, mu, sigma)`, `hp.qnormal` | `Real(mu - k sigma, mu + k sigma)` (quantized for qnormal) | truncated to +-k sigma (k = `sigmas`, 3 by default) and searched evenly there, not with a Gaussian prior (a warning says so) |
-| `hp.lognormal(label, mu, sigma)`, `hp.qlognormal` | `Real(exp(mu - k sigma), exp(mu + k sigma), log=True)` | the same, on a log scale |
+- `hp.choice`: a `Branch` over the option indices when an option holds `hp.*` labels; else a `Categorical` of the
+  options when they can be knob values (plain values, tuples, importable functions and classes), or of their
+  indices (dicts, lambdas). `hp.pchoice` the same, its probabilities dropped (a warning says so).
+- `hp.uniform` and `hp.loguniform`: `Real` (log scale for loguniform, whose bounds are logs in hyperopt).
+- `hp.quniform`, `hp.qloguniform`, `hp.uniformint`: the values `round(x / q) * q` reaches, as an `Int` with
+  step q for an integer q (log scale for qloguniform with q = 1), else the ordered list of multiples of q.
+- `hp.randint(upper)` or `(low, high)`: `Int(low, high - 1)`.
+- `hp.normal`, `hp.lognormal` and their q-forms: truncated to mu +- `sigmas` sigma (3 by default) and searched
+  evenly there (on a log scale for lognormal), not with a Gaussian prior (a warning names each such knob).
 
 The objective receives exactly what hyperopt would give it: the space evaluated by hyperopt's own `pyll.rec_eval`
-with the trial's values (nested dicts, lists turned to tuples, `scope.int(...)` and arithmetic applied). The
-`hyperopt` package is needed only when the space holds `hp.*` objects: `fmin` over a plain knoblab space (a dict of
-`kl.Real`, lists, ...) works without it, and its objective receives the trial's params dict.
+with the trial's values (nested dicts, lists turned to tuples, `scope.int(...)` and arithmetic applied).
 """
 
 from __future__ import annotations
