@@ -39,3 +39,17 @@ def test_the_quickstart_runs_as_printed_and_a_rerun_runs_nothing_again(tmp_path)
         with sqlite3.connect(db) as conn:
             count = conn.execute("SELECT count(*) FROM trials").fetchone()[0]
         assert count == int(n_trials.group(1))
+
+
+@pytest.mark.slow
+def test_the_several_objectives_example_runs_as_printed(tmp_path):
+    text = README.read_text()
+    heading = re.search(r"^## Several objectives and outcome constraints\s*$", text, flags=re.MULTILINE)
+    assert heading, "README.md has no '## Several objectives and outcome constraints' heading"
+    block = re.search(r"^```python\n(.*?)^```", text[heading.end() :], flags=re.MULTILINE | re.DOTALL)
+    script = tmp_path / "several.py"
+    script.write_text(block.group(1))
+    done = subprocess.run([sys.executable, str(script)], cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, f"the example failed:\n{done.stderr}"
+    lines = done.stdout.strip().splitlines()
+    assert len(lines) >= 3 and float(lines[-1]) > 0  # front rows, the best by val_error, a positive hypervolume

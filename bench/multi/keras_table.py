@@ -21,7 +21,7 @@ EPOCHS = 12
 
 
 def train(config: dict[str, int]) -> dict:
-    """The best validation accuracy in EPOCHS epochs and the parameter count of one configuration."""
+    """The validation accuracy after EPOCHS epochs and the parameter count of one configuration."""
     import keras
     import numpy as np
 
@@ -44,8 +44,9 @@ def train(config: dict[str, int]) -> dict:
         metrics=["accuracy"],
     )
     t0 = time.perf_counter()
-    h = model.fit(x_train, y_train, validation_data=(x_val, y_val), epochs=EPOCHS, batch_size=128, verbose=0)
-    acc = float(np.nanmax(h.history["val_accuracy"]))
+    model.fit(x_train, y_train, epochs=EPOCHS, batch_size=128, verbose=0)
+    acc = float(model.evaluate(x_val, y_val, batch_size=512, verbose=0)[1])
+    acc = acc if np.isfinite(acc) else 0.0
     return {
         "key": keras_key(config),
         **config,

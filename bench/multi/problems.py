@@ -9,7 +9,7 @@ point and the largest hypervolume reachable (to report how far from it each run 
   unit sphere's octant, hypervolume 1.1^3 - pi/6.
 - keras-digits: a Keras MLP on scikit-learn's digits (1,797 8x8 images, shipped with scikit-learn), knobs: one or
   two hidden layers, units 4..256 (powers of two) per layer, learning rate (5 values), dropout (3 values); the
-  objectives are the best validation error in 12 epochs (Adam, batch 128) and the number of parameters. The 840 configurations were
+  objectives are the validation error after 12 epochs (Adam, batch 128) and the number of parameters. The 840 configurations were
   trained once (`python -m bench.multi.keras_table`, deterministic seeds) into bench/results/multi/keras_table.jsonl,
   so every optimizer and seed reads the same numbers; reference (1.0 error, 100,000 parameters), above the table's
   largest model (85,002).

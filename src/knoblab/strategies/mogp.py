@@ -238,7 +238,8 @@ class MOGPSearch(Strategy):
         pool_scores = model.acq(*self._inputs(pool))
         for rows, ranking in ((pool, np.argsort(-pool_scores, kind="stable")), (cands, order)):
             for i in ranking:
-                if point_key(self.enc.decode(rows[i])) not in exclude:
+                params = self.enc.decode(rows[i])
+                if point_key(params) not in exclude and self.space.feasible(params):
                     return rows[i]
         return None
 
