@@ -85,6 +85,7 @@ class Objectives:
         return len(self.metrics)
 
     def describe(self) -> str:
+        """In words, for messages: "max 'val_accuracy', min 'params'"."""
         return ", ".join(f"{d} {m!r}" for m, d in zip(self.metrics, self.directions))
 
 
@@ -131,6 +132,7 @@ class OutcomeConstraint:
 
     @property
     def name(self) -> str:
+        """How the constraint is shown: its normalized text, or its function's name."""
         if self.missing is not None:
             return str(self.spec)
         if self.function is not None:
@@ -170,6 +172,7 @@ class OutcomeConstraint:
         )
 
     def satisfied(self, values: Sequence[float]) -> bool:
+        """Whether values from `values()` meet the constraint (< and > are strict, == exact)."""
         if self.op in ("<", ">"):
             return all(v < 0 for v in values)
         if self.op == "==":
@@ -230,6 +233,7 @@ class OutcomeConstraints:
         return {"feasible": feasible, "violation": total, "constraint_values": values}
 
     def describe(self) -> list[Any]:
+        """What storage keeps: one entry per constraint (see `OutcomeConstraint.describe`)."""
         return [c.describe() for c in self.items]
 
     @classmethod
