@@ -209,3 +209,18 @@ def test_single_objective_experiments_store_as_before(sqlite_url):
     assert all(t.values is None and isinstance(t.value, float) for t in exp.trials)
     assert "pareto" not in exp.results.columns and "feasible" not in exp.results.columns
     assert [t.number for t in exp.pareto_front] == [exp.best.number]
+
+
+def test_the_notebook_view_and_the_top_trials_are_the_front(sqlite_url):
+    from knoblab.analysis.evaluate import top_trials
+
+    exp = make(sqlite_url, constraints=["size <= 500"]).optimize(zdt1, n_trials=15)
+    html = exp._repr_html_()
+    assert "minimum of f1, minimum of f2" in html and f"Pareto front: {len(exp.pareto_front)} trials" in html
+    top = top_trials(exp, 3)
+    assert [t.number for t in top] == [t.number for t in sorted(exp.pareto_front, key=lambda t: t.values[0])][:3]
+
+
+def test_the_progress_bar_shows_the_size_of_the_front(sqlite_url, capsys):
+    exp = make(sqlite_url).optimize(zdt1, n_trials=6, show_progress=True)
+    assert f"Pareto front of {len(exp.pareto_front)}" in capsys.readouterr().err

@@ -58,8 +58,16 @@ class ProgressBar:
         self.best: float | None = None
 
     def update(self, exp: Experiment, trial: FrozenTrial) -> None:
-        """Counts one finished trial and shows the best value so far."""
-        if trial.state == TrialState.COMPLETE and trial.value is not None:
+        """Counts one finished trial and shows the best value so far (with several objectives, the size of the
+        Pareto front)."""
+        if len(getattr(exp, "metrics", ())) > 1 and not self.bar.disable:
+            from .experiment import pareto_trials
+
+            front = pareto_trials(exp._all_trials(), exp.directions)
+            self.bar.set_postfix_str(f"Pareto front of {len(front)}", refresh=False)
+        elif (
+            trial.state == TrialState.COMPLETE and trial.value is not None and trial.attrs.get("feasible") is not False
+        ):
             if self.best is None or exp._better(trial.value, self.best):
                 self.best = trial.value
         if self.best is not None:

@@ -73,15 +73,30 @@ def experiment_html(exp: Experiment, top: int = 5) -> str:
     trials = exp.storage.get_trials(exp.id)
     counts = Counter(str(t.state) for t in trials)
     strategy = getattr(exp.strategy, "choice", None) or getattr(exp.strategy, "name", type(exp.strategy).__name__)
+    objectives = [f"{'minimum' if d == 'min' else 'maximum'} of {m}" for m, d in zip(exp.metrics, exp.directions)]
     facts = [
-        ("optimizes", f"{'minimum' if exp.direction == 'min' else 'maximum'} of {exp.metric}"),
+        ("optimizes", ", ".join(objectives)),
         ("strategy", strategy),
         ("round", exp.round),
         ("trials", ", ".join(f"{n} {s}" for s, n in sorted(counts.items())) or "none yet"),
         ("storage", repr(exp.storage)),
     ]
     body = "<table>" + "".join(f"<tr><th>{_e(k)}</th><td>{_e(v)}</td></tr>" for k, v in facts) + "</table>"
-    done = [t for t in trials if t.state == TrialState.COMPLETE and t.value is not None]
+    if len(exp.metrics) > 1:  # no single best: the Pareto front, by the first objective
+        from .experiment import pareto_trials
+
+        front = sorted(
+            pareto_trials(trials, exp.directions), key=lambda t: t.values[0] * (1 if exp.direction == "min" else -1)
+        )
+        rows = [{"trial": t.number, **dict(zip(exp.metrics, t.values)), **t.params} for t in front[:top]]
+        if rows:
+            body += f"<h4>Pareto front: {len(front)} trials (first {len(rows)} by {exp.metric})</h4>" + _table(rows)
+        return _box(f"experiment {exp.name}", body)
+    done = [
+        t
+        for t in trials
+        if t.state == TrialState.COMPLETE and t.value is not None and t.attrs.get("feasible") is not False
+    ]
     done.sort(key=lambda t: t.value if exp.direction == "min" else -t.value)
     if done:
         rows = [{"trial": t.number, exp.metric: t.value, **t.params} for t in done[:top]]

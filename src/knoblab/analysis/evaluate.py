@@ -39,16 +39,33 @@ MetricFn = Callable[[Any, Any], float]
 
 
 def top_trials(exp: Experiment, k: int, rounds: Sequence[int] | None = None) -> list[FrozenTrial]:
-    """The best k COMPLETE trials (of `rounds`, default all), best first."""
+    """The best k COMPLETE trials (of `rounds`, default all) that meet the outcome constraints, best first; with
+    several objectives, the first k of the Pareto front by the first objective."""
     if not (isinstance(k, int) and k >= 1):
         raise ValueError(f"k: got {k!r}; give an integer >= 1")
+    if len(getattr(exp, "metrics", ())) > 1:
+        from ..experiment import pareto_trials
+
+        trials = [t for t in exp.storage.get_trials(exp.id) if rounds is None or t.round in rounds]
+        sign = 1.0 if exp.direction == "min" else -1.0
+        return sorted(pareto_trials(trials, exp.directions), key=lambda t: (sign * t.values[0], t.number))[:k]
     done = [
         t
         for t in exp.storage.get_trials(exp.id, states=(TrialState.COMPLETE,))
-        if t.value is not None and math.isfinite(t.value) and (rounds is None or t.round in rounds)
+        if t.value is not None
+        and math.isfinite(t.value)
+        and (rounds is None or t.round in rounds)
+        and t.attrs.get("feasible") is not False
     ]
     sign = 1.0 if exp.direction == "min" else -1.0
     return sorted(done, key=lambda t: (sign * t.value, t.number))[:k]
+
+
+def _objective_values(exp: Experiment, t: FrozenTrial) -> dict[str, Any]:
+    """A trial's objectives by name: its value, or with several objectives each of its values."""
+    if len(getattr(exp, "metrics", ())) > 1 and t.values:
+        return dict(zip(exp.metrics, t.values))
+    return {exp.metric: t.value}
 
 
 def default_metrics(y: Any) -> dict[str, MetricFn]:
@@ -155,7 +172,7 @@ def evaluate_best(
         )
     rows = []
     for t in top_trials(exp, k, rounds):
-        row: dict[str, Any] = {"number": t.number, "round": t.round, exp.metric: t.value}
+        row: dict[str, Any] = {"number": t.number, "round": t.round, **_objective_values(exp, t)}
         try:
             pred = _predict(load(t), x_test)
             for name, fn in metrics.items():
@@ -231,7 +248,7 @@ def cross_validate_top(
             out = model_fn(xt, yt, xv, yv, dict(t.params))
             model = out[1] if isinstance(out, tuple | list) and len(out) == 2 else out
             scores.append(float(fn(yv, _predict(model, xv))))
-        row = {"number": t.number, exp.metric: t.value, f"cv_{name}_mean": float(np.mean(scores))}
+        row = {"number": t.number, **_objective_values(exp, t), f"cv_{name}_mean": float(np.mean(scores))}
         row[f"cv_{name}_std"] = float(np.std(scores, ddof=1))
         row.update({f"fold_{i}": s for i, s in enumerate(scores)})
         rows.append(row)
