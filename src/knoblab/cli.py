@@ -54,8 +54,7 @@ def ls_command(storage: str | None) -> None:
     if not summaries:
         click.echo(f"no experiments in {safe_url(store.url)}")
         return
-    from .experiment import pareto_trials
-    from .objectives import Objectives, is_feasible
+    from .objectives import Objectives, is_feasible, pareto_trials
 
     rows = []
     for s in summaries:

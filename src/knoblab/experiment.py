@@ -22,13 +22,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from . import pareto
 from .heartbeat import Heartbeat, pid_alive
-from .objectives import Objectives, OutcomeConstraints, is_feasible
+from .objectives import Objectives, OutcomeConstraints, is_feasible, pareto_trials
 from .observations import reached
 from .progress import ProgressBar
 from .reprs import experiment_html
-from .results import results_frame
+from .results import outcome_columns, results_frame
 from .schedulers import SCHEDULED_ATTRS, make_scheduler
 from .space import Space, as_space
 from .storage import Storage, open_storage
@@ -338,7 +337,7 @@ class Experiment:
         """One row per trial: number, state, value, a column per knob, a column per metric, duration, times."""
         trials = self.storage.get_trials(self.id)
         df = results_frame(trials, self.space, self.metric)
-        return _with_outcome_columns(df, trials, self.directions, bool(self.constraints))
+        return outcome_columns(df, trials, self.directions, bool(self.constraints))
 
     # ---- steering by hand ----
     def enqueue(self, params: Mapping[str, Any], note: str | None = None) -> FrozenTrial:
@@ -867,43 +866,6 @@ class Experiment:
 
 
 # ---- helpers ----
-def pareto_trials(trials: Sequence[FrozenTrial], directions: Sequence[str]) -> list[FrozenTrial]:
-    """The non-dominated trials among the COMPLETE ones that meet the outcome constraints and have every objective
-    (`values` with several objectives, `value` with one), in number order."""
-    multi = len(directions) > 1
-    rows, kept = [], []
-    for t in trials:
-        if t.state != TrialState.COMPLETE or not is_feasible(t):
-            continue
-        vector = t.values if multi else ([t.value] if t.value is not None else None)
-        if (
-            vector is None
-            or len(vector) != len(directions)
-            or not all(_is_numeric(v) and math.isfinite(v) for v in vector)
-        ):
-            continue
-        rows.append(vector)
-        kept.append(t)
-    if not kept:
-        return []
-    mask = pareto.pareto_mask(pareto.losses(rows, directions))
-    return [t for t, on in zip(kept, mask) if on]
-
-
-def _with_outcome_columns(
-    df: pd.DataFrame, trials: list[FrozenTrial], directions: Sequence[str], constrained: bool
-) -> pd.DataFrame:
-    """The results table with `feasible` and `violation` columns under outcome constraints, and with several
-    objectives a `pareto` column (True for the trials of the Pareto front); unchanged otherwise."""
-    if constrained:
-        df["feasible"] = [None if "feasible" not in t.attrs else bool(t.attrs["feasible"]) for t in trials]
-        df["violation"] = [t.attrs.get("violation") for t in trials]
-    if len(directions) > 1:
-        front = {t.number for t in pareto_trials(trials, directions)}
-        df["pareto"] = [t.number in front for t in trials]
-    return df
-
-
 def _check_multi_objective(objectives: Objectives, strategy: Strategy, scheduler: Any) -> None:
     """With several objectives, a strategy or scheduler that handles one only is refused in one line."""
     if not objectives.multi:

@@ -24,9 +24,12 @@ import numbers
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-__all__ = ["Objectives", "OutcomeConstraint", "OutcomeConstraints", "is_feasible", "violation"]
+if TYPE_CHECKING:
+    from .trial import FrozenTrial
+
+__all__ = ["Objectives", "OutcomeConstraint", "OutcomeConstraints", "is_feasible", "violation", "pareto_trials"]
 
 _DIRECTIONS = ("min", "max")
 
@@ -304,3 +307,28 @@ def is_feasible(trial: Any) -> bool:
 def violation(trial: Any) -> float:
     """How far a trial is from meeting the outcome constraints (0 when it meets them)."""
     return float(trial.attrs.get("violation") or 0.0) if not is_feasible(trial) else 0.0
+
+
+def pareto_trials(trials: Sequence[FrozenTrial], directions: Sequence[str]) -> list[FrozenTrial]:
+    """The Pareto front of some trials: among the COMPLETE ones that meet the outcome constraints and have every
+    objective (`values` with several objectives, `value` with one), those no other dominates, in number order."""
+    from . import pareto
+
+    multi = len(directions) > 1
+    rows, kept = [], []
+    for t in trials:
+        if str(t.state) != "COMPLETE" or not is_feasible(t):
+            continue
+        vector = t.values if multi else ([t.value] if t.value is not None else None)
+        if vector is None or len(vector) != len(directions) or not all(_finite(v) for v in vector):
+            continue
+        rows.append(vector)
+        kept.append(t)
+    if not kept:
+        return []
+    mask = pareto.pareto_mask(pareto.losses(rows, directions))
+    return [t for t, on in zip(kept, mask) if on]
+
+
+def _finite(x: Any) -> bool:
+    return isinstance(x, numbers.Real) and not isinstance(x, bool) and math.isfinite(x)

@@ -61,7 +61,7 @@ class ProgressBar:
         """Counts one finished trial and shows the best value so far (with several objectives, the size of the
         Pareto front)."""
         if len(getattr(exp, "metrics", ())) > 1 and not self.bar.disable:
-            from .experiment import pareto_trials
+            from .objectives import pareto_trials
 
             front = pareto_trials(exp._all_trials(), exp.directions)
             self.bar.set_postfix_str(f"Pareto front of {len(front)}", refresh=False)

@@ -83,7 +83,7 @@ def experiment_html(exp: Experiment, top: int = 5) -> str:
     ]
     body = "<table>" + "".join(f"<tr><th>{_e(k)}</th><td>{_e(v)}</td></tr>" for k, v in facts) + "</table>"
     if len(exp.metrics) > 1:  # no single best: the Pareto front, by the first objective
-        from .experiment import pareto_trials
+        from .objectives import pareto_trials
 
         front = sorted(
             pareto_trials(trials, exp.directions), key=lambda t: t.values[0] * (1 if exp.direction == "min" else -1)

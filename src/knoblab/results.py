@@ -6,11 +6,12 @@ from typing import Any
 
 import pandas as pd
 
+from .objectives import pareto_trials
 from .space import Space
 from .trial import FrozenTrial
 from .values import display, is_plain
 
-__all__ = ["results_frame"]
+__all__ = ["results_frame", "outcome_columns"]
 
 
 _LINEAGE = ("member", "generation", "parent", "exploited_from", "resumed_from", "bracket", "paused_at")
@@ -71,3 +72,17 @@ def results_frame(trials: list[FrozenTrial], space: Space, metric: str) -> pd.Da
 def _shown(value: Any) -> Any:
     """A knob value as the table shows it: plain values as they are, objects by name ("relu", "Adam(...)")."""
     return value if is_plain(value) else display(value)
+
+
+def outcome_columns(
+    df: pd.DataFrame, trials: list[FrozenTrial], directions: list[str], constrained: bool
+) -> pd.DataFrame:
+    """The results table with `feasible` and `violation` columns under outcome constraints, and with several
+    objectives a `pareto` column (True for the trials of the Pareto front); unchanged otherwise."""
+    if constrained:
+        df["feasible"] = [None if "feasible" not in t.attrs else bool(t.attrs["feasible"]) for t in trials]
+        df["violation"] = [t.attrs.get("violation") for t in trials]
+    if len(directions) > 1:
+        front = {t.number for t in pareto_trials(trials, directions)}
+        df["pareto"] = [t.number in front for t in trials]
+    return df

@@ -170,7 +170,7 @@ class Analysis:
     def front_trials(self) -> list:
         """The Pareto front of the analysed rounds (FrozenTrials): COMPLETE trials meeting the outcome constraints
         that no other such trial dominates."""
-        from ..experiment import pareto_trials
+        from ..objectives import pareto_trials
 
         trials = [t for t in self.experiment.storage.get_trials(self.experiment.id) if t.round in self.round_numbers]
         return pareto_trials(trials, [d for _, d in self.objectives])

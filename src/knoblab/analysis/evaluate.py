@@ -44,7 +44,7 @@ def top_trials(exp: Experiment, k: int, rounds: Sequence[int] | None = None) -> 
     if not (isinstance(k, int) and k >= 1):
         raise ValueError(f"k: got {k!r}; give an integer >= 1")
     if len(getattr(exp, "metrics", ())) > 1:
-        from ..experiment import pareto_trials
+        from ..objectives import pareto_trials
 
         trials = [t for t in exp.storage.get_trials(exp.id) if rounds is None or t.round in rounds]
         sign = 1.0 if exp.direction == "min" else -1.0
