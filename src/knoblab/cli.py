@@ -105,27 +105,26 @@ def show_command(name: str, storage: str | None, top: int) -> None:
 @click.option(
     "-o",
     "--output",
-    type=click.Path(dir_okay=False),
     default=None,
     help="file to write (default NAME.FORMAT; '-' for standard output, csv and json only)",
 )
 def export_command(name: str, storage: str | None, fmt: str, output: str | None) -> None:
     """Exports an experiment's results table (one row per trial) as CSV, Parquet or JSON."""
-    df = _load(name, storage).results
+    from .export import results_table, write_results
+
     output = output or f"{name}.{fmt}"
-    if fmt == "parquet":
-        if output == "-":
-            raise click.ClickException("parquet cannot go to standard output; give -o FILE")
-        try:
-            df.to_parquet(output, index=False)
-        except ImportError:
-            raise click.ClickException("parquet needs pyarrow: pip install 'knoblab[parquet]'") from None
-    else:
-        target = sys.stdout if output == "-" else output
-        if fmt == "csv":
-            df.to_csv(target, index=False)
-        else:
-            df.to_json(target, orient="records", date_format="iso", indent=1)
+    if fmt == "parquet" and output == "-":
+        raise click.ClickException("parquet cannot go to standard output; give -o FILE")
+    df = results_table(_load(name, storage))
+    try:
+        write_results(df, fmt, sys.stdout if output == "-" else output)
+    except ImportError:
+        raise click.ClickException("parquet needs pyarrow: pip install 'knoblab[parquet]'") from None
+    except OSError as e:  # a missing folder, a read-only disk, a name the file system refuses
+        text = str(e)
+        raise click.ClickException(
+            text if text.startswith("cannot write") else f"cannot write {output}: {text}"
+        ) from None
     if output != "-":
         click.echo(f"wrote {len(df)} trials to {output}", err=True)
 
