@@ -23,6 +23,7 @@ import pandas as pd
 
 from .heartbeat import Heartbeat, pid_alive
 from .observations import reached
+from .outcomes import CallOutcome, check_retry, retry_failed
 from .progress import ProgressBar
 from .results import results_frame
 from .schedulers import SCHEDULED_ATTRS, make_scheduler
@@ -64,26 +65,32 @@ class Experiment:
 
     Args:
         name: the experiment's name in the storage; reopening the same name continues it.
-        space: a dict of knobs (see `knoblab.space`) or a `Space`.
-        metric: the metric the objective optimizes (the key to read when the objective returns a dict).
-        direction: "min" or "max".
-        strategy: "auto", "grid", "random", "sobol", "lhs" (more as they land) or a `Strategy` instance.
+        space: a dict of knobs (see `knoblab.space`) or a `Space`. None reopens a stored experiment by name alone:
+            `Experiment("name")` gets its latest round's space, metric, direction, seed and strategy from storage.
+        metric: the metric the objective optimizes (the key to read when the objective returns a dict); default
+            the stored one when reopening, else "value".
+        direction: "min" or "max"; default the stored one when reopening, else "min".
+        strategy: "auto" (the default: picks by space and budget), "grid", "random", "sobol", "lhs", "tpe", "gp",
+            "cmaes" (the `strategies` extra), or a `Strategy` instance; reopening by name alone keeps the stored
+            one.
         scheduler: decides from intermediate reports whether a trial stops early (None: never): "median", "asha",
             "hyperband", "pbt", "patience" or an instance from `knoblab.schedulers`.
         storage: a SQLAlchemy URL or a storage object; default the SQLite file ./knoblab.db.
         seed: makes the search reproducible; stored with the experiment, so a reopened one keeps its stream.
         grid_resolution: points per continuous knob when a grid is asked of a space with Real knobs.
         stale_after: seconds without a heartbeat after which a RUNNING trial of another process is taken as dead.
+        heartbeat_interval: seconds between the heartbeats a running trial writes to storage (keep it well under
+            `stale_after`, so that a live trial is never taken as dead).
         on_stale: "retry" (run its params again) or "fail" (only mark it FAILED).
     """
 
     def __init__(
         self,
         name: str,
-        space: Mapping[str, Any] | Space,
-        metric: str = "value",
-        direction: str = "min",
-        strategy: str | Strategy = "auto",
+        space: Mapping[str, Any] | Space | None = None,
+        metric: str | None = None,
+        direction: str | None = None,
+        strategy: str | Strategy | None = None,
         scheduler: Any = None,
         storage: str | Storage | None = None,
         seed: int | None = None,
@@ -95,6 +102,11 @@ class Experiment:
     ):
         if not isinstance(name, str) or not name.strip():
             raise ValueError(f"name: got {name!r}; give a non-empty string")
+        store = open_storage(storage)
+        if space is None or metric is None or direction is None or strategy is None:
+            space, metric, direction, strategy, grid_resolution = _stored_defaults(
+                store, name, space, metric, direction, strategy, grid_resolution
+            )
         if direction not in ("min", "max"):
             raise ValueError(f"direction: got {direction!r}; allowed: 'min' or 'max'")
         if not isinstance(metric, str) or not metric:
@@ -108,7 +120,7 @@ class Experiment:
         self.metric = metric
         self.direction = direction
         self.scheduler = make_scheduler(scheduler)
-        self.storage = open_storage(storage)
+        self.storage = store
         self.stale_after = stale_after
         self.heartbeat_interval = heartbeat_interval
         self.on_stale = on_stale
@@ -137,30 +149,18 @@ class Experiment:
             record.attrs.update(remembered)
         self._deadline: float | None = None
         self._limit: int | None = None  # n_trials while optimize runs: asks never overshoot it
+        self._retry: tuple[int, tuple[type[BaseException], ...]] = (0, ())  # optimize's retries, retry_on
         if self.scheduler is not None and hasattr(self.scheduler, "setup"):
             self.scheduler.setup(self)  # PBT queues its population here
 
     @classmethod
     def load(cls, name: str, storage: str | Storage | None = None, **kwargs: Any) -> Experiment:
-        """Reopens a stored experiment by name alone (its space, metric, direction and seed come from storage)."""
+        """Reopens a stored experiment by name alone (its space, metric, direction and seed come from storage), as
+        `Experiment(name, storage=...)` does; a KeyError names the experiments stored when there is none by that name."""
         store = open_storage(storage)
-        record = store.get_experiment(name)
-        if record is None:
-            known = [e.name for e in store.list_experiments()]
-            raise KeyError(f"no experiment {name!r} in {store!r}; known: {known}")
-        kwargs.setdefault("strategy", record.attrs.get("strategy", "auto"))
-        kwargs.setdefault("grid_resolution", record.attrs.get("grid_resolution"))
-        from .analysis.rounds import round_records
-
-        return cls(
-            name,
-            Space.from_description(round_records(record)[-1]["space"]),  # the latest round's space
-            record.metric,
-            record.direction,
-            storage=store,
-            seed=record.seed,
-            **kwargs,
-        )
+        if store.get_experiment(name) is None:
+            raise KeyError(_unknown(store, name))
+        return cls(name, storage=store, **kwargs)
 
     # ---- opening ----
     def _check_same(self, record, description, metric, direction, seed) -> int:
@@ -501,7 +501,7 @@ class Experiment:
                 trial.params,
                 TrialState.QUEUED,
                 seed=trial.seed,
-                attrs={**scheduled, "source": "retry", "retry_of": trial.number},
+                attrs={**scheduled, **_attempt_of(trial), "source": "retry", "retry_of": trial.number},
                 round=trial.round,
             )
         return True
@@ -521,8 +521,14 @@ class Experiment:
         callbacks: list[Callable[[Experiment, FrozenTrial], None]] | None = None,
         executor: Any = None,
         trial_timeout: float | None = None,
+        retries: int = 0,
+        retry_on: type[BaseException] | tuple[type[BaseException], ...] = (Exception,),
     ) -> Experiment:
         """Runs trials until a budget ends. Budgets count the whole experiment, so a rerun finishes what is left.
+
+        The first failures of a call are warned (`TrialFailedWarning`, with the last line of the traceback); a call
+        in which every trial failed raises `AllTrialsFailedError` at its end; a call with nothing left to run says
+        so in one line.
 
         Args:
             objective: `objective(trial) -> float | dict`; read `trial.params`, call `trial.report(step, ...)`.
@@ -538,6 +544,12 @@ class Experiment:
                 "ray", or an executor from `knoblab.executors` (e.g. `RayExecutor(address=..., num_gpus=0.5)`).
             trial_timeout: seconds a trial may take, from being handed to a worker, before its worker is killed
                 and the trial FAILED (runs trials in worker processes, even with n_jobs=1).
+            retries: how many times a trial whose objective raised one of `retry_on` runs again (same params, same
+                seed) before it stays FAILED. Attempts are trials of their own, with attrs `attempt` and `retry_of`;
+                a configuration counts once against n_trials. Interrupted trials (a dead process) are retried as
+                `on_stale` says, whatever this is.
+            retry_on: the exceptions worth another attempt (e.g. `MemoryError`, a flaky data loader's `OSError`);
+                only exceptions in `catch` fail a trial, so only those can be retried.
         """
         if not callable(objective):
             raise ValueError(f"objective: got {type(objective).__name__}; give a function objective(trial)")
@@ -566,30 +578,35 @@ class Experiment:
             self._resolve_auto(n_trials=n_trials, fraction_limit=fraction_limit)
         if trial_timeout is not None and not (_is_numeric(trial_timeout) and trial_timeout > 0):
             raise ValueError(f"trial_timeout: got {trial_timeout!r}; give seconds > 0 or None")
+        self._retry = check_retry(retries, retry_on)
         if n_trials is not None and self.round > 0:
             # n_trials counts this round's trials; the loop and the storage count the whole experiment's
             n_trials += sum(1 for t in self.storage.get_trials(self.id) if t.round != self.round and trials_used([t]))
         if n_jobs > 1 or executor is not None or trial_timeout is not None:
             from .executors import run_parallel
 
-            return run_parallel(
-                self,
-                objective,
-                n_trials=n_trials,
-                time_limit=time_limit,
-                n_jobs=n_jobs,
-                target=target,
-                catch=catch,
-                show_progress=show_progress,
-                callbacks=callbacks,
-                executor=executor,
-                trial_timeout=trial_timeout,
-            )
+            try:
+                return run_parallel(
+                    self,
+                    objective,
+                    n_trials=n_trials,
+                    time_limit=time_limit,
+                    n_jobs=n_jobs,
+                    target=target,
+                    catch=catch,
+                    show_progress=show_progress,
+                    callbacks=callbacks,
+                    executor=executor,
+                    trial_timeout=trial_timeout,
+                )
+            finally:
+                self._retry = (0, ())
 
         self.recover_stale()
         self._limit = n_trials
         self._deadline = time.monotonic() + time_limit if time_limit else None
         progress = ProgressBar(self, n_trials, show_progress)
+        outcome = CallOutcome(self, n_trials, target, stacklevel=3)
         try:
             with Heartbeat(self.storage, self.heartbeat_interval) as beat:
                 while not self._budget_spent(n_trials, target):
@@ -603,12 +620,15 @@ class Experiment:
                     if trial.lost:  # recovered elsewhere while it ran (warned): its retry, if any, is queued
                         continue
                     progress.update(self, done)
+                    outcome.seen(done)
                     for cb in callbacks or ():
                         cb(self, done)
         finally:
             progress.close()
             self._deadline = None
             self._limit = None
+            self._retry = (0, ())
+        outcome.end()
         return self
 
     def _budget_spent(self, n_trials: int | None, target: float | None) -> bool:
@@ -647,7 +667,10 @@ class Experiment:
             raise
         except catch as e:
             tb = traceback.format_exc()
-            return self.tell(trial, None, state=TrialState.FAILED, error=f"{type(e).__name__}: {e}\n\n{tb}")
+            done = self.tell(trial, None, state=TrialState.FAILED, error=f"{type(e).__name__}: {e}\n\n{tb}")
+            if not trial.lost and retry_failed(self, done, e) is not None:
+                done.attrs.update(retried=True, attempt=done.attrs.get("attempt", 1))
+            return done
         finally:
             _current_trial.reset(token)
         return self.tell(trial, result)
@@ -701,8 +724,49 @@ class Experiment:
 
 # ---- helpers ----
 def trials_used(trials: list[FrozenTrial]) -> int:
-    """How many trials count against n_trials: all but QUEUED and interrupted ones (a process died under them)."""
-    return sum(1 for t in trials if t.state != TrialState.QUEUED and not t.attrs.get("interrupted"))
+    """How many trials count against n_trials: all but QUEUED ones, interrupted ones (a process died under them)
+    and failed attempts that were retried (a configuration counts once, see `optimize(retries=...)`)."""
+    return sum(
+        1
+        for t in trials
+        if t.state != TrialState.QUEUED and not t.attrs.get("interrupted") and not t.attrs.get("retried")
+    )
+
+
+def _unknown(store: Storage, name: str) -> str:
+    known = [e.name for e in store.list_experiments()]
+    return f"no experiment {name!r} in {store!r}; known: {known}"
+
+
+def _stored_defaults(store, name, space, metric, direction, strategy, grid_resolution) -> tuple:
+    """What a constructor argument left out means: the stored experiment's (its latest round's space, its metric,
+    direction and strategy) when there is one, else the defaults of a new experiment ("value", "min", "auto")."""
+    record = store.get_experiment(name)
+    if record is None:
+        if space is None:
+            raise ValueError(f"{_unknown(store, name)}; give a space to create it")
+        return (
+            space,
+            "value" if metric is None else metric,
+            "min" if direction is None else direction,
+            "auto" if strategy is None else strategy,
+            grid_resolution,
+        )
+    if space is None:
+        from .analysis.rounds import round_records
+
+        space = Space.from_description(round_records(record)[-1]["space"])  # the latest round's space
+    if strategy is None:
+        strategy = record.attrs.get("strategy", "auto")
+        if grid_resolution is None:
+            grid_resolution = record.attrs.get("grid_resolution")
+    metric = record.metric if metric is None else metric
+    return space, metric, record.direction if direction is None else direction, strategy, grid_resolution
+
+
+def _attempt_of(trial: FrozenTrial) -> dict[str, Any]:
+    """An interrupted attempt's number goes to the run that replaces it: an interruption is no failed attempt."""
+    return {"attempt": trial.attrs["attempt"]} if "attempt" in trial.attrs else {}
 
 
 def _is_numeric(x: Any) -> bool:

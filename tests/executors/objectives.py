@@ -185,3 +185,23 @@ class KilledWhileLoading:
 
     def __call__(self, trial):
         return trial.params["x"]
+
+
+def flaky(trial):
+    """Raises MemoryError on the first two runs of every third configuration (counted per params, across
+    processes), ValueError for x > 0.95, and returns x otherwise."""
+    x = trial.params["x"]
+    if x > 0.95:
+        raise ValueError("not worth another attempt")
+    if int(x * 1000) % 3 == 0:
+        runs = _marker(f"flaky-{x!r}", trial)
+        seen = runs.read_text().count("\n") if runs.exists() else 0
+        with open(runs, "a") as f:
+            f.write(f"{trial.number}\n")
+        if seen < 2:
+            raise MemoryError(f"out of memory on run {seen + 1} of x={x!r}")
+    return x
+
+
+def always_fails(trial):
+    raise ZeroDivisionError("the objective is broken")

@@ -177,6 +177,31 @@ def test_n_jobs_in_a_script_without_a_main_guard_says_what_to_do(tmp_path, start
     assert done.returncode == 0 and "ran 4" in done.stdout, done.stderr
 
 
+def test_retries_in_workers_are_attempts_of_one_configuration(sqlite_url, marker_dir):
+    exp = kl.Experiment("r", {"x": [0.003, 0.004, 0.006, 0.007, 0.99]}, storage=sqlite_url, strategy="grid")
+    with pytest.warns(kl.TrialFailedWarning, match="not worth another attempt"):
+        exp.optimize(objectives.flaky, n_jobs=2, retries=2, retry_on=MemoryError)
+    trials = exp.trials
+    by_x = {x: [t for t in trials if t.params["x"] == x] for x in (0.003, 0.004, 0.006, 0.007, 0.99)}
+    for x in (0.003, 0.006):  # MemoryError twice, then it fits
+        runs = by_x[x]
+        assert [t.state for t in runs] == [TrialState.FAILED, TrialState.FAILED, TrialState.COMPLETE]
+        assert [t.attrs.get("attempt", 1) for t in runs] == [1, 2, 3]
+        assert [t.attrs.get("retry_of") for t in runs] == [None, runs[0].number, runs[1].number]
+    assert [t.state for t in by_x[0.004]] == [TrialState.COMPLETE]
+    assert [t.state for t in by_x[0.99]] == [TrialState.FAILED]  # a ValueError is not retried
+    assert len(trials) == 9
+
+
+def test_a_call_whose_trials_all_fail_in_workers_raises(sqlite_url):
+    exp = make(sqlite_url)
+    broken = "ZeroDivisionError: the objective is broken"
+    with pytest.warns(kl.TrialFailedWarning, match=broken) as warned, pytest.raises(kl.AllTrialsFailedError):
+        exp.optimize(objectives.always_fails, n_trials=4, n_jobs=2)
+    assert len(warned) == 1 and warned[0].filename == __file__
+    assert [t.state for t in exp.trials] == [TrialState.FAILED] * 4
+
+
 def test_worker_killed_with_on_stale_fail_is_not_retried(sqlite_url):
     exp = make(sqlite_url, on_stale="fail")
     exp.optimize(objectives.kill_self_once, n_trials=5, n_jobs=2)
