@@ -153,6 +153,12 @@ def retry_failed(exp: Experiment, trial: FrozenTrial, error: BaseException) -> F
         trial.params,
         TrialState.QUEUED,
         seed=trial.seed,
-        attrs={**scheduled, "source": "retry", "retry_after": "failed", "retry_of": trial.number, "attempt": attempt + 1},
+        attrs={
+            **scheduled,
+            "source": "retry",
+            "retry_after": "failed",
+            "retry_of": trial.number,
+            "attempt": attempt + 1,
+        },
         round=trial.round,
     )

@@ -83,6 +83,11 @@ class GridSearch(Strategy):
         return self._order(k) if self._order else k
 
     def ask(self, history: Sequence[FrozenTrial], n: int) -> list[dict[str, Any]]:
+        """The next n unseen points, from the stream position the experiment claimed for this ask (see `History`):
+        processes asking at once start at different places of the grid instead of all proposing its next point
+        (which the storage would refuse to all but one). Points of positions claimed but never run (a budget that
+        ended, a process that died) are picked up from the start once the claimed positions pass the grid's end, so
+        every point runs once."""
         if self._seen_upto > len(history):  # a different history than last time: start over
             self._seen, self._seen_upto, self._cursor = set(), 0, 0
         for t in history[self._seen_upto :]:
@@ -91,13 +96,25 @@ class GridSearch(Strategy):
                 if index is not None:
                     self._seen.add(index)
         self._seen_upto = len(history)
-        out = []
-        while len(out) < n and self._cursor < self._size:
-            index = self.position(self._cursor)
-            self._cursor += 1
-            if index not in self._seen:
-                self._seen.add(index)
+        out: list[dict[str, Any]] = []
+        picked: set[int] = set()  # proposed now; seen only once in the history (the storage may refuse them)
+
+        def take(k: int) -> None:
+            index = self.position(k)
+            if index not in self._seen and index not in picked:
+                picked.add(index)
                 out.append(self.space.grid_point(index, self.resolution))
+
+        k = max(self._cursor, Strategy.position(history))
+        while len(out) < n and k < self._size:  # from the claimed position on
+            take(k)
+            k += 1
+        while self._cursor < self._size and self.position(self._cursor) in self._seen:
+            self._cursor += 1  # every position before the cursor is in the history
+        k = self._cursor
+        while len(out) < n and k < self._size:  # then the holes, from the start
+            take(k)
+            k += 1
         return out
 
     def __repr__(self) -> str:
