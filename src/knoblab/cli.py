@@ -174,6 +174,7 @@ def worker_command(
     import signal
 
     from .experiment import Experiment
+    from .outcomes import AllTrialsFailedError
 
     objective = _import_objective(objective_ref)
     store = _open(storage)
@@ -193,9 +194,7 @@ def worker_command(
         exp.optimize(
             objective, n_trials=n_trials, time_limit=time_limit, callbacks=[lambda e, t: ran.append(t.state.value)]
         )
-    except ValueError as e:
-        raise click.ClickException(str(e)) from None
-    except StorageError as e:
+    except (ValueError, StorageError, AllTrialsFailedError) as e:
         raise click.ClickException(str(e)) from None
     except KeyboardInterrupt:
         click.echo(f"worker {os.getpid()}: interrupted after {len(ran)} trials", err=True)
