@@ -606,7 +606,7 @@ class Experiment:
         self._limit = n_trials
         self._deadline = time.monotonic() + time_limit if time_limit else None
         progress = ProgressBar(self, n_trials, show_progress)
-        outcome = CallOutcome(self, n_trials, target, stacklevel=3)
+        outcome = CallOutcome(self, n_trials, target)
         try:
             with Heartbeat(self.storage, self.heartbeat_interval) as beat:
                 while not self._budget_spent(n_trials, target):

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import logging
 import numbers
+import os
+import sys
 import warnings
 from typing import TYPE_CHECKING, Any
 
@@ -41,6 +43,18 @@ def error_line(trial: FrozenTrial) -> str:
     return lines[0].strip() if lines else "no reason stored"
 
 
+def _outside_knoblab() -> int:
+    """The stacklevel of the first caller outside the knoblab package (the user's optimize, Scan...), for a
+    warning raised from a function that `_outside_knoblab`'s caller called."""
+    package = os.path.dirname(os.path.abspath(__file__))
+    frame = sys._getframe(2)  # the caller of the function that warns
+    level = 2
+    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(package + os.sep):
+        frame = frame.f_back
+        level += 1
+    return level
+
+
 def notify(message: str) -> None:
     """One line for the user on the "knoblab" logger; shown on stderr when the program configured no logging."""
     if not logger.handlers and not logging.getLogger().handlers:
@@ -57,8 +71,7 @@ class CallOutcome:
     """Watches the trials one call to `optimize` finishes: warns at its first failures, and at its end raises when
     all of them failed, or says that there was nothing left to run."""
 
-    def __init__(self, exp: Experiment, n_trials: int | None, target: float | None, stacklevel: int = 3):
-        self.stacklevel = stacklevel  # of the warnings, counted from `seen`: the user's call to optimize
+    def __init__(self, exp: Experiment, n_trials: int | None, target: float | None):
         self.exp = exp
         self.n_trials = n_trials
         self.target = target
@@ -89,7 +102,7 @@ class CallOutcome:
                 f"trial {trial.number} of {self.exp.name!r} FAILED: {line} ({where} exp.trial({trial.number}).error);"
                 f" the search goes on{more}"
             ),
-            stacklevel=self.stacklevel,
+            stacklevel=_outside_knoblab(),
         )
 
     def end(self) -> None:

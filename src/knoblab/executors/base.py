@@ -168,7 +168,7 @@ def drive(
     exp.recover_stale()
     exp._limit = n_trials
     progress = ProgressBar(exp, n_trials, show_progress)
-    outcome = CallOutcome(exp, n_trials, target, stacklevel=5)  # warnings point at the user's optimize call
+    outcome = CallOutcome(exp, n_trials, target)
     running: dict[int, tuple[Trial, float]] = {}  # trial id -> (trial, started, monotonic)
     exhausted = False  # nothing to run now (a finished grid, a PBT member still running); asked again when a
     # trial ends, since a retry or a scheduler's continuation may be queued then
