@@ -10,6 +10,7 @@ import pandas as pd
 
 from .space import Space
 from .trial import FrozenTrial
+from .values import display, is_plain
 
 __all__ = ["results_frame"]
 
@@ -38,7 +39,7 @@ def results_frame(trials: list[FrozenTrial], space: Space, metric: str, integers
     for t in trials:
         row: dict[str, Any] = {"number": t.number, "state": t.state.value, "value": t.value}
         for k in knob_names:
-            row[knob_columns[k]] = t.params.get(k)
+            row[knob_columns[k]] = _shown(t.params.get(k))
         for m in metric_names:
             row[metric_columns[m]] = t.metrics.get(m)
         row.update(
@@ -78,3 +79,8 @@ def results_frame(trials: list[FrozenTrial], space: Space, metric: str, integers
 
 def _integer(v: Any) -> bool:
     return isinstance(v, numbers.Integral) and not isinstance(v, bool | np.bool_)
+
+
+def _shown(value: Any) -> Any:
+    """A knob value as the table shows it: plain values as they are, objects by name ("relu", "Adam(...)")."""
+    return value if is_plain(value) else display(value)

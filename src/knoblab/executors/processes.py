@@ -29,6 +29,7 @@ from .base import (
     check_picklable,
     limit_threads,
 )
+from .devices import check_request, plan
 
 if TYPE_CHECKING:
     from ..experiment import Experiment
@@ -65,6 +66,7 @@ class _Slot:
     conn: Any
     trial_id: int | None = None
     ready: bool = False
+    devices: Any = None  # the GPUs its worker sees (knoblab.executors.devices), kept by a replacement
 
 
 class ProcessExecutor(Executor):
@@ -78,6 +80,8 @@ class ProcessExecutor(Executor):
             gets a MemoryError and its trial ends FAILED, instead of the machine swapping. None: no limit.
         start_method: "forkserver" (default where there is one) or "spawn".
         start_timeout: seconds a worker may take to start and load the objective.
+        gpus: the GPUs each worker sees: "auto", a device list, GPUs per worker (0.5 shares one device between
+            two workers), or None to leave the environment alone (see `knoblab.executors.devices`).
     """
 
     def __init__(
@@ -88,6 +92,7 @@ class ProcessExecutor(Executor):
         memory_limit: int | None = None,
         start_method: str | None = None,
         start_timeout: float = 120.0,
+        gpus: Any = None,
     ):
         if not (isinstance(n_jobs, int) and n_jobs >= 1):
             raise ValueError(f"n_jobs: got {n_jobs!r}; give an integer >= 1")
@@ -106,6 +111,7 @@ class ProcessExecutor(Executor):
         self.memory_limit = memory_limit
         self.start_method = start_method
         self.start_timeout = start_timeout
+        self.gpus = check_request(gpus)
         self._slots: list[_Slot] = []
         self._payload = b""
 
@@ -124,7 +130,8 @@ class ProcessExecutor(Executor):
         self._ctx = multiprocessing.get_context(self.start_method)
         if self.start_method == "forkserver":
             self._ctx.set_forkserver_preload(["knoblab.experiment", "knoblab.executors.processes"])
-        self._slots = [self._spawn() for _ in range(self.capacity)]
+        assignments = plan(self.gpus, self.capacity) or [None] * self.capacity  # checked before any worker starts
+        self._slots = [self._spawn(devices) for devices in assignments]
         deadline = time.monotonic() + self.start_timeout
         replaced = 0
         for i in range(len(self._slots)):  # all start at once; wait for each to have loaded the objective
@@ -141,7 +148,7 @@ class ProcessExecutor(Executor):
                 self._slots[i] = self._respawn(self._slots[i])
                 deadline = max(deadline, time.monotonic() + self.start_timeout)
 
-    def _spawn(self) -> _Slot:
+    def _spawn(self, devices: Any = None) -> _Slot:
         parent, child = self._ctx.Pipe(duplex=True)
         process = self._ctx.Process(
             target=_worker_main,
@@ -152,9 +159,10 @@ class ProcessExecutor(Executor):
         with _thread_env(self.threads):  # a spawned interpreter reads them before it imports numpy or torch
             process.start()
         child.close()
-        parent.send(dict(os.environ))  # a forkserver started earlier has an older environment: send today's
+        environ = dict(os.environ) if devices is None else dict(devices.apply(dict(os.environ)))
+        parent.send(environ)  # a forkserver started earlier has an older environment: send today's (and its GPUs)
         parent.send_bytes(self._payload)
-        return _Slot(process, parent)
+        return _Slot(process, parent, devices=devices)
 
     def _await_ready(self, slot: _Slot, deadline: float) -> bool:
         """Waits until the worker has loaded the objective: True, or False when a signal killed it meanwhile (to
@@ -261,7 +269,7 @@ class ProcessExecutor(Executor):
             slot.process.kill()
         slot.process.join(timeout=5)
         slot.conn.close()
-        return self._spawn()
+        return self._spawn(slot.devices)
 
 
 @contextlib.contextmanager

@@ -67,7 +67,11 @@ class GridSearch(Strategy):
     def setup(self, space, *, seed, direction):
         super().setup(space, seed=seed, direction=direction)
         self._size = space.grid_size(self.resolution)  # raises, naming the knob, for a Real without resolution
-        self._order = SeededPermutation(self._size, self.seed) if self.shuffle else None
+        # with a constraint counted exactly, the walk is over the points it accepts; else over the whole grid,
+        # skipping what it rules out (see `Space.grid_size`)
+        self._feasible = space.feasible_grid_indices(self.resolution)
+        self._extent = len(self._feasible) if self._feasible is not None else space.grid_extent(self.resolution)
+        self._order = SeededPermutation(self._extent, self.seed) if self.shuffle else None
         self._cursor = 0
         self._seen: set[int] = set()
         self._seen_upto = 0
@@ -80,7 +84,8 @@ class GridSearch(Strategy):
 
     def position(self, k: int) -> int:
         """The grid index visited k-th."""
-        return self._order(k) if self._order else k
+        j = self._order(k) if self._order else k
+        return int(self._feasible[j]) if self._feasible is not None else j
 
     def ask(self, history: Sequence[FrozenTrial], n: int) -> list[dict[str, Any]]:
         """The next n unseen points, from the stream position the experiment claimed for this ask (see `History`):
@@ -98,21 +103,26 @@ class GridSearch(Strategy):
         self._seen_upto = len(history)
         out: list[dict[str, Any]] = []
         picked: set[int] = set()  # proposed now; seen only once in the history (the storage may refuse them)
+        check = self._feasible is None and self.space.constraint is not None
 
         def take(k: int) -> None:
             index = self.position(k)
             if index not in self._seen and index not in picked:
+                point = self.space.grid_point(index, self.resolution)
+                if check and not self.space.feasible(point):
+                    self._seen.add(index)  # ruled out by the constraint: never to be proposed
+                    return
                 picked.add(index)
-                out.append(self.space.grid_point(index, self.resolution))
+                out.append(point)
 
         k = max(self._cursor, Strategy.position(history))
-        while len(out) < n and k < self._size:  # from the claimed position on
+        while len(out) < n and k < self._extent:  # from the claimed position on
             take(k)
             k += 1
-        while self._cursor < self._size and self.position(self._cursor) in self._seen:
-            self._cursor += 1  # every position before the cursor is in the history
+        while self._cursor < self._extent and self.position(self._cursor) in self._seen:
+            self._cursor += 1  # every position before the cursor is in the history (or ruled out)
         k = self._cursor
-        while len(out) < n and k < self._size:  # then the holes, from the start
+        while len(out) < n and k < self._extent:  # then the holes, from the start
             take(k)
             k += 1
         return out
