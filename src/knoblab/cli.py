@@ -222,6 +222,8 @@ def _import_objective(ref: str):
             if not path.is_file():
                 raise click.BadParameter(f"no such file {path}", param_hint="--objective")
             spec = importlib.util.spec_from_file_location(path.stem, path)
+            if spec is None or spec.loader is None:
+                raise click.BadParameter(f"{path} is not a Python file that can be imported", param_hint="--objective")
             module = importlib.util.module_from_spec(spec)
             sys.modules[path.stem] = module
             spec.loader.exec_module(module)

@@ -141,6 +141,7 @@ class Experiment:
         # the round whose space this is (rounds narrow the space: see `next_round`)
         self.round = self._check_same(record, description, metric, direction, seed)
         self.record = record
+        assert record.seed is not None  # stored with every experiment since the first version
         self.seed = int(record.seed)
         self._strategy_arg = strategy
         self.strategy = make_strategy(strategy, grid_resolution=grid_resolution)
@@ -148,7 +149,7 @@ class Experiment:
         if isinstance(strategy, str) and "strategy" not in record.attrs:
             # remembered so that `Experiment.load` (a standalone worker) proposes with the same strategy; a grid
             # over Real knobs cannot be set up again without its resolution
-            remembered = {"strategy": strategy}
+            remembered: dict[str, Any] = {"strategy": strategy}
             if grid_resolution is not None:
                 remembered["grid_resolution"] = grid_resolution
             self.storage.set_experiment_attrs(record.id, remembered)
@@ -156,6 +157,7 @@ class Experiment:
         self._deadline: float | None = None
         self._limit: int | None = None  # n_trials while optimize runs: asks never overshoot it
         self._retry: tuple[int, tuple[type[BaseException], ...]] = (0, ())  # optimize's retries, retry_on
+        self._warm_start: bool | None = None  # this round's warm_start, read once from the rounds stored
         if self.scheduler is not None and hasattr(self.scheduler, "setup"):
             self.scheduler.setup(self)  # PBT queues its population here
 
@@ -251,9 +253,9 @@ class Experiment:
     @property
     def best(self) -> FrozenTrial:
         """The best COMPLETE trial."""
-        best = None
+        best: FrozenTrial | None = None
         for t in self.storage.get_trials(self.id, states=(TrialState.COMPLETE,)):
-            if t.value is not None and (best is None or self._better(t.value, best.value)):
+            if t.value is not None and (best is None or best.value is None or self._better(t.value, best.value)):
                 best = t
         if best is None:
             raise ValueError(f"experiment {self.name!r} has no COMPLETE trial yet")
@@ -273,6 +275,7 @@ class Experiment:
         trial = self.storage.create_trial(
             self.id, clean, TrialState.QUEUED, attrs={"source": "enqueued"}, round=self.round
         )
+        assert trial is not None  # only a budget (limit=) makes create_trial refuse, and none is given
         if note:
             self.storage.set_note(trial.id, note)
         return trial
@@ -357,6 +360,7 @@ class Experiment:
         experiment and a standalone worker go on with the strategy the round started with; a new round chooses
         again. Of processes choosing at once, the first to store wins and the others use its choice."""
         key = str(self.round)
+        assert isinstance(self.strategy, AutoStrategy)
         choice = self.record.attrs.get("auto_choice", {}).get(key)
         if choice is None:
             proposed = self.strategy.choose(n_trials=n_trials, fraction_limit=fraction_limit)
@@ -401,7 +405,8 @@ class Experiment:
                 raise ValueError(f"trial {frozen.number} of {self.name!r} is already {frozen.state}")
             raise ValueError(f"trial {frozen.number} of {self.name!r} is {frozen.state}; tell only trials from ask()")
         state = TrialState(state) if state is not None else TrialState.COMPLETE
-        value, metrics = None, {}
+        value: float | None = None
+        metrics: dict[str, Any] = {}
         if state == TrialState.COMPLETE:
             try:
                 value, metrics = self._interpret(result)
@@ -704,7 +709,9 @@ class Experiment:
         """Every round: its number, space (as described), parent round, reason, changes and start time."""
         from .analysis.rounds import round_records
 
-        return round_records(self.storage.get_experiment(self.name))
+        record = self.storage.get_experiment(self.name)
+        assert record is not None  # an experiment is never deleted from under its handle
+        return round_records(record)
 
     def next_round(self, space: Mapping[str, Any] | Space, reason: str = "") -> int:
         """Starts a new round with its own space, narrowing the current one; returns its number. New trials carry
@@ -818,7 +825,7 @@ def _short(x: Any) -> str:
 def _check_count(name: str, n: Any) -> int | None:
     if n is None:
         return None
-    if not (isinstance(n, numbers.Integral) and not isinstance(n, bool) and n >= 1):
+    if not (isinstance(n, numbers.Integral) and not isinstance(n, bool) and int(n) >= 1):
         raise ValueError(f"{name}: got {n!r}; give an integer >= 1 or None")
     return int(n)
 

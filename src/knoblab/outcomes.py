@@ -13,6 +13,7 @@ import numbers
 import os
 import sys
 import warnings
+from types import FrameType
 from typing import TYPE_CHECKING, Any
 
 from .trial import FrozenTrial, TrialState
@@ -20,7 +21,7 @@ from .trial import FrozenTrial, TrialState
 if TYPE_CHECKING:
     from .experiment import Experiment
 
-__all__ = ["AllTrialsFailedError", "TrialFailedWarning", "CallOutcome", "check_retry", "retry_failed", "logger"]
+__all__ = ["AllTrialsFailedError", "TrialFailedWarning", "CallOutcome", "check_retry", "retry_failed"]
 
 logger = logging.getLogger("knoblab")
 
@@ -47,7 +48,7 @@ def _outside_knoblab() -> int:
     """The stacklevel of the first caller outside the knoblab package (the user's optimize, Scan...), for a
     warning raised from a function that `_outside_knoblab`'s caller called."""
     package = os.path.dirname(os.path.abspath(__file__))
-    frame = sys._getframe(2)  # the caller of the function that warns
+    frame: FrameType | None = sys._getframe(2)  # the caller of the function that warns
     level = 2
     while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(package + os.sep):
         frame = frame.f_back
@@ -136,7 +137,7 @@ class CallOutcome:
 
 def check_retry(retries: Any, retry_on: Any) -> tuple[int, tuple[type[BaseException], ...]]:
     """Validates optimize's `retries` and `retry_on`, naming the argument at fault."""
-    if not (isinstance(retries, numbers.Integral) and not isinstance(retries, bool) and retries >= 0):
+    if not (isinstance(retries, numbers.Integral) and not isinstance(retries, bool) and int(retries) >= 0):
         raise ValueError(f"retries: got {retries!r}; give an integer >= 0 (runs of a failed trial after the first)")
     classes = retry_on if isinstance(retry_on, tuple) else (retry_on,)
     if not classes or not all(isinstance(c, type) and issubclass(c, BaseException) for c in classes):

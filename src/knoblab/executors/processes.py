@@ -39,7 +39,7 @@ if TYPE_CHECKING:
 _PENDING = ("pending",)
 _START_REPLACEMENTS = 3  # per worker slot, of workers killed while starting, before the search gives up
 
-#: the exit code of a worker that found itself re-running the user's script top level (see `refuse_unguarded_main`)
+#: the exit code of a worker that found itself re-running the user's script top level (see `_refuse_unguarded_main`)
 UNGUARDED_MAIN_EXIT = 87
 UNGUARDED_MAIN = (
     "worker processes start by importing your script again, and its top level calls optimize(n_jobs > 1) once "
@@ -48,7 +48,7 @@ UNGUARDED_MAIN = (
 )
 
 
-def refuse_unguarded_main() -> None:
+def _refuse_unguarded_main() -> None:
     """Called before workers start: in a worker that is still importing the user's script (spawn and forkserver
     import the main module anew, so a script without a `__main__` guard reaches optimize again there), ends that
     worker at once with a code the driver turns into `UNGUARDED_MAIN`, instead of multiprocessing's bootstrap
@@ -127,10 +127,12 @@ class ProcessExecutor(Executor):
             check_picklable(work.scheduler, "scheduler")
         work.threads = self.threads
         self._payload = pickle.dumps(work)
-        self._ctx = multiprocessing.get_context(self.start_method)
+        self._ctx: Any = multiprocessing.get_context(self.start_method)  # a SpawnContext or a ForkServerContext
         if self.start_method == "forkserver":
             self._ctx.set_forkserver_preload(["knoblab.experiment", "knoblab.executors.processes"])
-        assignments = plan(self.gpus, self.capacity) or [None] * self.capacity  # checked before any worker starts
+        assignments: list[Any] = (
+            plan(self.gpus, self.capacity) or [None] * self.capacity
+        )  # checked before any worker starts
         self._slots = [self._spawn(devices) for devices in assignments]
         deadline = time.monotonic() + self.start_timeout
         replaced = 0

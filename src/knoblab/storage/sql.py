@@ -531,7 +531,9 @@ class SQLStorage:
                     stop_requested=False,
                 )
             )
-            return result.inserted_primary_key[0]
+            key = result.inserted_primary_key
+            assert key is not None  # an INSERT of one row always has it
+            return int(key[0])
 
         for _ in range(50):  # two writers that took the same number: the loser tries the next one
             try:

@@ -82,7 +82,7 @@ class GridSearch(Strategy):
     def supports(self, space) -> bool:
         return space.is_finite or self.resolution is not None
 
-    def position(self, k: int) -> int:
+    def position(self, k: int) -> int:  # type: ignore[override]  # a grid's own map; the stream's is Strategy's
         """The grid index visited k-th."""
         j = self._order(k) if self._order else k
         return int(self._feasible[j]) if self._feasible is not None else j
