@@ -356,7 +356,7 @@ class Scan:
         if not changes:
             return
         before, after = _grid_size(self._space), _grid_size(space)
-        start_round(self.experiment, space, f"talos {method}: " + "; ".join(changes), changes=changes, warm_start=True)
+        start_round(self.experiment, space, "talos reduction: " + "; ".join(changes), changes=changes, warm_start=True)
         self._space = space
         print(f"Total {100 * (before - after) / before:.1f}% permutations reduced")
 
