@@ -11,7 +11,7 @@ space lacks it (`knoblab.analysis.rounds.start_round`, warm-started so nothing a
   (knoblab.analysis.stats.first_order_importance) over the same 0/1 columns is the smallest. Values present in
   every round of the window say nothing and are never dropped.
 - 'gamify': a JSON file of every value's status in the experiment folder; set a value's status to anything but
-  "active" (by hand or with the gamify dashboard) and the next round drops it.
+  "active" (by hand or with the gamify dashboard) and it is dropped before the next round starts.
 - 'local_strategy': `talos_strategy(scan)` from ./talos_strategy.py, read again each time, narrows with
   `scan.param_object.remove_is(label, value)` (and remove_is_not, remove_ge, remove_le), or returns
   (label, value) to drop, as Talos' custom reducers do.

@@ -183,7 +183,7 @@ class Scan:
         name, record, why_new = _resolve(self.storage, experiment_name, description, metric, direction, seed)
         talos_attrs = dict((record.attrs.get("talos") or {}) if record else {})
         self.experiment_id = talos_attrs.get("experiment_id") or time.strftime("%m%d%y%H%M%S")
-        self._folder = Path(experiment_name)
+        self._folder = Path(experiment_name).resolve()  # in the working folder, as Talos; absolute from here on
         self._log = ExperimentLogFile(self._folder, self.experiment_id)
         self._inner = KerasScan(
             x,
@@ -262,6 +262,10 @@ class Scan:
             while trials_used(trials) < self._budget:
                 if self._deadline is not None and time.time() >= self._deadline:
                     break
+                if self.reduction_method == "gamify":  # values switched off in the file go before the next round
+                    drops = self._gamify.drops(self._space)
+                    if drops:
+                        self._narrow(drops, "gamify")
                 in_round = trials_used([t for t in trials if t.round == exp.round])
                 self._inner.run(n_trials=in_round + 1)
                 trials = exp.trials
@@ -307,8 +311,9 @@ class Scan:
         done = trials_used(trials)
         drops: list[reduce.Drop] = []
         if method == "gamify":
-            drops = self._gamify.drops(self._space)
-        elif (done + 1) % self.reduction_interval == 0:  # as Talos: after rounds interval-1, 2*interval-1, ...
+            self._gamify.export(self._space)
+            return
+        if (done + 1) % self.reduction_interval == 0:  # as Talos: after rounds interval-1, 2*interval-1, ...
             if method in reduce.CORRELATIONS:
                 drop = reduce.correlation_drop(
                     trials,
@@ -335,8 +340,6 @@ class Scan:
                 drops = reduce.local_drops(self, self._space, done)
         if drops:
             self._narrow(drops, method)
-        if method == "gamify":
-            self._gamify.export(self._space)
 
     def _narrow(self, drops: list[reduce.Drop], method: str) -> None:
         """A new round without the dropped values (warm-started: what already ran is not run again)."""
