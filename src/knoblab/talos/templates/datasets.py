@@ -53,7 +53,7 @@ def mnist() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
 
 
 def titanic() -> tuple[np.ndarray, np.ndarray]:
-    """A generated stand-in for Talos' titanic: 891 passengers, x (891, 18) = age (with 177 missing values, NaN),
+    """A generated stand-in for Talos' titanic: 891 passengers, x (891, 21) = age (with 177 missing values, NaN),
     sibsp, parch, then 0/1 columns for class (3), embark town (3), who (man, woman, child), deck (A-G, most
     rows none) and sex (2); y survived (about 38%), more likely for women, children and first class."""
     rng = np.random.default_rng(891)
@@ -66,7 +66,7 @@ def titanic() -> tuple[np.ndarray, np.ndarray]:
     deck = np.where(rng.random(n) < 0.23, rng.choice(7, n), -1)
     sibsp = rng.choice(np.arange(9), n, p=[0.68, 0.23, 0.03, 0.02, 0.02, 0.01, 0.0, 0.0, 0.01])
     parch = rng.choice(np.arange(7), n, p=[0.76, 0.13, 0.09, 0.005, 0.005, 0.005, 0.005])
-    logit = -1.2 + 2.4 * sex + 1.2 * child - 0.9 * pclass + 0.3 * (deck >= 0)
+    logit = -0.2 + 2.4 * sex + 1.2 * child - 0.9 * pclass + 0.3 * (deck >= 0)
     y = (rng.random(n) < 1 / (1 + np.exp(-logit))).astype(int)
     age[rng.choice(n, 177, replace=False)] = np.nan
     who = np.where(child, 2, np.where(sex, 1, 0))
@@ -107,7 +107,7 @@ def cervical_cancer() -> tuple[np.ndarray, np.ndarray]:
             iud * rng.gamma(1.5, 2, n),
         ]
     )
-    flags = (rng.random((n, 23)) < rng.uniform(0.002, 0.1, 23)).astype(float)
+    flags = (rng.random((n, 19)) < rng.uniform(0.002, 0.1, 19)).astype(float)  # diagnoses and STDs
     x = np.column_stack([counts, years, flags]).astype(float)
     logit = -3.0 + 0.9 * flags[:, 0] + 1.2 * flags[:, 1] + 0.04 * (counts[:, 0] - 27) + 0.6 * smokes
     y = (rng.random(n) < 1 / (1 + np.exp(-logit))).astype(int)
