@@ -66,3 +66,12 @@ def test_a_scan_of_a_param_space_runs_exactly_its_permutations(small_iris):
     assert ran == [tuple(p.values()) for p in piece.permutations()]  # all 3, in order: Scan's limits do not apply
     again = talos.Scan(x, y, piece, iris_model, "dist", disable_progress_bar=True)
     assert len(again.data) == 3  # continued: nothing ran twice
+
+
+def test_a_dict_scan_is_another_run_than_a_param_space_scan_of_the_same_values(small_iris, capsys):
+    x, y = small_iris
+    piece = DistributeParamSpace(params=P, param_keys=P.keys(), machines=4, seed=1).param_spaces[0]
+    talos.Scan(x, y, piece, iris_model, "kinds", disable_progress_bar=True)
+    scan = talos.Scan(x, y, P, iris_model, "kinds", round_limit=2, disable_progress_bar=True)
+    assert scan.experiment.name == "kinds#2" and len(scan.data) == 2
+    assert "already holds a scan with params given as a ParamSpace (this scan's are a dict)" in capsys.readouterr().out

@@ -17,7 +17,7 @@ from .conftest import iris_model, keras
 P = {"first_neuron": [4, 8], "activation": ["relu", "elu"], "batch_size": [16], "epochs": [2]}
 
 
-def test_data_has_talos_columns_then_ours(small_iris):
+def test_data_has_talos_columns_then_ours(small_iris, in_tmp):
     x, y = small_iris
     scan = talos.Scan(x, y, P, iris_model, "iris", round_limit=3, seed=0, disable_progress_bar=True)
     data = scan.data
@@ -39,8 +39,9 @@ def test_data_has_talos_columns_then_ours(small_iris):
     # the rounds are knoblab trials in ./knoblab.db, the models beside the experiment log
     exp = kl.Experiment.load("iris")
     assert [t.number for t in exp.trials] == list(data["number"])
-    folder = scan.experiment_id
-    assert sorted(p.name for p in (scan._folder / folder).iterdir()) == [f"trial_0000{i}.keras" for i in range(3)]
+    models = sorted(p.name for p in (in_tmp / "knoblab_artifacts" / "iris").iterdir())
+    assert models == [f"trial_0000{i}.keras" for i in range(3)]
+    assert [p.name for p in (in_tmp / "iris").iterdir()] == [f"{scan.experiment_id}.csv"]  # Talos' folder, as Talos
 
 
 def test_the_experiment_log_csv_is_talos_layout(small_iris):

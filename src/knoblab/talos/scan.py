@@ -11,9 +11,10 @@ rounds, as Talos does), the reducers (see `reduce`). Each round is a knoblab tri
 again with the same params dict continues its experiment (only the missing rounds run), and one run with another
 params dict under a used experiment_name starts a new run stored as "<name>#2" (it says so).
 
-Every model is saved (`<experiment_name>/<experiment id>/trial_NNNNN.keras`) unless save_weights and save_models
-are both False; the experiment log CSV sits beside it, as in Talos, and the trials in knoblab's storage
-(./knoblab.db unless `storage=` says otherwise), where `knoblab show`, the dashboard and `knoblab.analysis` see them.
+Every round's model is saved (`knoblab_artifacts/<experiment>/trial_NNNNN.keras`) unless save_weights and
+save_models are both False; the folder `<experiment_name>/` holds Talos' files (the experiment log CSV, the
+ExperimentLog .log, the gamify JSON), and the trials live in knoblab's storage (./knoblab.db unless `storage=` says
+otherwise), where `knoblab show`, the dashboard and `knoblab.analysis` see them.
 """
 
 from __future__ import annotations
@@ -90,7 +91,7 @@ class Scan:
         y: Any,
         params: Any,
         model: Callable,
-        experiment_name: str,
+        experiment_name: str = "talos_experiment",
         x_val: Any = None,
         y_val: Any = None,
         val_split: float = 0.3,
@@ -180,7 +181,8 @@ class Scan:
         self.storage = open_storage(storage)
         direction = direction or direction_of(metric)
         description = json.loads(dumps(parsed.describe()))
-        name, record, why_new = _resolve(self.storage, experiment_name, description, metric, direction, seed)
+        kind = "ParamSpace" if fixed is not None else "dict"
+        name, record, why_new = _resolve(self.storage, experiment_name, description, metric, direction, seed, kind)
         talos_attrs = dict((record.attrs.get("talos") or {}) if record else {})
         self.experiment_id = talos_attrs.get("experiment_id") or time.strftime("%m%d%y%H%M%S")
         self._folder = Path(experiment_name).resolve()  # in the working folder, as Talos; absolute from here on
@@ -200,7 +202,7 @@ class Scan:
             stop=[StopOnNaN(("loss", metric))],  # a diverged round is FAILED whatever follows: stop it there
             restore_best_weights=False,
             keep_models=_KEEP_ALL if (save_weights or save_models) else 0,
-            artifacts_dir=self._folder / self.experiment_id,
+            artifacts_dir=Path("knoblab_artifacts").resolve() / name,  # the experiment folder keeps Talos' files only
             threads=threads,
             strategy=strategy_for(random_method, limited=limited, budget=budget) if fixed is None else "grid",
             storage=self.storage,
@@ -215,6 +217,7 @@ class Scan:
                 "experiment_name": experiment_name,
                 "random_method": random_method,
                 "budget": budget,
+                "params": kind,
             }
             self.storage.set_experiment_attrs(self.experiment.id, {"talos": talos_attrs})
         if why_new:
@@ -578,7 +581,7 @@ def _constraint(boolean_limit: Callable | None) -> Callable[[dict], bool] | None
 
 
 def _resolve(
-    storage: Storage, name: str, description: dict, metric: str, direction: str, seed: int | None
+    storage: Storage, name: str, description: dict, metric: str, direction: str, seed: int | None, kind: str
 ) -> tuple[str, ExperimentRecord | None, str | None]:
     """(the experiment to use, its record if it exists, why a new run is needed when the name is taken): the name,
     or "<name>#2", "<name>#3", ... : the first that holds this params dict (continued) or is free (a new run)."""
@@ -588,7 +591,7 @@ def _resolve(
         record = storage.get_experiment(candidate)
         if record is None:
             return candidate, None, why
-        differs = _differs(record, description, metric, direction, seed)
+        differs = _differs(record, description, metric, direction, seed, kind)
         if not differs:
             return candidate, record, None
         if why is None:
@@ -596,7 +599,12 @@ def _resolve(
     raise ValueError(f"experiment_name {name!r}: 10,000 runs under this name; choose another name")
 
 
-def _differs(record: ExperimentRecord, description: dict, metric: str, direction: str, seed: int | None) -> str:
+def _differs(
+    record: ExperimentRecord, description: dict, metric: str, direction: str, seed: int | None, kind: str
+) -> str:
+    stored_kind = (record.attrs.get("talos") or {}).get("params", "dict")
+    if stored_kind != kind:
+        return f"params given as a {stored_kind} (this scan's are a {kind})"
     if record.space != description:
         old, new = record.space, description
         parts = [f"knob {k!r} added" for k in new if k not in old]

@@ -23,7 +23,7 @@ def recover_best_model(
     y_val: Any,
     experiment_log: str,
     input_model: Callable,
-    metric: str,
+    metric: str = "val_acc",
     multi_input: bool = False,
     x_cross: Any = None,
     y_cross: Any = None,
