@@ -1,3 +1,4 @@
+# ruff: noqa: B018 - Talos evaluates attributes for their own sake (r.data); the port keeps its lines
 """Port of Talos' tests/commands/test_analyze.py: unchanged but for `import talos` -> `import knoblab.talos as
 talos` (and the plots, which Talos draws with astetik, are matplotlib figures here)."""
 

@@ -17,12 +17,13 @@ import pytest
 def talos_test_scan():
     print("\n >>> start Scan()...")
 
-    import knoblab.talos as talos
     from keras.activations import elu, relu
     from keras.layers import Dense, Input
     from keras.losses import binary_crossentropy
     from keras.models import Sequential
     from keras.optimizers import Adam
+
+    import knoblab.talos as talos
 
     p = {
         "activation": [relu, elu],
