@@ -97,6 +97,9 @@ def test_the_same_dict_continues_and_another_starts_a_new_run(small_iris, capsys
         "this scan starts a new run, stored as experiment 'again#2'"
     ) in out
     assert other.experiment.name == "again#2" and len(other.data) == 1 and other.experiment_id != first.experiment_id
+    # other data is another run too
+    fewer = talos.Scan(x[:50], y[:50], P, iris_model, "again", round_limit=1, disable_progress_bar=True)
+    assert fewer.experiment.name == "again#3" and "already holds a scan with other data" in capsys.readouterr().out
     # and the first params dict still continues its own run
     third = talos.Scan(x, y, P, iris_model, "again", round_limit=3, disable_progress_bar=True)
     assert third.experiment.name == "again" and len(third.data) == 3

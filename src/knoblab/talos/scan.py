@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
+from ..analysis.evaluate import fingerprint
 from ..analysis.rounds import round_records, start_round
 from ..experiment import trials_used
 from ..keras.scan import ModelFunctionError
@@ -181,8 +182,8 @@ class Scan:
         self.storage = open_storage(storage)
         direction = direction or direction_of(metric)
         description = json.loads(dumps(parsed.describe()))
-        kind = "ParamSpace" if fixed is not None else "dict"
-        name, record, why_new = _resolve(self.storage, experiment_name, description, metric, direction, seed, kind)
+        identity = {"params": "ParamSpace" if fixed is not None else "dict", "data": _data_key(x, y, x_val, y_val)}
+        name, record, why_new = _resolve(self.storage, experiment_name, description, metric, direction, seed, identity)
         talos_attrs = dict((record.attrs.get("talos") or {}) if record else {})
         self.experiment_id = talos_attrs.get("experiment_id") or time.strftime("%m%d%y%H%M%S")
         self._folder = Path(experiment_name).resolve()  # in the working folder, as Talos; absolute from here on
@@ -217,7 +218,7 @@ class Scan:
                 "experiment_name": experiment_name,
                 "random_method": random_method,
                 "budget": budget,
-                "params": kind,
+                **identity,
             }
             self.storage.set_experiment_attrs(self.experiment.id, {"talos": talos_attrs})
         if why_new:
@@ -581,17 +582,24 @@ def _constraint(boolean_limit: Callable | None) -> Callable[[dict], bool] | None
 
 
 def _resolve(
-    storage: Storage, name: str, description: dict, metric: str, direction: str, seed: int | None, kind: str
+    storage: Storage,
+    name: str,
+    description: dict,
+    metric: str,
+    direction: str,
+    seed: int | None,
+    identity: dict[str, str],
 ) -> tuple[str, ExperimentRecord | None, str | None]:
     """(the experiment to use, its record if it exists, why a new run is needed when the name is taken): the name,
-    or "<name>#2", "<name>#3", ... : the first that holds this params dict (continued) or is free (a new run)."""
+    or "<name>#2", "<name>#3", ... : the first that holds this params dict and data (continued) or is free (a new
+    run)."""
     why = None
     for k in range(1, 10_000):
         candidate = name if k == 1 else f"{name}#{k}"
         record = storage.get_experiment(candidate)
         if record is None:
             return candidate, None, why
-        differs = _differs(record, description, metric, direction, seed, kind)
+        differs = _differs(record, description, metric, direction, seed, identity)
         if not differs:
             return candidate, record, None
         if why is None:
@@ -600,11 +608,13 @@ def _resolve(
 
 
 def _differs(
-    record: ExperimentRecord, description: dict, metric: str, direction: str, seed: int | None, kind: str
+    record: ExperimentRecord, description: dict, metric: str, direction: str, seed: int | None, identity: dict
 ) -> str:
-    stored_kind = (record.attrs.get("talos") or {}).get("params", "dict")
-    if stored_kind != kind:
-        return f"params given as a {stored_kind} (this scan's are a {kind})"
+    stored = record.attrs.get("talos") or {}
+    if stored.get("params", "dict") != identity["params"]:
+        return f"params given as a {stored.get('params', 'dict')} (this scan's are a {identity['params']})"
+    if stored.get("data", identity["data"]) != identity["data"]:
+        return "other data (x, y, x_val, y_val differ)"
     if record.space != description:
         old, new = record.space, description
         parts = [f"knob {k!r} added" for k in new if k not in old]
@@ -616,6 +626,28 @@ def _differs(
     if seed is not None and record.seed != seed:
         return f"another seed ({record.seed})"
     return ""
+
+
+def _data_key(*parts: Any) -> str:
+    """A short hash of the data a scan is given (arrays, lists or dicts of them, DataFrames), to tell runs apart."""
+    leaves: list[np.ndarray] = []
+
+    def walk(a: Any) -> None:
+        if a is None:
+            leaves.append(np.zeros(0))
+        elif isinstance(a, Mapping):
+            for k in sorted(a, key=str):
+                walk(a[k])
+        elif isinstance(a, list | tuple) and a and hasattr(a[0], "__len__") and not isinstance(a[0], str):
+            for part in a:
+                walk(part)
+        else:
+            arr = np.asarray(a)
+            leaves.append(arr.astype(str) if arr.dtype == object else arr)
+
+    for part in parts:
+        walk(part)
+    return fingerprint(*leaves)
 
 
 def _in_description(value: Any, knob: Mapping[str, Any] | None) -> bool:
