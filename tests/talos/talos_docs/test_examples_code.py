@@ -53,6 +53,7 @@ def test_typical():
     assert len(scan_object.data) == 4 and "val_f1score" in scan_object.data.columns
 
 
+@pytest.mark.slow
 def test_multiple_inputs():
     """Examples_Multiple_Inputs_Code.md. Keras 3: `tensorflow.keras` -> `keras`, `keras.layers.merge.concatenate`
     -> `keras.layers.concatenate`; `wrangle.array_split` -> `talos.utils.val_split` (the same function: Talos'
@@ -108,6 +109,7 @@ def test_multiple_inputs():
     assert len(scan_object.data) == 18 and (scan_object.data["state"] == "COMPLETE").all()
 
 
+@pytest.mark.slow
 def test_multiple_outputs():
     """Examples_Multiple_Outputs_Code.md. Keras 3: `tensorflow.keras` -> `keras`; `wrangle.array_split` ->
     `talos.utils.val_split`. Budget: epochs 150 -> 2, batch_size [15, 20, 25] -> [25]. No experiment_name, as the

@@ -6,8 +6,10 @@ inline`, `!ls`, a sys.path insert) are left out. Budgets are cut so each runs in
 import glob
 
 import numpy as np
+import pytest
 
 
+@pytest.mark.slow
 def test_a_very_short_introduction():
     """'A Very Short Introduction to Hyperparameter Optimization of Keras Models with Talos'. The Pima diabetes CSV
     it downloads is a generated stand-in of its shape (768 x 8, binary y) here: knoblab never downloads. Keras 3:
@@ -46,6 +48,7 @@ def test_a_very_short_introduction():
     assert len(t.data) == 18 and "val_accuracy" in t.data.columns
 
 
+@pytest.mark.slow
 def test_functional_model():
     """'Functional Model Hyperparameter Optimization'. Keras 3: `tensorflow.keras` -> `keras`. Budget: epochs
     100 -> 2."""
@@ -184,6 +187,7 @@ def test_breast_cancer_notebook():
     assert len(t.data) == 3 and len(plots) == 3 and plots[0].figure.axes[0].get_title() == "f1score"
 
 
+@pytest.mark.slow
 def test_iris_notebook():
     """'Hyperparameter Optimization with Keras for the Iris Prediction'. Keras 3: `tensorflow.keras` -> `keras`,
     `tensorflow.keras.optimizers.legacy` -> `keras.optimizers`, `params['optimizer'](lr=...)` ->
@@ -404,6 +408,7 @@ def test_recover_best_models_notebook():
     assert len(results) == 2 and len(scan_object.data) == 4 and glob.glob("minimal_iris/*.log")
 
 
+@pytest.mark.slow
 def test_examples_iris_py():
     """examples/iris.py. Keras 3: `tensorflow.keras` -> `keras`, `input_dim=` -> `Input(...)`. Budget: epochs 50 -> 2."""
     # first import things as you would usually
