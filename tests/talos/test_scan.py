@@ -245,3 +245,51 @@ def test_bad_arguments_are_one_clear_line(small_iris, kwargs, match):
     args = {"params": P, "model": iris_model, "experiment_name": "bad", **kwargs}
     with pytest.raises(ValueError, match=match):
         talos.Scan(x, y, **args)
+
+
+def _objects_model(x_train, y_train, x_val, y_val, params):
+    """Talos' walkthroughs put functions, classes and Keras objects in params and use them as they are."""
+    assert callable(params["activation"]) and isinstance(params["optimizer"], type)
+    model = keras.Sequential(
+        [keras.Input((4,)), keras.layers.Dense(4, activation=params["activation"]), keras.layers.Dense(3)]
+    )
+    model.compile(optimizer=params["optimizer"](learning_rate=0.01), loss=params["losses"], metrics=["acc"])
+    out = model.fit(x_train, y_train, validation_data=[x_val, y_val], epochs=1, batch_size=16, verbose=0)
+    return out, model
+
+
+def test_functions_classes_and_keras_objects_as_values(small_iris):
+    x, y = small_iris
+    p = {
+        "activation": [keras.activations.relu, keras.activations.elu],
+        "optimizer": [keras.optimizers.Adam, keras.optimizers.Adagrad],
+        "losses": [keras.losses.categorical_crossentropy, keras.losses.CategoricalCrossentropy(from_logits=True)],
+    }
+    scan = talos.Scan(x, y, p, _objects_model, "objects", round_limit=3, seed=0, disable_progress_bar=True)
+    assert (scan.data["state"] == "COMPLETE").all(), scan.data["error"].tolist()
+    assert set(scan.data["activation"]) <= {"relu", "elu"} and set(scan.data["optimizer"]) <= {"Adam", "Adagrad"}
+    assert scan.data["losses"].str.startswith(("categorical_crossentropy", "CategoricalCrossentropy")).all()
+    # and the experiment log shows them by name too
+    log = pd.read_csv(scan._log.path)
+    assert list(log["optimizer"]) == list(scan.data["optimizer"])
+    # the same dict, written again with the same objects, continues
+    again = talos.Scan(x, y, dict(p), _objects_model, "objects", round_limit=3, seed=0, disable_progress_bar=True)
+    assert again.experiment.name == "objects" and len(again.data) == 3
+
+
+def test_boolean_limit_is_the_experiments_constraint(small_iris):
+    x, y = small_iris
+    p = {"first_neuron": [2, 4, 8, 16], "hidden": [0, 1, 2], "epochs": [1]}
+
+    def model(x_train, y_train, x_val, y_val, params):
+        return iris_model(x_train, y_train, x_val, y_val, params)
+
+    scan = talos.Scan(
+        x, y, p, model, "bool", fraction_limit=0.5, disable_progress_bar=True,
+        boolean_limit=lambda p: p["first_neuron"] * p["hidden"] < 10,
+    )  # fmt: skip
+    # 9 of the 12 permutations pass; half of those, rounded down, run: 4, each within the limit
+    assert len(scan.data) == 4
+    assert all(n * h < 10 for n, h in zip(scan.data["first_neuron"], scan.data["hidden"], strict=True))
+    full = talos.Scan(x, y, p, model, "bool_all", disable_progress_bar=True, boolean_limit=lambda p: p["hidden"] == 0)
+    assert list(full.data["first_neuron"]) == [2, 4, 8, 16] and set(full.data["hidden"]) == {0}

@@ -159,9 +159,7 @@ class Scan:
             space, fixed = to_space(params), None
         self._original_space = {k: list(v) for k, v in space.items()}
         self._space = {k: list(v) for k, v in space.items()}
-        if boolean_limit is not None:
-            raise NotImplementedError("boolean_limit: waiting for the core's constraints")
-        parsed = Space(space)
+        parsed = Space(space, _constraint(boolean_limit))
         size = parsed.grid_size()
         if fixed is not None:
             budget, limited = len(fixed), False
@@ -571,14 +569,9 @@ def _deadline(time_limit: Any) -> float | None:
 
 
 def _constraint(boolean_limit: Callable | None) -> Callable[[dict], bool] | None:
-    """boolean_limit as the experiment's constraint: a permutation runs only where it is True."""
-    if boolean_limit is None:
-        return None
-
-    def constraint(params: dict) -> bool:
-        return bool(boolean_limit(params))
-
-    return constraint
+    """boolean_limit as the experiment's constraint: a permutation runs only where it is True (the core calls it
+    with the params as the model function gets them)."""
+    return boolean_limit
 
 
 def _resolve(
