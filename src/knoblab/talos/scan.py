@@ -183,8 +183,8 @@ class Scan:
         identity = {"params": "ParamSpace" if fixed is not None else "dict", "data": _data_key(x, y, x_val, y_val)}
         name, record, why_new = _resolve(self.storage, experiment_name, description, metric, direction, seed, identity)
         talos_attrs = dict((record.attrs.get("talos") or {}) if record else {})
-        self.experiment_id = talos_attrs.get("experiment_id") or time.strftime("%m%d%y%H%M%S")
         self._folder = Path(experiment_name).resolve()  # in the working folder, as Talos; absolute from here on
+        self.experiment_id = talos_attrs.get("experiment_id") or _new_id(self._folder)
         self._log = ExperimentLogFile(self._folder, self.experiment_id)
         self._inner = KerasScan(
             x,
@@ -619,6 +619,16 @@ def _differs(
     if seed is not None and record.seed != seed:
         return f"another seed ({record.seed})"
     return ""
+
+
+def _new_id(folder: Path) -> str:
+    """Talos' experiment id (the start time, '%m%d%y%H%M%S'), made unique in the folder."""
+    base = time.strftime("%m%d%y%H%M%S")
+    candidate, k = base, 1
+    while (folder / f"{candidate}.csv").exists():
+        k += 1
+        candidate = f"{base}-{k}"
+    return candidate
 
 
 def _data_key(*parts: Any) -> str:
