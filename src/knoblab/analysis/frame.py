@@ -45,6 +45,7 @@ class TrialTable:
         return 1.0 if self.direction == "min" else -1.0
 
     def knob(self, name: str) -> Knob | None:
+        """The space's knob of that name (inside branches too), or None."""
         return self.space.all_knobs().get(name)
 
     def varying(self) -> list[str]:
@@ -61,9 +62,11 @@ class TrialTable:
         return (self.sign * self.values).sort_values(kind="stable").index
 
     def top(self, k: int) -> pd.Index:
+        """The trial numbers of the k best trials, best first."""
         return self.order()[: max(int(k), 0)]
 
     def subset(self, numbers: Iterable[int]) -> TrialTable:
+        """The same table restricted to these trial numbers."""
         idx = pd.Index(list(numbers))
         keep = {t.number for t in self.trials} & set(idx)
         return TrialTable(
