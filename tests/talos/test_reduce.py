@@ -183,12 +183,14 @@ def test_local_strategy_in_a_scan(small_iris):
 def test_narrowing_an_object_valued_knob_and_continuing_it(small_iris):
     x, y = small_iris
     relu, elu = keras.activations.relu, keras.activations.elu
-    p = {**P, "first_neuron": [2, 4, 8], "activation": [relu, elu]}
+    p = {**P, "first_neuron": [2, 4, 8, 16], "activation": [relu, elu]}  # 4 elu permutations: 3 rounds leave one
     with open("talos_strategy.py", "w") as f:
         f.write("import keras\n\n\ndef talos_strategy(scan_object):\n")
         f.write("    scan_object.param_object.remove_is('activation', keras.activations.relu)\n")
         f.write("    return scan_object\n")
-    kwargs = dict(round_limit=3, reduction_method="local_strategy", reduction_interval=2, disable_progress_bar=True)
+    kwargs = dict(
+        round_limit=3, reduction_method="local_strategy", reduction_interval=2, disable_progress_bar=True, seed=0
+    )
     scan = talos.Scan(x, y, p, iris_model, "objred", **kwargs)
     assert scan._space["activation"] == [elu] and list(scan.data["activation"][1:]) == ["elu", "elu"]
     again = talos.Scan(x, y, p, iris_model, "objred", **{**kwargs, "round_limit": 4})

@@ -7,7 +7,7 @@ import pytest
 import knoblab.talos as talos
 from knoblab.talos.exceptions import TalosModelError, TalosParamsError
 from knoblab.talos.utils import metrics
-from knoblab.talos.utils.hidden_layers import network_shape
+from knoblab.talos.utils.network import network_shape
 
 from .conftest import keras
 

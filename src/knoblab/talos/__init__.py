@@ -12,8 +12,12 @@ Importing this package imports Keras.
 
 from __future__ import annotations
 
-from .. import __version__
-from . import autom8, callbacks, templates, utils
+from .. import __version__ as __version__
+from . import autom8 as autom8
+from . import callbacks as callbacks
+from . import parameters as parameters
+from . import templates as templates
+from . import utils as utils
 from .analyze import Analyze, Reporting
 from .deploy import Deploy
 from .evaluate import Evaluate
@@ -23,18 +27,5 @@ from .scan import Scan
 
 TALOS_API = "1.4"  # the Talos release whose API this follows
 
-__all__ = [
-    "Scan",
-    "Analyze",
-    "Reporting",
-    "Evaluate",
-    "Predict",
-    "Deploy",
-    "Restore",
-    "utils",
-    "templates",
-    "callbacks",
-    "autom8",
-    "TALOS_API",
-    "__version__",
-]
+# the commands; the subpackages (utils, templates, callbacks, autom8, parameters) are reached by attribute, as in Talos
+__all__ = ["Scan", "Analyze", "Reporting", "Evaluate", "Predict", "Deploy", "Restore"]

@@ -17,7 +17,7 @@ import pandas as pd
 
 from ..export import export_best
 from ..storage.sql import dumps
-from .values import shown
+from ._values import shown
 
 __all__ = ["Deploy"]
 

@@ -3,14 +3,13 @@
 Talos draws a sample of grid indices up front (package `chances`) only when a scan is limited (`fraction_limit` or
 `round_limit`); otherwise it runs the whole grid in order, whatever the method. So does this module:
 
-    uniform_mersenne, uniform_crypto      a seeded shuffled grid: a uniform sample without repeats
-    sobol, korobov_matrix                 knoblab's scrambled Sobol sequence over the knobs (Korobov lattices are
-                                          another low-discrepancy design; scipy has none, Sobol stands in)
-    halton                                a scrambled Halton sequence over the knobs (scipy.stats.qmc)
-    latin_matrix, latin_improved,         one Latin hypercube design of the whole budget over the knobs
-    latin_sudoku
-    quantum, ambience                     refused: they fetch random numbers from web services (ANU's quantum
-                                          generator, random.org), and knoblab never reaches the network
+- uniform_mersenne, uniform_crypto: a seeded shuffled grid, a uniform sample without repeats;
+- sobol, korobov_matrix: knoblab's scrambled Sobol sequence over the knobs (Korobov lattices are another
+  low-discrepancy design; scipy has none, Sobol stands in);
+- halton: a scrambled Halton sequence over the knobs (scipy.stats.qmc);
+- latin_matrix, latin_improved, latin_sudoku: one Latin hypercube design of the whole budget over the knobs;
+- quantum, ambience: refused, as they fetch random numbers from web services (ANU's quantum generator,
+  random.org), and knoblab never reaches the network.
 
 Talos samples a one-dimensional sequence of grid indices; these spread the points over the knobs themselves,
 which is what the low-discrepancy designs are for. Every draw is seeded by the experiment, so a rerun continues.

@@ -35,7 +35,7 @@ import numpy as np
 
 from ..analysis.stats import first_order_importance, spearman
 from ..trial import FrozenTrial, TrialState
-from .values import same, shown
+from ._values import same, shown
 
 __all__ = ["REDUCTION_METHODS", "Drop", "correlation_drop", "importance_drop", "Gamify", "ParamObject", "local_drops"]
 
@@ -258,6 +258,7 @@ class ParamObject:
         self._drop(label, [v for v in self._values(label) if _number(v) and v <= value], f"{label} <= {value!r}")
 
     def remove_lambda(self, function: Any) -> None:
+        """Refused: a condition across knobs is not a narrower space (see boolean_limit)."""
         raise NotImplementedError(
             "param_object.remove_lambda: knoblab narrows a space value by value; use remove_is, remove_is_not, "
             "remove_ge or remove_le (a condition across knobs is Scan(boolean_limit=...))"

@@ -44,12 +44,12 @@ from ..storage import ExperimentRecord, Storage, open_storage
 from ..storage.sql import dumps
 from ..trial import FrozenTrial
 from . import reduce
+from ._log import ExperimentLogFile
+from ._results import TalosResults, talos_results
+from ._values import same
 from .exceptions import TalosDataError
-from .log import ExperimentLogFile
 from .params import to_space
 from .random_methods import strategy_for
-from .results import TalosResults, talos_results
-from .values import same
 
 __all__ = ["Scan"]
 

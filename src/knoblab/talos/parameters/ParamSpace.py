@@ -12,8 +12,8 @@ from typing import Any
 
 import numpy as np
 
+from .._values import same
 from ..params import to_space
-from ..values import same
 
 __all__ = ["ParamSpace"]
 

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["val_split", "kfold", "rescale_meanzero", "shuffle"]
+__all__ = ["val_split", "kfold", "rescale_meanzero"]
 
 
 def _rows(x: Any, index: np.ndarray) -> Any:
@@ -16,7 +16,7 @@ def _rows(x: Any, index: np.ndarray) -> Any:
     return np.asarray(x)[index]
 
 
-def shuffle(x: Any, y: Any = None, multi_input: bool = False, seed: int | None = None) -> Any:
+def _shuffle(x: Any, y: Any = None, multi_input: bool = False, seed: int | None = None) -> Any:
     """x (and y) in one random row order, without changing the arrays given; a list x with multi_input=True is
     several inputs of the same rows."""
     if isinstance(x, list) and not multi_input:
@@ -33,7 +33,7 @@ def val_split(x: Any, y: Any, split: float, shuffled: bool = True, *, seed: int 
     if not (isinstance(split, float | int) and 0 < split < 1):
         raise ValueError(f"val_split: split must be a fraction in (0, 1), got {split!r}")
     if shuffled:
-        x, y = shuffle(x, y, seed=seed)
+        x, y = _shuffle(x, y, seed=seed)
     limit = int(len(x) * (1 - split))
     return x[:limit], y[:limit], x[limit:], y[limit:]
 
@@ -48,7 +48,7 @@ def kfold(
     if isinstance(x, list) and not multi_input:
         raise TypeError("For multi-input x, set multi_input to True")
     if shuffled:
-        x, y = shuffle(x, y, multi_input=multi_input, seed=seed)
+        x, y = _shuffle(x, y, multi_input=multi_input, seed=seed)
     step = len(y) // folds
     if step < 1:
         raise ValueError(f"kfold: {len(y)} rows cannot make {folds} folds")

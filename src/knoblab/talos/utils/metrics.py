@@ -51,7 +51,7 @@ def rmse(y_true, y_pred):
 
 @_register
 def mape(y_true, y_pred):
-    """Mean absolute percentage error per sample (|y_true| clipped at epsilon)."""
+    """Mean absolute percentage error per sample (the true values' magnitude clipped at epsilon)."""
     y_true, y_pred = _pair(y_true, y_pred)
     diff = ops.abs((y_true - y_pred) / ops.maximum(ops.abs(y_true), keras.config.epsilon()))
     return 100.0 * ops.mean(diff, axis=-1)

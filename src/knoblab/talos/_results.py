@@ -15,7 +15,7 @@ from scipy.stats import entropy
 
 from ..analysis.stats import curve_kl
 from ..trial import FrozenTrial
-from .values import shown
+from ._values import shown
 
 __all__ = ["TalosResults", "talos_results", "TIME_FORMAT", "KNOBLAB_COLUMNS"]
 
