@@ -80,12 +80,12 @@ class Analyze:
         """The metric(s) and the other columns but `exclude`, sorted by `sort_by` (default: the metric)."""
         cols = self._cols(metric, exclude)
         sort_by = sort_by or (metric if isinstance(metric, str) else list(metric)[0])
-        return self.data[cols].sort_values(sort_by, ascending=ascending)
+        return self.data[cols].sort_values(sort_by, ascending=ascending, kind="stable")
 
     def best_params(self, metric: str, exclude: Sequence[str] = (), n: int = 10, ascending: bool = False) -> np.ndarray:
         """The best n rounds by `metric` as rows of the other columns but `exclude`, with an index column last."""
         cols = self._cols(metric, exclude)
-        out = self.data[cols].sort_values(metric, ascending=ascending).drop(columns=[metric]).head(n)
+        out = self.data[cols].sort_values(metric, ascending=ascending, kind="stable").drop(columns=[metric]).head(n)
         out.insert(out.shape[1], "index_num", range(len(out)))
         return out.values
 

@@ -450,13 +450,14 @@ class Scan:
         return keras.saving.load_model(path, custom_objects=dict(custom_objects or {}) or None, compile=False)
 
     def _best_row(self, metric: str, asc: bool) -> int:
+        """The row with the best `metric`; of tied rows, the first (Talos' sort leaves ties to chance)."""
         if metric not in self.data.columns:
             metrics = [c for c in self._talos_columns if c not in ("start", "end", "duration", *self._original_space)]
             raise ValueError(f"metric {metric!r} is not a column of scan.data; its metrics: {metrics}")
         values = pd.to_numeric(self.data[metric], errors="coerce")
         if values.notna().sum() == 0:
             raise ValueError(f"metric {metric!r}: no round has a value")
-        return int(values.sort_values(ascending=asc, na_position="last").index[0])
+        return int(values.sort_values(ascending=asc, na_position="last", kind="stable").index[0])
 
     def best_model(
         self,
@@ -489,7 +490,9 @@ class Scan:
         if not (isinstance(n_models, int) and n_models >= 1):
             raise ValueError(f"n_models: got {n_models!r}; give an integer >= 1")
         self._best_row(metric, asc)  # the metric is checked
-        order = pd.to_numeric(self.data[metric], errors="coerce").sort_values(ascending=asc, na_position="last")
+        order = pd.to_numeric(self.data[metric], errors="coerce").sort_values(
+            ascending=asc, na_position="last", kind="stable"
+        )
         picks = set(order.index[:n_models])
         evaluator = Evaluate(self)
         out = []

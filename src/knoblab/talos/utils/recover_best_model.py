@@ -37,7 +37,7 @@ def recover_best_model(
         raise ValueError(f"metric {metric!r} is not a column of {experiment_log}; columns: {list(df.columns)}")
     if x_cross is None or y_cross is None:
         x_cross, y_cross = x_val, y_val
-    best = df.sort_values(metric, ascending=False).head(n_models)
+    best = df.sort_values(metric, ascending=False, kind="stable").head(n_models)
     results, models = [], []
     for row in best.to_dict("records"):  # records keep each column's type (an int column stays int)
         params = {k: _plain(v) for k, v in row.items() if k != metric}
