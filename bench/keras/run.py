@@ -130,8 +130,8 @@ def main(argv: list[str] | None = None) -> None:
     done = _done(args.out)
     cells = [
         (task, tool, budget, seed)
+        for budget in args.budgets  # the smaller budget first, seed by seed: a cut-short run still has whole seeds
         for seed in range(args.first_seed, args.first_seed + args.seeds)
-        for budget in args.budgets
         for task in args.tasks
         for tool in args.tools
         if (task, tool, budget, seed) not in done

@@ -1,5 +1,8 @@
 """The tasks: data made locally (scikit-learn's bundled digits, make_classification), one model function each.
 
+Both are multilayer perceptrons: on this project's 2 shared cores a small CNN on the digits cost 0.3-0.7 s an
+epoch under Keras' torch backend (an MLP 0.08 s), which put the 5-seed comparison at many hours.
+
 Every tool trains the very same `build(task, params)` model; what differs is only how each tool writes the search
 space (`spaces.py`) and drives the search (`tools.py`). The test split is cut once per task and never shown to a
 tool: it scores only the configuration a tool selects, retrained once with the same seed for every tool.
@@ -39,11 +42,11 @@ def _split(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, ...]:
 
 
 def digits() -> Split:
-    """scikit-learn's 8x8 digits (shipped with the package) as 8x8x1 images: 880 train, 378 val, 540 test rows."""
+    """scikit-learn's 8x8 digits (shipped with the package), 64 pixels in [0, 1]: 880 train, 378 val, 540 test."""
     from sklearn.datasets import load_digits
 
     x, y = load_digits(return_X_y=True)
-    x = (x / 16.0).astype("float32").reshape(-1, 8, 8, 1)
+    x = (x / 16.0).astype("float32")
     return Split(*_split(x, y.astype("int64")), n_classes=10)
 
 
@@ -68,7 +71,7 @@ def tabular() -> Split:
     return Split(x_train, y_train, x_val, y_val, x_test, y_test, n_classes=3)
 
 
-TASKS = {"digits-cnn": digits, "tabular-mlp": tabular}
+TASKS = {"digits-mlp": digits, "tabular-mlp": tabular}
 
 
 def build(task: str, params: dict[str, Any], n_classes: int, input_shape: tuple[int, ...], seed: int):
@@ -77,12 +80,11 @@ def build(task: str, params: dict[str, Any], n_classes: int, input_shape: tuple[
 
     keras.utils.set_random_seed(int(seed))
     layers: list = [keras.Input(input_shape)]
-    if task == "digits-cnn":
+    if task == "digits-mlp":  # one hidden layer with an L2 penalty on its weights
         layers += [
-            keras.layers.Conv2D(int(params["filters"]), 3, padding="same", activation="relu"),
-            keras.layers.MaxPooling2D(2),
-            keras.layers.Flatten(),
-            keras.layers.Dense(int(params["units"]), activation="relu"),
+            keras.layers.Dense(
+                int(params["units"]), activation="relu", kernel_regularizer=keras.regularizers.L2(float(params["l2"]))
+            ),
             keras.layers.Dropout(float(params["dropout"])),
         ]
     else:

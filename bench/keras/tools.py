@@ -298,7 +298,7 @@ def warm_up(tool: str, task: str, split: Split) -> None:
         importlib.import_module(name)
     model = build(
         task,
-        {"lr": 1e-3, "units": 8, "dropout": 0.0, "filters": 4, "layers": 1},
+        {"lr": 1e-3, "units": 8, "dropout": 0.0, "l2": 1e-4, "layers": 1},
         split.n_classes,
         split.x_train.shape[1:],
         0,
