@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import multiprocessing
 import os
 import platform
 import subprocess
+import sys
 import tempfile
 import time
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import as_completed
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -137,25 +137,49 @@ def main(argv: list[str] | None = None) -> None:
         if (task, tool, budget, seed) not in done
     ]
     print(f"{len(cells)} cells to run ({len(done)} already in {args.out})", flush=True)
-    ctx = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(args.workers, mp_context=ctx, max_tasks_per_child=1) as pool:
-        futures = {pool.submit(run_cell, *cell): cell for cell in cells}
+    for row in in_processes(cells, args.workers, "bench.keras.run"):
+        with args.out.open("a") as f:
+            f.write(json.dumps(row) + "\n")
+        print(
+            f"{row['task']} {row['tool']} budget={row['budget']} seed={row['seed']}: "
+            f"test {row['test_accuracy']:.4f}, {row['epochs']} epochs, {row['fits']} fits, "
+            f"{row['search_seconds']:.0f} s",
+            flush=True,
+        )
+
+
+def in_processes(cells: list[tuple], workers: int, module: str):
+    """Runs each cell as `python -m module --cell ...` in a fresh process, `workers` at a time; yields the rows
+    each prints as its last line of output. (Not a ProcessPoolExecutor: with max_tasks_per_child, Python 3.11's
+    can hang when it replaces a worker.) A cell that fails is reported with its error and the others go on."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def one(cell: tuple) -> list[dict]:
+        cmd = [sys.executable, "-m", module, "--cell", *map(str, cell)]
+        done = subprocess.run(cmd, capture_output=True, text=True)
+        if done.returncode != 0:
+            raise RuntimeError(f"{cell}: {done.stderr.strip().splitlines()[-1] if done.stderr.strip() else '?'}")
+        rows = json.loads(done.stdout.strip().splitlines()[-1])
+        return rows if isinstance(rows, list) else [rows]
+
+    with ThreadPoolExecutor(workers) as pool:
+        futures = {pool.submit(one, cell): cell for cell in cells}
         for future in as_completed(futures):
-            cell = futures[future]
             try:
-                row = future.result()
+                yield from future.result()
             except Exception as e:  # one broken cell must not end the comparison: say which and go on
-                print(f"FAILED {cell}: {type(e).__name__}: {e}", flush=True)
-                continue
-            with args.out.open("a") as f:
-                f.write(json.dumps(row) + "\n")
-            print(
-                f"{row['task']} {row['tool']} budget={row['budget']} seed={row['seed']}: "
-                f"test {row['test_accuracy']:.4f}, {row['epochs']} epochs, {row['fits']} fits, "
-                f"{row['search_seconds']:.0f} s",
-                flush=True,
-            )
+                print(f"FAILED {futures[future]}: {e}", flush=True)
+
+
+def cell_main(argv: list[str]) -> bool:
+    """`--cell task tool budget seed`: runs one cell here and prints its row as JSON (see in_processes)."""
+    if not argv or argv[0] != "--cell":
+        return False
+    task, tool, budget, seed = argv[1:5]
+    print(json.dumps(run_cell(task, tool, int(budget), int(seed))), flush=True)
+    return True
 
 
 if __name__ == "__main__":
-    main()
+    if not cell_main(sys.argv[1:]):
+        main()

@@ -333,7 +333,7 @@ class GPSearch(Strategy):
             losses.append(sign * t.value)
         X = np.array(rows).reshape(-1, self.enc.ndim) if rows else np.empty((0, self.enc.ndim))
         y = np.array(losses, dtype=float)
-        pruned = any(t.state == TrialState.PRUNED for t in history)
+        pruned = self.learn_from_pruned and any(t.state == TrialState.PRUNED for t in history)
         if not pruned or not rows:
             return X, y, None
         top = max((r for r in spent if r is not None), default=1)
