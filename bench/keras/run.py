@@ -71,7 +71,7 @@ def run_cell(task: str, tool: str, budget: int, seed: int) -> dict[str, Any]:
     tools.LEDGER.reset(budget)
     with tempfile.TemporaryDirectory(prefix=f"kbench-{tool}-") as tmp:
         start = time.perf_counter()
-        out = tools.TOOLS[tool](task, split, budget, seed, Path(tmp))
+        out = {**tools.TOOLS, **tools.EXTRA_TOOLS}[tool](task, split, budget, seed, Path(tmp))
         wall = time.perf_counter() - start
     ledger = tools.LEDGER
     scores = retrain(task, split, out["best"], seed)
@@ -119,7 +119,7 @@ def main(argv: list[str] | None = None) -> None:
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--tasks", nargs="+", default=list(tasks.TASKS), choices=list(tasks.TASKS))
-    ap.add_argument("--tools", nargs="+", default=list(tools.TOOLS), choices=list(tools.TOOLS))
+    ap.add_argument("--tools", nargs="+", default=list(tools.TOOLS), choices=[*tools.TOOLS, *tools.EXTRA_TOOLS])
     ap.add_argument("--budgets", nargs="+", type=int, default=[240, 900])
     ap.add_argument("--seeds", type=int, default=5)
     ap.add_argument("--first-seed", type=int, default=0)

@@ -85,6 +85,11 @@ def knoblab_default(task: str, split: Split, budget: int, seed: int, workdir: Pa
     return _knoblab(task, split, budget, seed, workdir, strategy="auto")
 
 
+def knoblab_gp(task: str, split: Split, budget: int, seed: int, workdir: Path) -> dict[str, Any]:
+    """knoblab's Scan with strategy="gp" and the default scheduler: the GP on every rung's results."""
+    return _knoblab(task, split, budget, seed, workdir, strategy="gp")
+
+
 def knoblab_random(task: str, split: Split, budget: int, seed: int, workdir: Path) -> dict[str, Any]:
     return _knoblab(task, split, budget, seed, workdir, strategy="random", full_trials=True)
 
@@ -282,6 +287,7 @@ def talos_random(task: str, split: Split, budget: int, seed: int, workdir: Path)
 IMPORTS = {
     "knoblab-default": ("knoblab", "knoblab.keras"),
     "knoblab-random": ("knoblab", "knoblab.keras"),
+    "knoblab-gp": ("knoblab", "knoblab.keras"),
     "kt-hyperband": ("keras_tuner",),
     "kt-bayesian": ("keras_tuner",),
     "optuna-tpe-hyperband": ("optuna",),
@@ -321,3 +327,5 @@ TOOLS = {
     "optuna-tpe-hyperband": optuna_tpe_hyperband,
     "talos-random": talos_random,
 }
+# run only when named (--tools): variants of knoblab's default, to find out what it should be
+EXTRA_TOOLS = {"knoblab-gp": knoblab_gp}

@@ -181,9 +181,11 @@ def test_trials_stopped_at_a_low_rung_steer_the_model():
 def test_a_learning_rate_written_on_a_linear_scale_is_modelled_on_a_log_scale():
     from knoblab.strategies.gp import _scale_warps
 
-    linear = Space({"lr": kl.Real(1e-4, 1e-1), "units": kl.Int(8, 1024), "dropout": kl.Real(0.0, 0.6)})
-    warped = _scale_warps(linear, np.ones(3, dtype=bool))
-    assert [j for j, _ in warped] == [0, 1]  # lr and units; dropout (from 0) stays linear
+    linear = Space(
+        {"lr": kl.Real(1e-4, 1e-1), "units": kl.Int(8, 256), "dropout": kl.Real(0.0, 0.6), "m": kl.Real(0.5, 0.99)}
+    )
+    warped = _scale_warps(linear, np.ones(4, dtype=bool))
+    assert [j for j, _ in warped] == [0, 1]  # lr and units; dropout (from 0) and momentum (2x) stay linear
     warp = warped[0][1]
     assert warp(np.array([0.0, 1.0])) == pytest.approx([0.0, 1.0])
     # lr = 1e-3 sits at 1/3 of the log scale, though at 0.009 of the linear one

@@ -18,8 +18,8 @@
 - Small budgets (8-30 trials): only clip((d + 3) // 2, 3, 5) Sobol points start the search (3 for a typical Keras
   scan's 4 knobs, where the earlier clip(d + 1, 5, 10) spent 5-7 of 8 trials on them); the incumbent of EI is the
   lowest posterior mean at a point already run, not the luckiest noisy value.
-- A prior for scale knobs: a Real or Int written on a linear scale with low > 0 and high >= 100 low (a learning
-  rate, units, a regularization strength) is modelled on a log scale, where such knobs act.
+- A prior for scale knobs: a Real or Int written on a linear scale with low > 0 and high >= 30 low (a learning
+  rate, units, a batch size, a regularization strength) is modelled on a log scale, where such knobs act.
 - Trials stopped early (a scheduler's PRUNED or paused trials): they join the model at the resource they reached,
   through one more numeric input, the fidelity log(reached) / log(top resource) in [0, 1] (a complete trial is at
   1), with its own length scale; suggestions and the incumbent are scored at fidelity 1. So with Hyperband, where
@@ -51,6 +51,8 @@ from .base import Strategy
 from .qmc import SobolSearch
 
 _SQRT5 = math.sqrt(5.0)
+# a positive knob on a linear scale whose range spans this factor or more is modelled on a log scale (_scale_warps)
+SCALE_RATIO = 30.0
 # log-normal prior of each length scale: median exp(LOG_MEDIAN) * sqrt(d), on unit-cube inputs
 LENGTH_SCALE_LOG_MEDIAN = math.log(0.25)
 LENGTH_SCALE_LOG_VAR = 1.0
@@ -541,9 +543,9 @@ class _LogWarp:
 
 
 def _scale_warps(space: Space, numeric: np.ndarray) -> list[tuple[int, _LogWarp]]:
-    """A prior for scale knobs written on a linear scale: a Real or Int with low > 0 spanning two decades or more
-    (a learning rate Real(1e-4, 1e-1), units Int(8, 512), a regularization strength) is modelled on a log scale,
-    where such knobs act; knobs that cross zero or span less (dropout, momentum) stay linear. Pairs of (column
+    """A prior for scale knobs written on a linear scale: a Real or Int with low > 0 and high >= SCALE_RATIO low
+    (a learning rate Real(1e-4, 1e-1), units Int(8, 512), a batch size, a regularization strength) is modelled on
+    a log scale, where such knobs act; knobs that cross zero or span less (dropout, momentum) stay linear. Pairs of (column
     among the numeric columns, warp)."""
     out = []
     j = -1
@@ -552,6 +554,6 @@ def _scale_warps(space: Space, numeric: np.ndarray) -> list[tuple[int, _LogWarp]
             continue
         j += 1
         knob = d.knob
-        if isinstance(knob, Real | Int) and not knob.log and knob.low > 0 and knob.high >= 100 * knob.low:
+        if isinstance(knob, Real | Int) and not knob.log and knob.low > 0 and knob.high >= SCALE_RATIO * knob.low:
             out.append((j, _LogWarp(float(knob.low), float(knob.high))))
     return out
