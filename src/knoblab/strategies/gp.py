@@ -545,8 +545,8 @@ class _LogWarp:
 def _scale_warps(space: Space, numeric: np.ndarray) -> list[tuple[int, _LogWarp]]:
     """A prior for scale knobs written on a linear scale: a Real or Int with low > 0 and high >= SCALE_RATIO low
     (a learning rate Real(1e-4, 1e-1), units Int(8, 512), a batch size, a regularization strength) is modelled on
-    a log scale, where such knobs act; knobs that cross zero or span less (dropout, momentum) stay linear. Pairs of (column
-    among the numeric columns, warp)."""
+    a log scale, where such knobs act; knobs that cross zero or span less (dropout, momentum) stay linear.
+    Pairs of (column among the numeric columns, warp)."""
     out = []
     j = -1
     for i, d in enumerate(space.dimensions):
