@@ -50,8 +50,19 @@ def comparison(rows: list[dict]) -> str:
     budgets = sorted({r["budget"] for r in rows})
     tasks = sorted({r["task"] for r in rows})
     for budget in budgets:
+        # only (task, seed) cells that every tool of this budget has finished: the means compare like with like
+        at = [r for r in rows if r["budget"] == budget]
+        names = {r["tool"] for r in at}
+        have: dict[tuple, set] = defaultdict(set)
+        for r in at:
+            have[(r["task"], r["seed"])].add(r["tool"])
+        whole = {cell for cell, got in have.items() if got == names}
+        if len(whole) < len(have):
+            out.append(
+                f"\n({budget} epochs: {len(have) - len(whole)} (task, seed) cells not finished by every tool left out)"
+            )
         for task in [*tasks, "all tasks"]:
-            sel = [r for r in rows if r["budget"] == budget and (task == "all tasks" or r["task"] == task)]
+            sel = [r for r in at if (r["task"], r["seed"]) in whole and (task == "all tasks" or r["task"] == task)]
             if not sel:
                 continue
             acc: dict[str, dict] = defaultdict(dict)
