@@ -128,7 +128,7 @@ def test_the_model_takes_over_after_three_trials_of_a_keras_scan():
     from knoblab.strategies.gp import default_startup
     from knoblab.strategies.qmc import SobolSearch
 
-    assert default_startup(3) == 3 and default_startup(4) == 3 and default_startup(10) == 5
+    assert default_startup(3) == 3 and default_startup(4) == 3 and default_startup(6) == 7 and default_startup(12) == 10
     history = run(GPSearch(), KERAS, keras_like, 3)
     sobol = SobolSearch()
     sobol.setup(KERAS, seed=0, direction="min")
