@@ -17,15 +17,15 @@
   ordered knobs are optimized relaxed, then rounded, and the rounded point is what is scored and returned.
 - Small budgets (8-30 trials): 3 Sobol points start a search of up to 4 knobs (a typical Keras scan), where the
   earlier clip(d + 1, 5, 10) spent 5 of 8 trials on them; from 5 knobs on, d + 1 (at most 10), since fewer
-  cost the GP at 32-50 evaluations on 6- and 10-knob functions. The incumbent of EI is the lowest posterior mean
-  at a point already run, not the luckiest noisy value.
+  cost the GP at 32-50 evaluations on 6- and 10-knob functions.
 - A prior for scale knobs: a Real or Int written on a linear scale with low > 0 and high >= 30 low (a learning
   rate, units, a batch size, a regularization strength) is modelled on a log scale, where such knobs act.
 - Trials stopped early (a scheduler's PRUNED or paused trials): they join the model at the resource they reached,
   through one more numeric input, the fidelity log(reached) / log(top resource) in [0, 1] (a complete trial is at
-  1), with its own length scale; suggestions and the incumbent are scored at fidelity 1. So with Hyperband, where
-  most trials stop at the first rungs, the model learns from all of them (BOHB-like, with a GP), and how much a
-  short run predicts the full one is learnt from the data. Without PRUNED trials the model is the plain one.
+  1), with its own length scale; suggestions are scored at fidelity 1, and the incumbent of EI is the lowest
+  posterior mean at fidelity 1 of a point already run. So with Hyperband, where most trials stop at the first
+  rungs, the model learns from all of them (BOHB-like, with a GP), and how much a short run predicts the full one
+  is learnt from the data. Without PRUNED trials the model is the plain one.
 - Conditional knobs: a knob whose branch is not taken is imputed (0.5 for numeric, an extra level for categorical).
 - Batches and pending trials: kriging believer, a point picked (or RUNNING) is added with the posterior mean as
   its value, so the next pick goes elsewhere.
@@ -365,9 +365,9 @@ class GPSearch(Strategy):
         ys = _standardize(y)
         self._fidelity = fid is not None
         gp = _GP(*self._inputs(X, fid), ys)
-        # the incumbent: the lowest posterior mean at a point already run, at full fidelity (a noisy objective's
-        # luckiest value would leave little to improve on; with no noise the two agree)
-        fitted = gp.predict(*self._inputs(X))[0]
+        # the incumbent: the best value seen; with rung data, whose values were reached at several fidelities,
+        # the lowest posterior mean at full fidelity of a point already run
+        fitted = gp.predict(*self._inputs(X))[0] if self._fidelity else ys
         best = float(fitted.min())
         for row in self.canon(pending) if len(pending) else []:  # RUNNING trials: kriging believer
             best = self._believe(gp, row, best)
