@@ -12,7 +12,7 @@ $(STAMP): pyproject.toml Makefile
 	$(PY) -m pip install -q --upgrade pip
 	# the CPU build of torch first (a file on this machine), so nothing later pulls the multi-GB CUDA build
 	$(PY) -m pip install -q torch==2.13.0
-	$(PY) -m pip install -q -e '.[keras,jax,analysis,strategies,postgres,ray,dashboard,bench,tensorboard,mlflow,notebooks,docs,dev]'
+	$(PY) -m pip install -q -e '.[keras,jax,analysis,strategies,postgres,ray,dashboard,bench,tensorboard,mlflow,notebooks,docs,hyperopt,sklearn,scikeras,dev]'
 	@touch $(STAMP)
 
 venv: $(STAMP)

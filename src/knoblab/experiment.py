@@ -582,6 +582,10 @@ class Experiment:
                 raise ValueError("give a budget: n_trials, time_limit, fraction_limit or target")
         if isinstance(self.strategy, AutoStrategy):
             self._resolve_auto(n_trials=n_trials, fraction_limit=fraction_limit)
+        elif fraction_limit is not None and self._strategy_arg == "grid" and not self.strategy.shuffle:
+            # strategy="grid" with a fraction: a random subset of the grid (as the README says), not its first rows
+            self.strategy = make_strategy("grid", fraction_limit=fraction_limit, grid_resolution=self.grid_resolution)
+            self.strategy.setup(self.space, seed=self._round_seed(), direction=self.direction)
         if trial_timeout is not None and not (_is_numeric(trial_timeout) and trial_timeout > 0):
             raise ValueError(f"trial_timeout: got {trial_timeout!r}; give seconds > 0 or None")
         if n_trials is not None and self.round > 0:
