@@ -143,7 +143,9 @@ def test_constraints_are_checked_on_reopening_and_restored_by_load(sqlite_url):
     with pytest.raises(ValueError, match=r"has outcome constraints \['size <= 500'"):
         make(sqlite_url, constraints=["size <= 400"])
     with pytest.raises(ValueError, match="has outcome constraints"):
-        make(sqlite_url)
+        make(sqlite_url, constraints=[])  # explicitly none
+    assert len(make(sqlite_url).constraints) == 2  # left out: the stored ones
+    assert kl.Experiment("m", storage=sqlite_url).metrics == ["f1", "f2"]  # by name alone: objectives too
     again = kl.Experiment.load("m", sqlite_url)
     assert [c.name for c in again.constraints.items] == ["size <= 500", "size_limit"]
     again.optimize(zdt1, n_trials=8)
@@ -159,7 +161,11 @@ def test_a_constraint_function_that_cannot_be_imported_reads_but_does_not_run(sq
 
 
 def test_a_constraint_on_a_metric_the_objective_does_not_return_fails_the_trial(sqlite_url):
-    exp = make(sqlite_url, constraints=["latency <= 1"]).optimize(zdt1, n_trials=2)
+    from knoblab.outcomes import AllTrialsFailedError
+
+    exp = make(sqlite_url, constraints=["latency <= 1"])
+    with pytest.raises(AllTrialsFailedError), pytest.warns(UserWarning, match="needs metric 'latency'"):
+        exp.optimize(zdt1, n_trials=2)
     assert all(t.state == TrialState.FAILED for t in exp.trials)
     assert "constraint 'latency <= 1' needs metric 'latency'" in exp.trials[0].error
 

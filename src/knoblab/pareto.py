@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
+import numpy.typing as npt
 
 __all__ = [
     "losses",
@@ -29,7 +30,7 @@ __all__ = [
 ]
 
 
-def losses(values: np.ndarray | Sequence[Sequence[float]], directions: Sequence[str]) -> np.ndarray:
+def losses(values: npt.ArrayLike, directions: Sequence[str]) -> np.ndarray:
     """Objective values (n, m) as losses: columns whose direction is "max" are negated."""
     arr = np.asarray(values, dtype=float).reshape(-1, len(directions))
     sign = np.array([1.0 if d == "min" else -1.0 for d in directions])
@@ -82,7 +83,7 @@ def non_dominated_ranks(points: np.ndarray) -> np.ndarray:
     return ranks
 
 
-def _inside(points: np.ndarray, ref: np.ndarray) -> np.ndarray:
+def _inside(points: npt.ArrayLike, ref: np.ndarray) -> np.ndarray:
     pts = np.asarray(points, dtype=float).reshape(-1, len(ref))
     return pts[np.all(pts < ref, axis=1)]
 
@@ -118,7 +119,7 @@ def _hv(pts: np.ndarray, ref: np.ndarray) -> float:
     return total
 
 
-def hypervolume(points: np.ndarray, reference: Sequence[float]) -> float:
+def hypervolume(points: npt.ArrayLike, reference: npt.ArrayLike) -> float:
     """The exact hypervolume of loss vectors `points` (n, m) bounded by `reference` (m,); points that do not beat the
     reference in every objective add nothing."""
     ref = np.asarray(reference, dtype=float).ravel()
@@ -126,7 +127,7 @@ def hypervolume(points: np.ndarray, reference: Sequence[float]) -> float:
     return _hv(pts, ref)
 
 
-def contributions(points: np.ndarray, reference: Sequence[float]) -> np.ndarray:
+def contributions(points: npt.ArrayLike, reference: npt.ArrayLike) -> np.ndarray:
     """Each non-dominated row's exclusive hypervolume contribution: how much the hypervolume of the front (the
     non-dominated rows) drops without it; 0 for dominated rows and for rows that do not beat the reference."""
     ref = np.asarray(reference, dtype=float).ravel()
@@ -162,7 +163,7 @@ def reference_point(points: np.ndarray, margin: float = 0.1) -> np.ndarray:
     return worst + margin * spread
 
 
-def non_dominated_boxes(front: np.ndarray, reference: Sequence[float]) -> tuple[np.ndarray, np.ndarray]:
+def non_dominated_boxes(front: npt.ArrayLike, reference: npt.ArrayLike) -> tuple[np.ndarray, np.ndarray]:
     """Boxes (lower, upper), each (k, m), that together cover the region below `reference` that no point of `front`
     weakly dominates, without overlap; lower bounds may be -inf. Expected hypervolume improvement sums over them.
 

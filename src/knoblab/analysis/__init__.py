@@ -217,9 +217,9 @@ class Analysis:
         )
         if not rows:
             return None
-        ref = pareto.reference_point(pareto.losses(rows, dirs))
+        point = pareto.reference_point(pareto.losses(rows, dirs))
         sign = np.array([1.0 if d == "min" else -1.0 for d in dirs])
-        return dict(zip(names, (ref * sign).tolist()))
+        return dict(zip(names, (point * sign).tolist()))
 
     @functools.cached_property
     def hypervolume(self) -> float | None:
@@ -241,8 +241,8 @@ class Analysis:
         """A narrower space for the next round (see `knoblab.analysis.reduce`)."""
         return suggest_space_from_table(self.table, self.experiment.space, base_round=max(self.round_numbers), **kwargs)
 
-    def figures(self) -> dict[str, Any]:
-        """Every plot of the report, by title (matplotlib figures)."""
+    def figures(self) -> list[tuple[str, Any, str]]:
+        """Every plot of the report, in report order: (title, matplotlib figure, caption)."""
         from .report import figures
 
         return figures(self)
@@ -297,8 +297,9 @@ class Analysis:
 def _valued(trial: Any, metric: str) -> Any:
     """A trial of a multi-objective experiment with one objective's value as its value (for per-knob tables)."""
     v = trial.metrics.get(metric) if trial.metrics else None
-    ok = isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
-    return dataclasses.replace(trial, value=float(v) if ok else None)
+    if isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v):
+        return dataclasses.replace(trial, value=float(v))
+    return dataclasses.replace(trial, value=None)
 
 
 def _vectors(trials: Sequence[Any], m: int) -> list[list[float]]:

@@ -48,7 +48,8 @@ def top_trials(exp: Experiment, k: int, rounds: Sequence[int] | None = None) -> 
 
         trials = [t for t in exp.storage.get_trials(exp.id) if rounds is None or t.round in rounds]
         sign = 1.0 if exp.direction == "min" else -1.0
-        return sorted(pareto_trials(trials, exp.directions), key=lambda t: (sign * t.values[0], t.number))[:k]
+        front = pareto_trials(trials, exp.directions)  # every one has its values
+        return sorted(front, key=lambda t: (sign * (t.values or [0.0])[0], t.number))[:k]
     done = [
         t
         for t in exp.storage.get_trials(exp.id, states=(TrialState.COMPLETE,))
@@ -58,7 +59,7 @@ def top_trials(exp: Experiment, k: int, rounds: Sequence[int] | None = None) -> 
         and t.attrs.get("feasible") is not False
     ]
     sign = 1.0 if exp.direction == "min" else -1.0
-    return sorted(done, key=lambda t: (sign * t.value, t.number))[:k]
+    return sorted(done, key=lambda t: (sign * (t.value or 0.0), t.number))[:k]  # every value is finite here
 
 
 def _objective_values(exp: Experiment, t: FrozenTrial) -> dict[str, Any]:
@@ -106,7 +107,7 @@ def overlap(x_test: Any, *others: Any) -> int:
     test = np.asarray(x_test)
     if test.ndim == 0 or len(test) == 0:
         return 0
-    seen = set()
+    seen: set[bytes] = set()
     for other in others:
         o = np.ascontiguousarray(np.asarray(other, dtype=test.dtype)).reshape(len(other), -1)
         seen.update(row.tobytes() for row in o)
@@ -202,7 +203,9 @@ def _record_look(exp: Experiment, x_test: Any, y_test: Any, k: int, scores: pd.D
         exp.id, lambda attrs: {"test_evaluations": [*attrs.get("test_evaluations", []), look]}
     )
     before = sum(1 for x in merged["test_evaluations"][:-1] if x.get("fingerprint") == fp)
-    exp.record = exp.storage.get_experiment(exp.name)
+    record = exp.storage.get_experiment(exp.name)
+    assert record is not None
+    exp.record = record
     if before:
         warnings.warn(
             f"this test set ({fp}) was scored {before} time(s) before: only the first score is an unbiased "

@@ -405,7 +405,7 @@ def pareto_scatter(source: Any) -> Figure:
             "infeasible": [t for t in trials if not is_feasible(t)],
             "front": sorted((t for t in trials if t.number in front), key=lambda t: t.values[i]),
         }
-        style = {
+        style: dict[str, dict[str, Any]] = {
             "feasible": dict(s=14, color="tab:blue", alpha=0.6, label="trials"),
             "infeasible": dict(s=18, color="0.6", marker="x", label="break a constraint"),
             "front": dict(s=26, color="tab:red", label="Pareto front", zorder=3),

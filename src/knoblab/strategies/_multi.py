@@ -72,7 +72,9 @@ def observe(
     (by trial number)."""
     m = len(directions)
     sign = np.array([1.0 if d == "min" else -1.0 for d in directions])
-    good, bad, stopped = [], [], []
+    good: list[tuple[FrozenTrial, np.ndarray]] = []
+    bad: list[tuple[FrozenTrial, np.ndarray]] = []
+    stopped: list[tuple[FrozenTrial, np.ndarray]] = []
     for t in history:
         if t.state == TrialState.COMPLETE:
             v = vector_of(t, m)
@@ -95,7 +97,7 @@ def observe(
     n_s, n_b = len(stopped), len(bad)
     score += [top + 1 + i / max(n_s, 1) for i in range(n_s)]
     score += [top + 3 + i / max(n_b, 1) for i in range(n_b)]
-    tier = np.array([0] * len(good) + [1] * n_s + [2] * n_b, dtype=int)
+    tier = np.repeat(np.array([0, 1, 2]), [len(good), n_s, n_b])
     rank = np.concatenate([ranks[order], -np.ones(n_s + n_b, dtype=int)]).astype(int)
     cons = _constraint_values([good[i][0] for i in order] + [t for t, _ in bad])
     if cons is not None:  # PRUNED rows get NaN constraint values (not measured)
@@ -104,8 +106,13 @@ def observe(
 
 
 def _constraint_values(trials: list[FrozenTrial]) -> np.ndarray | None:
-    rows = [t.attrs.get("constraint_values") for t in trials]
-    if not rows or any(not isinstance(r, list) or not r for r in rows):
+    rows: list[list[float]] = []
+    for t in trials:
+        r = t.attrs.get("constraint_values")
+        if not isinstance(r, list) or not r:
+            return None
+        rows.append(r)
+    if not rows:
         return None
     k = len(rows[0])
     if any(len(r) != k for r in rows):

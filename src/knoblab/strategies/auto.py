@@ -23,7 +23,6 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from ..trial import FrozenTrial
-from ._multi import directions_of
 from .base import Strategy
 from .gp import GPSearch
 from .grid import GridSearch
@@ -85,7 +84,7 @@ class AutoStrategy(Strategy):
                 return "grid"
         if self.space.ndim == 0:
             return "sobol"
-        n_objectives = len(directions_of(self.direction))
+        n_objectives = len(self.directions)
         if n_objectives > 1:
             return choose_multi_objective(self.space, n_trials, n_objectives)
         small = n_trials is not None and n_trials <= GP_MAX_TRIALS
@@ -99,11 +98,14 @@ class AutoStrategy(Strategy):
             raise ValueError(f"strategy 'auto': unknown choice {choice!r}; known: {sorted(CHOICES)}")
         if choice != self.choice or self.chosen is None:
             self.choice, self.chosen = choice, CHOICES[choice]()
-            self.chosen.setup(self.space, seed=self.seed, direction=self.direction)
+            self.chosen.setup(
+                self.space, seed=self.seed, direction=self.directions if len(self.directions) > 1 else self.direction
+            )
 
     def ask(self, history: Sequence[FrozenTrial], n: int) -> list[dict[str, Any]]:
         if self.chosen is None:
             self.configure(n_trials=None, fraction_limit=None)
+        assert self.chosen is not None
         return self.chosen.ask(history, n)
 
     def tell(self, trial: FrozenTrial) -> None:

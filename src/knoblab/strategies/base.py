@@ -35,10 +35,12 @@ class Strategy(ABC):
     max_objectives: int | None = 1
 
     def setup(self, space: Space, *, seed: int, direction: str | tuple[str, ...]) -> None:
-        """Called once by the experiment before the first ask. `direction`: "min" or "max", or one per objective."""
+        """Called once by the experiment before the first ask. `direction`: "min" or "max", or a tuple of them, one
+        per objective; `self.directions` keeps them all, `self.direction` the first (the only one, usually)."""
         self.space = space
         self.seed = int(seed)
-        self.direction = direction
+        self.directions: tuple[str, ...] = (direction,) if isinstance(direction, str) else tuple(direction)
+        self.direction: str = self.directions[0]
 
     @abstractmethod
     def ask(self, history: Sequence[FrozenTrial], n: int) -> list[dict[str, Any]]:

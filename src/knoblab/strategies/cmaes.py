@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from .._extras import require
 from ..space import Categorical, Space
 from ..trial import FrozenTrial, TrialState
 from ._encoding import Encoding
@@ -43,7 +44,7 @@ class CMAESSearch(Strategy):
     def supports(self, space: Space) -> bool:
         return self.unsupported_knob(space) is None
 
-    def setup(self, space: Space, *, seed: int, direction: str) -> None:
+    def setup(self, space: Space, *, seed: int, direction: str | tuple[str, ...]) -> None:
         name = self.unsupported_knob(space)
         if name is not None:
             raise ValueError(
@@ -52,9 +53,7 @@ class CMAESSearch(Strategy):
                 "or a (low, high, n) tuple)"
             )
         super().setup(space, seed=seed, direction=direction)
-        import cmaes  # the `strategies` extra
-
-        self._cmaes = cmaes
+        self._cmaes = require("cmaes", "strategy 'cmaes'", "strategies")
         self.enc = Encoding(space)
         d = max(space.ndim, 1)
         self._popsize = int(self.popsize or 4 + math.floor(3 * math.log(d)))

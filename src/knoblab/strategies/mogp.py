@@ -33,7 +33,7 @@ from .. import pareto
 from ..space import Space
 from ..trial import FrozenTrial, TrialState
 from ._encoding import Canonical, Encoding, point_key
-from ._multi import directions_of, observe
+from ._multi import observe
 from .base import Strategy
 from .gp import _GP, GPSearch, _log1mexp, _one_blas_thread, log_ei, log_h
 from .qmc import SobolSearch
@@ -129,7 +129,6 @@ class MOGPSearch(Strategy):
 
     def setup(self, space: Space, *, seed: int, direction: str | tuple[str, ...]) -> None:
         super().setup(space, seed=seed, direction=direction)
-        self.directions = directions_of(direction)
         self._single: GPSearch | None = None
         if len(self.directions) == 1:
             self._single = GPSearch(n_random=self.n_random, max_fit=self.max_fit)
@@ -208,7 +207,7 @@ class MOGPSearch(Strategy):
     def _optimize(self, model, X, Y, feasible, rng, exclude, light=False) -> np.ndarray | None:
         cat = self.enc.is_cat
         n_starts = max(2, self.n_starts // 2) if light else self.n_starts
-        cands = [self._random_rows(rng, self.n_random // 2 if light else self.n_random)]
+        parts = [self._random_rows(rng, self.n_random // 2 if light else self.n_random)]
         # perturbations of the front's trials (and of the least infeasible ones when none is feasible)
         ranked = np.flatnonzero(feasible) if feasible.any() else np.arange(len(X))
         front = ranked[pareto.pareto_mask(Y[ranked])][:20] if len(ranked) else ranked
@@ -219,10 +218,9 @@ class MOGPSearch(Strategy):
             flip = rng.random(local.shape) < 0.1
             fresh = self._random_rows(rng, len(local))
             local[:, cat] = np.where(flip[:, cat] | np.isnan(local[:, cat]), fresh[:, cat], local[:, cat])
-            cands.append(local)
-        cands = np.vstack(cands)
-        relaxed = cands.copy()
-        cands = self.canon(cands)
+            parts.append(local)
+        relaxed = np.vstack(parts)  # numeric columns before rounding: local search starts there
+        cands = self.canon(relaxed)
         scores = model.acq(*self._inputs(cands))
         order = np.argsort(-scores, kind="stable")
         starts: list[int] = []

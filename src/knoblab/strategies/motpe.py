@@ -17,7 +17,7 @@ import numpy as np
 
 from ..space import Space
 from ..trial import FrozenTrial, TrialState
-from ._multi import directions_of, observe
+from ._multi import observe
 from .tpe import TPESearch
 
 __all__ = ["MOTPESearch"]
@@ -30,8 +30,7 @@ class MOTPESearch(TPESearch):
     max_objectives = None
 
     def setup(self, space: Space, *, seed: int, direction: str | tuple[str, ...]) -> None:
-        self.directions = directions_of(direction)
-        super().setup(space, seed=seed, direction=self.directions[0] if len(self.directions) == 1 else direction)
+        super().setup(space, seed=seed, direction=direction)
 
     def _observed(self, history: Sequence[FrozenTrial]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         if len(self.directions) == 1:

@@ -24,7 +24,7 @@ import numpy as np
 from ..space import Space
 from ..trial import FrozenTrial
 from ._encoding import Canonical, Encoding
-from ._multi import directions_of, observe
+from ._multi import observe
 from .base import Strategy
 from .qmc import SobolSearch
 
@@ -63,7 +63,6 @@ class NSGA2Search(Strategy):
 
     def setup(self, space: Space, *, seed: int, direction: str | tuple[str, ...]) -> None:
         super().setup(space, seed=seed, direction=direction)
-        self.directions = directions_of(direction)
         self.enc = Encoding(space)
         self.canon = Canonical(self.enc)
         self._startup = SobolSearch()

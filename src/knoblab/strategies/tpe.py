@@ -59,7 +59,7 @@ class TPESearch(Strategy):
         self.prior_weight = float(prior_weight)
         self.learn_from_pruned = bool(learn_from_pruned)
 
-    def setup(self, space: Space, *, seed: int, direction: str) -> None:
+    def setup(self, space: Space, *, seed: int, direction: str | tuple[str, ...]) -> None:
         super().setup(space, seed=seed, direction=direction)
         self.enc = Encoding(space)
         self._startup = SobolSearch()
