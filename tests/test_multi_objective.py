@@ -230,3 +230,16 @@ def test_the_notebook_view_and_the_top_trials_are_the_front(sqlite_url):
 def test_the_progress_bar_shows_the_size_of_the_front(sqlite_url, capsys):
     exp = make(sqlite_url).optimize(zdt1, n_trials=6, show_progress=True)
     assert f"Pareto front of {len(exp.pareto_front)}" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("strategy", ["tpe", "gp"])
+def test_single_objective_strategies_rank_infeasible_trials_last(sqlite_url, strategy):
+    """The value improves towards y = 1, but only y <= 0.3 is allowed: a strategy that took infeasible values at face
+    value would chase y = 1; these end up proposing feasible points, near the limit."""
+    exp = kl.Experiment(
+        "one", SPACE, metric="loss", storage=sqlite_url, seed=0, strategy=strategy, constraints=["y <= 0.3"]
+    )
+    exp.optimize(lambda t: {"loss": -t.params["y"] + 0.1 * t.params["x"], "y": t.params["y"]}, n_trials=30)
+    late = [t for t in exp.trials if t.number >= 15]
+    assert sum(t.attrs["feasible"] for t in late) / len(late) >= 0.4  # random search: about 0.3
+    assert exp.best.metrics["y"] <= 0.3 and exp.best.metrics["y"] > 0.2

@@ -21,7 +21,7 @@ import numpy as np
 from .objectives import is_feasible, violation
 from .trial import FrozenTrial, TrialState
 
-__all__ = ["reached", "ranked_observations"]
+__all__ = ["reached", "ranked_observations", "infeasible_as_worst"]
 
 
 def _value(trial: FrozenTrial) -> float:
@@ -77,6 +77,18 @@ def ranked_observations(
         top = max(losses + extra) if losses or extra else 0.0
         last = [top + spread * (i + 1) / (len(ruled_out) + 1) for i in range(len(ruled_out))]
     return done + order + ruled_out, np.array(losses + extra + last, dtype=float)
+
+
+def infeasible_as_worst(trials: Sequence[FrozenTrial], losses: np.ndarray) -> np.ndarray:
+    """Losses for a model of magnitudes (a GP) under outcome constraints: a trial that broke one gets no better than
+    the worst loss of the trials that did not (its own value was measured, but it is not an acceptable result).
+    `losses` is aligned with `trials`; returned unchanged (the same array) when every trial is feasible."""
+    bad = np.array([not is_feasible(t) for t in trials], dtype=bool)
+    if not bad.any() or bad.all():
+        return losses
+    out = np.array(losses, dtype=float, copy=True)
+    out[bad] = np.maximum(out[bad], out[~bad].max())
+    return out
 
 
 def _finite(value: float | None) -> bool:

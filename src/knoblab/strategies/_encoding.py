@@ -12,8 +12,7 @@ from typing import Any
 import numpy as np
 
 from .. import values
-from ..objectives import is_feasible
-from ..observations import ranked_observations
+from ..observations import infeasible_as_worst, ranked_observations
 from ..space import Categorical, Space
 from ..trial import FrozenTrial, TrialState
 
@@ -80,21 +79,15 @@ class Encoding:
             done = [self.encode_trial(t) for t in observed]
             return (np.array(done).reshape(-1, self.ndim) if done else np.empty(shape), losses, pending_rows)
         sign = 1.0 if direction == "min" else -1.0
-        done, values, ruled_out = [], [], []
+        done, values, kept = [], [], []
         for t in history:
             if t.state == TrialState.COMPLETE and t.value is not None and np.isfinite(t.value):
                 done.append(self.encode_trial(t))
                 values.append(sign * t.value)
-                if not is_feasible(t):
-                    ruled_out.append(len(values) - 1)
-        if ruled_out:  # outcome constraints broken: no better than the worst feasible loss (a model of magnitudes)
-            ok = [v for i, v in enumerate(values) if i not in set(ruled_out)]
-            worst = max(ok) if ok else max(values)
-            for i in ruled_out:
-                values[i] = max(values[i], worst)
+                kept.append(t)
         return (
             np.array(done).reshape(-1, self.ndim) if done else np.empty(shape),
-            np.array(values, dtype=float),
+            infeasible_as_worst(kept, np.array(values, dtype=float)),  # outcome constraints: see observations
             pending_rows,
         )
 

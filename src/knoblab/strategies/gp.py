@@ -44,7 +44,7 @@ from scipy.linalg import cho_factor, cho_solve, lapack, solve_triangular
 from scipy.optimize import minimize
 from scipy.special import erfcx, log_ndtr
 
-from ..observations import reached
+from ..observations import infeasible_as_worst, reached
 from ..space import Int, Real, Space
 from ..trial import FrozenTrial, TrialState
 from ._encoding import Canonical, Encoding, point_key
@@ -323,7 +323,7 @@ class GPSearch(Strategy):
         """(rows, losses, fidelities): COMPLETE trials, and PRUNED ones at the resource they reached when
         learn_from_pruned; fidelities are None when no PRUNED trial is observed (the plain model)."""
         sign = 1.0 if self.direction == "min" else -1.0
-        rows, losses, spent = [], [], []
+        rows, losses, spent, kept = [], [], [], []
         for t in history:
             if t.value is None or not np.isfinite(t.value):
                 continue
@@ -336,8 +336,9 @@ class GPSearch(Strategy):
                 continue
             rows.append(self.enc.encode_trial(t))
             losses.append(sign * t.value)
+            kept.append(t)
         X = np.array(rows).reshape(-1, self.enc.ndim) if rows else np.empty((0, self.enc.ndim))
-        y = np.array(losses, dtype=float)
+        y = infeasible_as_worst(kept, np.array(losses, dtype=float))  # outcome constraints broken: the worst loss
         pruned = self.learn_from_pruned and any(t.state == TrialState.PRUNED for t in history)
         if not pruned or not rows:
             return X, y, None
