@@ -390,3 +390,31 @@ def test_works_over_postgresql(postgres_url):
         assert c.post(f"/api/trials/{t.id}/note", json={"note": "pg"}, headers=CHANGE).status_code == 200
         assert len(c.get(f"/api/trials/{t.id}").json()["reports"]) == 5
     assert exp.storage.get_trial(t.id).state == TrialState.COMPLETE
+
+
+@pytest.mark.parametrize("huge", ["99999999999999999999", str(2**63), "-99999999999999999999"])
+def test_ids_past_the_database_range_are_not_found(client, huge):
+    for url in (
+        f"/api/trials/{huge}",
+        f"/api/experiments/{huge}",
+        f"/api/experiments/{huge}/trials",
+        f"/api/experiments/{huge}/points",
+        f"/api/experiments/{huge}/importances",
+        f"/api/compare?ids=1,{huge}",
+    ):
+        r = client.get(url)
+        assert r.status_code == 404, (url, r.status_code, r.text)
+    for url in (f"/api/trials/{huge}/stop", f"/api/experiments/{huge}/enqueue"):
+        r = client.post(url, json={"params": {}}, headers=CHANGE)
+        assert r.status_code == 404, (url, r.status_code, r.text)
+
+
+def test_json_responses_are_not_sniffed(client, exp):
+    for r in (
+        client.get("/api/experiments"),
+        client.get(f"/api/trials/{exp.trials[0].id}"),
+        client.get("/api/trials/9999"),  # an error, from FastAPI's own handler
+        client.post(f"/api/trials/{exp.trials[0].id}/stop"),  # refused by the guard (no change header)
+    ):
+        assert r.headers["content-type"].startswith("application/json"), r.headers
+        assert r.headers.get("x-content-type-options") == "nosniff", (r.request.url, r.headers)

@@ -66,6 +66,11 @@ def _json(obj: Any, status: int = 200) -> Response:
     return Response(to_json(obj), status_code=status, media_type="application/json")
 
 
+def _storable_id(i: int) -> bool:
+    """Ids are 64-bit in every database: a larger one names no row (and would not even reach the query)."""
+    return -(2**63) <= i < 2**63
+
+
 def _flat_knobs(description: dict[str, Any], parent: list | None = None) -> list[dict[str, Any]]:
     """Every knob of a stored space, branch sub-knobs included, with the branch value that switches them on."""
     out = []
@@ -176,15 +181,21 @@ def create_app(
                 return JSONResponse({"detail": f"changes need the {CSRF_HEADER}: 1 header"}, 403)
         return await call_next(request)
 
+    @app.middleware("http")  # added last, so it runs outermost: the guard's refusals get the header too
+    async def nosniff(request: Request, call_next):  # JSON too: a browser must never read an answer as a page
+        response = await call_next(request)
+        response.headers.setdefault("x-content-type-options", "nosniff")
+        return response
+
     # ---- helpers ----
     def experiment_or_404(experiment_id: int):
-        row = data.experiment_row(experiment_id)
+        row = data.experiment_row(experiment_id) if _storable_id(experiment_id) else None
         if row is None:
             raise HTTPException(404, f"no experiment with id {experiment_id}")
         return row
 
     def trial_or_404(trial_id: int):
-        row = data.trial_row(trial_id)
+        row = data.trial_row(trial_id) if _storable_id(trial_id) else None
         if row is None:
             raise HTTPException(404, f"no trial with id {trial_id}")
         return row
