@@ -100,3 +100,26 @@ def showcase_objective(trial):
         val = floor + 0.9 * fit + overfit * epoch + 0.01 * rng.standard_normal()
         trial.report(epoch, loss=loss, val_loss=val)
     return {"val_loss": val, "loss": loss}
+
+
+def pruning_objective(trial):
+    """Like `curve_objective` over 8 epochs; every 5th trial is pruned at epoch 2 (as a scheduler would) and trial 3
+    is stopped at epoch 3 as the dashboard's Stop does (a stop request, seen by `should_stop()`)."""
+    p = trial.params
+    final = 0.2 + 0.08 * (math.log10(p["lr"]) + 2.5) ** 2 + 0.4 / p["units"]
+    for epoch in range(8):
+        trial.report(epoch, loss=0.8 * final + 0.5 / (epoch + 1), val_loss=final + 0.6 / (epoch + 1))
+        if trial.number % 5 == 4 and epoch == 2:
+            raise kl.TrialPruned("pruned at epoch 2")
+        if trial.number == 3 and epoch == 3:
+            trial._storage.request_stop(trial.id)
+        if trial.should_stop():
+            raise kl.TrialPruned("stopped")
+    return {"val_loss": final + 0.6 / 8, "loss": 0.8 * final + 0.5 / 8}
+
+
+def make_pruning_experiment(url: str, name: str = "pruning", n_trials: int = 70) -> kl.Experiment:
+    """An experiment with complete, pruned and stopped trials, each reporting loss and val_loss per epoch."""
+    exp = kl.Experiment(name, SPACE, metric="val_loss", storage=url, seed=1, strategy="random")
+    exp.optimize(pruning_objective, n_trials=n_trials, show_progress=False)
+    return exp

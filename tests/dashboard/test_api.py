@@ -19,7 +19,7 @@ from click.testing import CliRunner  # noqa: E402
 from knoblab import Experiment  # noqa: E402
 from knoblab.cli import main
 from knoblab.dashboard import create_app, is_loopback
-from knoblab.dashboard.data import FilterError, parse_filter
+from knoblab.dashboard.table import FilterError, parse_filter
 from knoblab.storage.sql import SQLStorage
 from knoblab.trial import TrialState
 
@@ -322,11 +322,15 @@ def test_assets_are_local_and_pages_forbid_inline_scripts(client):
     page = client.get("/")
     assert "script-src 'self'" in page.headers["content-security-policy"]
     assert "http://" not in page.text and "https://" not in page.text
-    js = client.get("/static/vendor/plotly.min.js")
+    js = client.get(client.get("/api/config").json()["plotly"])
     assert js.status_code == 200 and "plotly.js" in js.text[:500] and len(js.content) > 1_000_000
     app_js = client.get("/static/app.js").text
     assert not re.search(r"innerHTML\s*=|outerHTML|insertAdjacentHTML|document\.write", app_js)
     assert "https://" not in app_js
+    for name in ("markdown.js", "plots.js"):
+        assert not re.search(
+            r"innerHTML\s*=|outerHTML|insertAdjacentHTML|document\.write", client.get(f"/static/{name}").text
+        )
     assert client.get("/static/..%2Fapp.py").status_code == 404
 
 

@@ -1,0 +1,117 @@
+"""Learning curves of many trials at once: which curves to draw, and the band of all the others.
+
+Every trial is drawn while there are at most `top` of them; beyond that the best `top` (and every running one) are
+drawn as lines over a density band: per step, the 10-90% and 25-75% ranges and the median of every matching trial
+that reached that step.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from ..trial import TrialState
+from .data import Curve
+
+BAND_STEPS = 300  # more distinct steps than this are binned, so the band stays a few kilobytes
+MAX_POINTS = 500  # a longer curve is thinned to this many points (its last one kept)
+
+
+def _rank_key(row: dict[str, Any], curve: Curve, direction: str):
+    """Best first: complete trials by value, then pruned ones by how far they got, then the rest."""
+    v = row["value"]
+    signed = math.inf if v is None else (v if direction == "min" else -v)
+    if row["state"] == TrialState.COMPLETE.value and v is not None:
+        return (0, 0, signed)
+    if row["state"] == TrialState.PRUNED.value:
+        return (1, -len(curve.steps), signed)
+    return (2, -len(curve.steps), row["number"])
+
+
+def _thin(steps: list[int], values: list[float | None]) -> tuple[list[int], list[float | None]]:
+    if len(steps) <= MAX_POINTS:
+        return steps, values
+    keep = np.unique(np.linspace(0, len(steps) - 1, MAX_POINTS).round().astype(int))
+    return [steps[i] for i in keep], [values[i] for i in keep]
+
+
+def band(curves: list[Curve], metric: str) -> dict[str, list] | None:
+    """Per step (or bin of steps): how many curves reached it, their median and 10/25/75/90% quantiles."""
+    steps, values = [], []
+    for c in curves:
+        column = c.values.get(metric)
+        if column is None:
+            continue
+        steps.extend(c.steps)
+        values.extend(math.nan if v is None else v for v in column)
+    if not steps:
+        return None
+    s, v = np.asarray(steps, dtype=float), np.asarray(values, dtype=float)
+    ok = np.isfinite(v)
+    s, v = s[ok], v[ok]
+    if not len(s):
+        return None
+    distinct = np.unique(s)
+    if len(distinct) > BAND_STEPS:
+        edges = np.linspace(distinct[0], distinct[-1], BAND_STEPS + 1)
+        group = np.clip(np.searchsorted(edges, s, side="right") - 1, 0, BAND_STEPS - 1)
+    else:
+        group = np.searchsorted(distinct, s)
+    order = np.lexsort((v, group))
+    g, v = group[order], v[order]
+    starts = np.flatnonzero(np.r_[True, g[1:] != g[:-1]])
+    ends = np.r_[starts[1:], len(g)]
+    counts = ends - starts
+    if len(distinct) > BAND_STEPS:
+        ordered = s[order]
+        x = [float(np.mean(ordered[a:b])) for a, b in zip(starts, ends, strict=True)]
+    else:
+        x = [float(distinct[i]) for i in g[starts]]
+
+    def q(p: float) -> list[float]:
+        pos = starts + p * (counts - 1)
+        lo = np.floor(pos).astype(int)
+        hi = np.minimum(lo + 1, ends - 1)
+        return (v[lo] + (v[hi] - v[lo]) * (pos - lo)).tolist()
+
+    return {
+        "steps": x,
+        "count": counts.tolist(),
+        "q10": q(0.1),
+        "q25": q(0.25),
+        "q50": q(0.5),
+        "q75": q(0.75),
+        "q90": q(0.9),
+    }
+
+
+def choose(
+    rows: list[dict[str, Any]], curves: dict[int, Curve], metric: str, direction: str, top: int
+) -> dict[str, Any]:
+    """The curves to draw for `metric` among `rows` (the trials a filter keeps): all of them up to `top`, else the
+    best `top` and every running trial, with the band of all; each curve {id, n, s, x (stopped), steps, values}."""
+    have = [(r, curves[r["id"]]) for r in rows if r["id"] in curves and metric in curves[r["id"]].values]
+    if len(have) <= top:
+        shown = have
+    else:
+        running = [(r, c) for r, c in have if r["state"] == TrialState.RUNNING.value]
+        rest = sorted(
+            ((r, c) for r, c in have if r["state"] != TrialState.RUNNING.value),
+            key=lambda rc: _rank_key(rc[0], rc[1], direction),
+        )
+        shown = rest[:top] + running
+    out = []
+    for r, c in sorted(shown, key=lambda rc: rc[0]["number"]):
+        steps, values = _thin(c.steps, c.values[metric])
+        values = [None if v is None or not math.isfinite(v) else v for v in values]
+        out.append(
+            {"id": r["id"], "n": r["number"], "s": r["state"], "x": r["stopped"], "steps": steps, "values": values}
+        )
+    return {
+        "n": len(have),
+        "shown": len(out),
+        "curves": out,
+        "band": band([c for _, c in have], metric) if len(have) > top else None,
+    }
