@@ -108,9 +108,14 @@ def field_getter(field: str, knobs: Iterable[str], metrics: Iterable[str]) -> Ca
     knobs, metrics = set(knobs), set(metrics)
     if field.startswith(("param.", "knob.")):
         name = field.split(".", 1)[1]
+        if name not in knobs:
+            raise FilterError(f"filter: no knob named {name!r} ({field}); knobs: {sorted(knobs)}")
         return lambda r: r["params"].get(name)
     if field.startswith("metric."):
-        return _metric(field.split(".", 1)[1])
+        name = field.split(".", 1)[1]
+        if name not in metrics:
+            raise FilterError(f"filter: no metric named {name!r} ({field}); metrics: {sorted(metrics)}")
+        return _metric(name)
     if field in knobs:
         return lambda r: r["params"].get(field)
     if field in metrics:
