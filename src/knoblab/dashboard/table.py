@@ -192,33 +192,6 @@ def matching(
     return sorted(rows, key=lambda r: (key(r), r["number"]))
 
 
-def table(
-    rows: list[dict[str, Any]],
-    *,
-    knobs: list[str],
-    metrics: list[str],
-    states: list[str] | None,
-    filter_text: str,
-    sort: str,
-    descending: bool,
-    offset: int,
-    limit: int,
-    brush: str = "",
-) -> tuple[int, list[dict[str, Any]]]:
-    """(total matching, one page) of the trials table."""
-    rows = matching(
-        rows,
-        knobs=knobs,
-        metrics=metrics,
-        states=states,
-        filter_text=filter_text,
-        brush=brush,
-        sort=sort,
-        descending=descending,
-    )
-    return len(rows), rows[offset : offset + limit]
-
-
 def default_columns(knobs: list[str], metrics: list[str]) -> list[str]:
     """Every column of the CSV when none is chosen."""
     return [
@@ -251,11 +224,14 @@ def _cell(v: Any) -> Any:
 
 
 def to_csv(rows: list[dict[str, Any]], columns: list[str], knobs: list[str], metrics: list[str]) -> str:
-    """The rows as CSV text, one column per field name (as the filter names them); exact values, not rounded."""
+    """The rows as CSV text, one column per field (as the filter names them, headed by the bare knob or metric name);
+    exact values, not rounded."""
     getters = [field_getter(c, knobs, metrics) for c in columns]
     out = io.StringIO()
     w = csv.writer(out, lineterminator="\n")
-    w.writerow([c.split(".", 1)[1] if c.startswith(("param.", "metric.")) else c for c in columns])
+    short = [c.split(".", 1)[1] if c.startswith(("param.", "metric.")) else c for c in columns]
+    # a knob and a metric of the same name keep their prefixes
+    w.writerow([c if short.count(n) > 1 else n for c, n in zip(columns, short, strict=True)])
     for r in rows:
         w.writerow([_cell(g(r)) for g in getters])
     return out.getvalue()
