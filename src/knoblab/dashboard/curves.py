@@ -17,15 +17,16 @@ from .data import Curve
 
 BAND_STEPS = 300  # more distinct steps than this are binned, so the band stays a few kilobytes
 MAX_POINTS = 500  # a longer curve is thinned to this many points (its last one kept)
+COMPLETE, PRUNED, RUNNING = TrialState.COMPLETE.value, TrialState.PRUNED.value, TrialState.RUNNING.value
 
 
 def _rank_key(row: dict[str, Any], curve: Curve, direction: str):
     """Best first: complete trials by value, then pruned ones by how far they got, then the rest."""
     v = row["value"]
     signed = math.inf if v is None else (v if direction == "min" else -v)
-    if row["state"] == TrialState.COMPLETE.value and v is not None:
+    if row["state"] == COMPLETE and v is not None:
         return (0, 0, signed)
-    if row["state"] == TrialState.PRUNED.value:
+    if row["state"] == PRUNED:
         return (1, -len(curve.steps), signed)
     return (2, -len(curve.steps), row["number"])
 
@@ -42,13 +43,12 @@ def band(curves: list[Curve], metric: str) -> dict[str, list] | None:
     steps, values = [], []
     for c in curves:
         column = c.values.get(metric)
-        if column is None:
-            continue
-        steps.extend(c.steps)
-        values.extend(math.nan if v is None else v for v in column)
+        if column is not None:
+            steps.append(np.asarray(c.steps, dtype=float))
+            values.append(np.asarray(column, dtype=float))  # None is NaN
     if not steps:
         return None
-    s, v = np.asarray(steps, dtype=float), np.asarray(values, dtype=float)
+    s, v = np.concatenate(steps), np.concatenate(values)
     ok = np.isfinite(v)
     s, v = s[ok], v[ok]
     if not len(s):
@@ -96,9 +96,9 @@ def choose(
     if len(have) <= top:
         shown = have
     else:
-        running = [(r, c) for r, c in have if r["state"] == TrialState.RUNNING.value]
+        running = [(r, c) for r, c in have if r["state"] == RUNNING]
         rest = sorted(
-            ((r, c) for r, c in have if r["state"] != TrialState.RUNNING.value),
+            ((r, c) for r, c in have if r["state"] != RUNNING),
             key=lambda rc: _rank_key(rc[0], rc[1], direction),
         )
         shown = rest[:top] + running
