@@ -3,6 +3,12 @@
 import os
 
 os.environ.setdefault("KERAS_BACKEND", "torch")
+# subprocesses the tests start (scripts, workers) import this checkout's src/, whatever PYTHONPATH said (a relative
+# PYTHONPATH=src would point elsewhere from their working folder)
+_SRC = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "src")
+os.environ["PYTHONPATH"] = os.pathsep.join(
+    [_SRC, *[p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]]
+)
 
 import pytest  # noqa: E402
 

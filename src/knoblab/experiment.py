@@ -16,6 +16,7 @@ import traceback
 import warnings
 from collections.abc import Callable, Mapping
 from datetime import timedelta
+from fractions import Fraction
 from typing import Any
 
 import numpy as np
@@ -75,6 +76,9 @@ class Experiment:
         grid_resolution: points per continuous knob when a grid is asked of a space with Real knobs.
         stale_after: seconds without a heartbeat after which a RUNNING trial of another process is taken as dead.
         on_stale: "retry" (run its params again) or "fail" (only mark it FAILED).
+        constraint: `constraint(params) -> bool` rules out combinations of knobs (Talos' boolean_limit): no
+            strategy proposes a point it rejects, and grid sizes and fraction_limit count only the points it
+            accepts. It is not stored: pass it again when reopening.
     """
 
     def __init__(
@@ -92,6 +96,7 @@ class Experiment:
         stale_after: float = 600.0,
         heartbeat_interval: float = 15.0,
         on_stale: str = "retry",
+        constraint: Callable[[dict[str, Any]], bool] | None = None,
     ):
         if not isinstance(name, str) or not name.strip():
             raise ValueError(f"name: got {name!r}; give a non-empty string")
@@ -104,7 +109,7 @@ class Experiment:
         if on_stale not in ("retry", "fail"):
             raise ValueError(f"on_stale: got {on_stale!r}; allowed: 'retry' or 'fail'")
         self.name = name
-        self.space = as_space(space)
+        self.space = as_space(space, constraint)
         self.metric = metric
         self.direction = direction
         self.scheduler = make_scheduler(scheduler)
@@ -260,6 +265,8 @@ class Experiment:
     def enqueue(self, params: Mapping[str, Any], note: str | None = None) -> FrozenTrial:
         """Queues a trial with params chosen by hand; it runs before any the strategy proposes."""
         clean = self.space.validate(params)
+        if not self.space.feasible(clean):
+            raise ValueError(f"params {_short(clean)}: ruled out by the experiment's constraint")
         trial = self.storage.create_trial(
             self.id, clean, TrialState.QUEUED, attrs={"source": "enqueued"}, round=self.round
         )
@@ -557,7 +564,10 @@ class Experiment:
                     f"fraction_limit needs a finite space, but knob {name!r} is continuous; "
                     "use n_trials, or a list or (low, high, n) tuple for it"
                 )
-            by_fraction = max(1, math.ceil(fraction_limit * self.space.grid_size(self.grid_resolution)))
+            # exact arithmetic on the decimal as written (0.0005 is 1/2000, not the float just above it): a fraction
+            # of a 10**400-point grid overflows a float
+            size = self.space.grid_size(self.grid_resolution)
+            by_fraction = max(1, math.ceil(Fraction(repr(float(fraction_limit))) * size))
             n_trials = by_fraction if n_trials is None else min(n_trials, by_fraction)
         if n_trials is None and time_limit is None and target is None and self.strategy.size() is None:
             if not (isinstance(self.strategy, AutoStrategy) and self.space.is_finite):

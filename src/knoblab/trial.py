@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from .values import Unresolved, decode
+
 if TYPE_CHECKING:
     from .storage.base import Storage
 
@@ -111,7 +113,17 @@ class Trial:
 
     @property
     def params(self) -> dict[str, Any]:
-        return dict(self._frozen.params)
+        """The knobs of this trial, as the objective uses them: functions, classes and Keras objects stored by
+        reference are the objects themselves (a fresh instance for each trial). A reference that cannot be
+        imported in this process raises ValueError naming the knob."""
+        out = dict(self._frozen.params)
+        for name, value in out.items():
+            if isinstance(value, Unresolved):
+                try:
+                    out[name] = decode(value.stored, strict=True)
+                except ValueError as e:
+                    raise ValueError(f"knob {name!r}: {e}") from None
+        return out
 
     @property
     def seed(self) -> int | None:

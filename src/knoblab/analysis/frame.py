@@ -12,7 +12,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..space import Branch, Categorical, Fixed, Int, Knob, Real, Space
+from .. import values
+from ..space import Branch, Categorical, Fixed, Int, Knob, Linspace, Real, Space
 from ..trial import FrozenTrial, TrialState
 
 __all__ = ["TrialTable", "trial_table", "is_numeric_knob", "encode_onehot", "encode_codes", "metric_pairs"]
@@ -105,7 +106,7 @@ def trial_table(
         names += [k for k in t.params if k not in names]
     index = pd.Index([t.number for t in done], name="number")
     knobs = pd.DataFrame(
-        {k: pd.Series([t.params.get(k) for t in done], index=index, dtype=object) for k in names}, index=index
+        {k: pd.Series([_shown(t.params.get(k)) for t in done], index=index, dtype=object) for k in names}, index=index
     )
     for k in names:  # numeric knobs as numbers (inactive ones NaN)
         col = knobs[k]
@@ -133,7 +134,7 @@ def is_numeric_knob(table: TrialTable, name: str) -> bool:
     if isinstance(knob, Branch):
         return False
     if isinstance(knob, Categorical):
-        return all(_is_number(c) for c in knob.choices)
+        return isinstance(knob.choices, Linspace) or all(_is_number(c) for c in knob.choices)
     col = table.knobs[name].dropna()
     return len(col) > 0 and all(_is_number(v) for v in col)
 
@@ -210,8 +211,15 @@ def _unique(values: Iterable[Any]) -> list[Any]:
     return out
 
 
+def _shown(v: Any) -> Any:
+    """A knob value as the analysis tables hold it: objects (a function, a Keras optimizer) by their name."""
+    return v if v is None or isinstance(v, np.generic) or values.is_plain(v) else values.display(v)
+
+
 def _key(v: Any) -> tuple:
-    """An identity that keeps True apart from 1 but 1 together with 1.0."""
+    """An identity that keeps True apart from 1 but 1 together with 1.0; an object is known by its name (as the
+    tables show it, see `_shown`)."""
+    v = _shown(v)
     if isinstance(v, bool | np.bool_):
         return ("bool", bool(v))
     if _is_number(v):

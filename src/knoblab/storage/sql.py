@@ -11,6 +11,7 @@ import os
 import random
 import socket
 import time
+import warnings
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,6 +22,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DatabaseError, IntegrityError, NoSuchModuleError, OperationalError
 
+from .. import values
 from ..trial import FrozenTrial, TrialState
 from .base import SCHEMA_VERSION, DuplicatePoint, ExperimentRecord, StorageError
 
@@ -97,7 +99,10 @@ def _json_default(o: Any) -> Any:
         return o.tolist()
     if isinstance(o, datetime):
         return o.isoformat()
-    raise TypeError(f"{type(o).__name__} is not JSON-serializable")
+    try:  # a function, a class, a Keras object: its stored form (knoblab.values), never a pickle
+        return values.encode(o)
+    except ValueError:
+        raise TypeError(f"{type(o).__name__} is not JSON-serializable") from None
 
 
 def _json_safe(obj: Any) -> Any:
@@ -121,6 +126,26 @@ def dumps(obj: Any) -> str:
 
 def loads(text: str | None) -> Any:
     return json.loads(text) if text else {}
+
+
+class CorruptRow(StorageError):
+    """A stored row whose field cannot be read; the message names the table, row and field."""
+
+
+class CorruptRowWarning(UserWarning):
+    """A row of the database could not be read (it was edited by hand, or written by something else); the message
+    names the table, row and field, and what knoblab did with it."""
+
+
+def _read_field(where: str, name: str, text: Any, kind: type) -> Any:
+    """A JSON field of a row, or CorruptRow naming the table, row and field."""
+    try:
+        value = loads(text)
+    except (TypeError, ValueError) as e:
+        raise CorruptRow(f"{where}: field {name}: cannot read it as JSON ({type(e).__name__}: {e})") from None
+    if not isinstance(value, kind):
+        raise CorruptRow(f"{where}: field {name}: expected a JSON {kind.__name__}, got {type(value).__name__}")
+    return value
 
 
 def safe_url(url: str) -> str:
@@ -163,7 +188,7 @@ def _attr_is_true(conn: sa.Connection, key: str) -> sa.ColumnElement[bool]:
 def _added_since(conn: sa.Connection, experiment_id: int, round: int, after: int, params: dict) -> bool:
     """Whether a trial of `round` numbered above `after`, not interrupted, has these params (compared as
     canonical JSON, so 1, 1.0 and true stay apart)."""
-    key = _canonical(dumps(params))
+    key = _canonical(dumps(values.encode_params(params)))
     rows = conn.execute(
         sa.select(trials.c.params, trials.c.attrs).where(
             trials.c.experiment_id == experiment_id, trials.c.number > after, trials.c.round == round
@@ -311,15 +336,16 @@ class SQLStorage:
     # ---- experiments ----
     @staticmethod
     def _experiment(row: Any) -> ExperimentRecord:
+        where = f"table experiments, row {row.id} (experiment {row.name!r})"
         return ExperimentRecord(
             id=row.id,
             name=row.name,
             metric=row.metric,
             direction=row.direction,
-            space=loads(row.space),
+            space=_read_field(where, "space", row.space, dict),
             seed=row.seed,
             created_at=row.created_at,
-            attrs=loads(row.attrs),
+            attrs=_read_field(where, "attrs", row.attrs, dict),
         )
 
     def create_experiment(self, name, metric, direction, space, seed, attrs=None) -> ExperimentRecord:
@@ -349,8 +375,15 @@ class SQLStorage:
         return self._experiment(row) if row else None
 
     def list_experiments(self) -> list[ExperimentRecord]:
+        """Every readable experiment; one whose row cannot be read is left out with a CorruptRowWarning naming it."""
         rows = self._read(lambda c: c.execute(sa.select(experiments).order_by(experiments.c.id)).all())
-        return [self._experiment(r) for r in rows]
+        out = []
+        for r in rows:
+            try:
+                out.append(self._experiment(r))
+            except CorruptRow as e:
+                warnings.warn(CorruptRowWarning(f"{e}; the experiment is left out"), stacklevel=2)
+        return out
 
     def set_experiment_attrs(self, experiment_id: int, attrs: dict[str, Any]) -> None:
         self.update_experiment_attrs(experiment_id, lambda _: attrs)
@@ -391,21 +424,52 @@ class SQLStorage:
     # ---- trials ----
     @staticmethod
     def _trial(row: Any) -> FrozenTrial:
+        """The FrozenTrial of a row. Params stored by reference (see `knoblab.values`) come back as the objects.
+        A row whose fields cannot be read (hand-edited JSON, an unknown state) comes back FAILED with an error that
+        names the table, trial and field, and a CorruptRowWarning: the rest of the experiment opens as usual."""
+        where = f"table trials, row {row.id} (trial {row.number})"
+        problems: list[str] = []
+
+        def field(name: str, text: Any) -> dict[str, Any]:
+            try:
+                return _read_field(where, name, text, dict)
+            except CorruptRow as e:
+                problems.append(str(e))
+                return {}
+
+        params = values.decode_params(field("params", row.params))
+        metrics = field("metrics", row.metrics)
+        attrs = field("attrs", row.attrs)
+        try:
+            state = TrialState(row.state)
+        except ValueError:
+            problems.append(
+                f"{where}: field state: unknown state {row.state!r} (known: {[s.value for s in TrialState]})"
+            )
+            state = TrialState.FAILED
+        error = row.error
+        if problems:
+            warnings.warn(CorruptRowWarning("; ".join(problems)), stacklevel=3)
+            error = "corrupt row: " + "; ".join(problems)
+            attrs["corrupt"] = True
+            state = (
+                TrialState.FAILED if state in (TrialState.COMPLETE, TrialState.RUNNING, TrialState.QUEUED) else state
+            )
         return FrozenTrial(
             id=row.id,
             number=row.number,
-            state=TrialState(row.state),
-            params=loads(row.params),
-            value=row.value,
-            metrics=loads(row.metrics),
+            state=state,
+            params=params,
+            value=row.value if not problems else None,
+            metrics=metrics,
             seed=row.seed,
             round=row.round,
             started_at=row.started_at,
             finished_at=row.finished_at,
             heartbeat_at=row.heartbeat_at,
-            error=row.error,
+            error=error,
             note=row.note,
-            attrs={**loads(row.attrs), "host": row.host, "pid": row.pid},
+            attrs={**attrs, "host": row.host, "pid": row.pid},
         )
 
     def create_trial(
@@ -447,7 +511,7 @@ class SQLStorage:
                     number=number,
                     round=round,
                     state=state.value,
-                    params=dumps(params),
+                    params=dumps(values.encode_params(params)),
                     metrics="{}",
                     seed=seed_for(number) if seed_for else seed,
                     attrs=dumps(attrs or {}),
