@@ -123,3 +123,19 @@ def make_pruning_experiment(url: str, name: str = "pruning", n_trials: int = 70)
     exp = kl.Experiment(name, SPACE, metric="val_loss", storage=url, seed=1, strategy="random")
     exp.optimize(pruning_objective, n_trials=n_trials, show_progress=False)
     return exp
+
+
+# a Keras optimizer as knoblab.values stores it: tests show it by name without importing Keras (no trial runs it)
+ADAM = {"$keras": "keras.optimizers:Adam", "config": {"learning_rate": 0.01}, "name": "Adam(learning_rate=0.01)"}
+OBJECT_SPACE = {"act": [math.sqrt, math.exp], "shape": [(64, 32), (16,)], "opt": ["sgd", ADAM], "x": kl.Real(0.0, 1.0)}
+
+
+def make_object_experiment(url: str, name: str = "objects") -> kl.Experiment:
+    """Knob values stored by reference (functions, tuples, a Keras object): two trials run, one (with the Keras
+    object) waits in the queue."""
+    exp = kl.Experiment(name, OBJECT_SPACE, metric="loss", storage=url, seed=0, strategy="random")
+    for act, x in ((math.sqrt, 0.5), (math.exp, 0.25)):
+        exp.enqueue({"act": act, "shape": (64, 32), "opt": "sgd", "x": x})
+    exp.optimize(lambda t: {"loss": t.params["act"](t.params["x"])}, n_trials=2, show_progress=False)
+    exp.enqueue({"act": math.sqrt, "shape": (16,), "opt": ADAM, "x": 0.75})
+    return exp

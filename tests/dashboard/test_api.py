@@ -23,7 +23,7 @@ from knoblab.dashboard.table import FilterError, parse_filter
 from knoblab.storage.sql import SQLStorage
 from knoblab.trial import TrialState
 
-from .support import NOTE_XSS, XSS, LiveTrial, make_experiment, make_pruning_experiment
+from .support import ADAM, NOTE_XSS, XSS, LiveTrial, make_experiment, make_object_experiment, make_pruning_experiment
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")  # starlette's note that it prefers httpx2
@@ -612,3 +612,45 @@ def test_plotly_is_kept_by_browsers(client):
     r = client.get(url)
     assert r.headers["cache-control"] == "public, max-age=31536000, immutable"
     assert client.get("/static/vendor/plotly.min.js").status_code == 404  # one address, named by its content
+
+
+def test_knob_values_stored_by_reference_show_by_name(sqlite_url):
+    exp = make_object_experiment(sqlite_url)
+    with TestClient(create_app(exp.storage.url)) as c:
+        d = c.get(f"/api/experiments/{exp.id}").json()
+        knobs = {k["name"]: k for k in d["knobs"]}
+        assert knobs["act"]["choices"] == ["sqrt", "exp"] and knobs["shape"]["choices"] == ["(64, 32)", "(16,)"]
+        assert knobs["opt"]["choices"] == ["sgd", "Adam(learning_rate=0.01)"]
+        enqueue = {k["name"]: k for k in d["enqueue_knobs"]}  # the stored forms, to send back, with their names
+        assert enqueue["act"]["choices"] == [{"$ref": "math:sqrt"}, {"$ref": "math:exp"}]
+        assert enqueue["opt"]["labels"] == ["sgd", "Adam(learning_rate=0.01)"] and d["space_labels"]["act"] == [
+            "sqrt",
+            "exp",
+        ]
+        url = f"/api/experiments/{exp.id}/trials"
+        rows = c.get(url).json()["rows"]
+        assert [r["params"]["act"] for r in rows] == ["sqrt", "exp", "sqrt"]
+        assert rows[2]["params"] == {"act": "sqrt", "shape": "(16,)", "opt": "Adam(learning_rate=0.01)", "x": 0.75}
+        assert c.get(url, params={"filter": "act=sqrt"}).json()["total"] == 2
+        assert c.get(url, params={"filter": "opt=Adam(learning_rate=0.01)"}).json()["total"] == 1
+        assert c.get(url, params={"brush": 'param.shape="(64, 32)"|"(16,)"'}).json()["total"] == 3
+        points = c.get(f"/api/experiments/{exp.id}/points").json()["points"]
+        assert {p["p"]["act"] for p in points} == {"sqrt", "exp"}
+        assert c.get(f"/api/trials/{rows[1]['id']}").json()["params"]["act"] == "exp"
+        assert "\nexp," in c.get(f"/api/experiments/{exp.id}/trials.csv", params={"columns": "act,x"}).text
+        # enqueue sends a stored form back: stored as is
+        ok = c.post(
+            f"/api/experiments/{exp.id}/enqueue",
+            json={
+                "params": {
+                    "act": enqueue["act"]["choices"][1],
+                    "shape": enqueue["shape"]["choices"][1],
+                    "opt": ADAM,
+                    "x": 0.1,
+                }
+            },
+            headers=CHANGE,
+        )
+        assert ok.status_code == 200, ok.json()
+    queued = exp.storage.get_trials(exp.id, states=(TrialState.QUEUED,))
+    assert [t.params["act"] for t in queued][-1] is math.exp

@@ -41,6 +41,7 @@ from .support import (  # noqa: E402
     LiveTrial,
     curve_objective,
     make_experiment,
+    make_object_experiment,
     make_pruning_experiment,
     showcase_objective,
 )
@@ -91,8 +92,9 @@ def world(tmp_path_factory):
     exp.storage.set_note(exp.trials[0].id, NOTE_XSS)
     make_experiment(url, name=NOTE_XSS, n_trials=2)  # a name with markup: shown as text everywhere
     pruning = make_pruning_experiment(url, name="pruning", n_trials=70)  # complete, pruned and stopped trials
+    objects = make_object_experiment(url)  # functions, tuples and a Keras object as knob values
     with Server(create_app(url)) as base:
-        yield SimpleNamespace(base=base, exp=exp, url=url, pruning=pruning)
+        yield SimpleNamespace(base=base, exp=exp, url=url, pruning=pruning, objects=objects)
 
 
 @pytest.fixture(scope="module")
@@ -901,6 +903,37 @@ def test_plotly_loads_once_then_from_the_browser_cache(world, browser):
             page.goto("about:blank")
         finally:
             context.close()
+
+
+def test_functions_tuples_and_keras_objects_show_by_name(world, page):
+    exp = world.objects
+    page.goto(f"{world.base}/experiments/{exp.id}")
+    page.wait_for_function("document.querySelectorAll('#trials tbody tr').length === 3")
+    settled(page)
+    column = page.locator("#trials thead th").all_inner_texts().index("act")
+    assert [r.locator("td").nth(column).inner_text() for r in page.locator("#trials tbody tr").all()] == [
+        "sqrt",
+        "exp",
+        "sqrt",
+    ]
+    assert "Adam(learning_rate=0.01)" in page.inner_text("#trials tbody tr[data-number='2']")
+    knob = {p["title"]: p for p in panels(page, "plot-knobs")}
+    assert knob["act"]["x"]["ticks"] == ["sqrt", "exp"] and knob["shape"]["x"]["ticks"] == ["(64, 32)", "(16,)"]
+    dims = {d["key"]: d for d in page.evaluate("document.getElementById('plot-parallel').plotState.dims")}
+    assert dims["param.act"]["ticks"] == ["sqrt", "exp"]
+    page.fill("#filter", "act=exp")
+    page.wait_for_function("document.querySelectorAll('#trials tbody tr').length === 1")
+    # enqueue and the round form name the values too, and send their stored forms back
+    options = page.locator("#enqueue-form [data-knob='opt'] option").all_inner_texts()
+    assert options == ["sgd", "Adam(learning_rate=0.01)"]
+    assert "sqrt" in page.inner_text("#round-form [data-knob='act']")
+    page.select_option("#enqueue-form [data-knob='act']", label="exp")
+    page.select_option("#enqueue-form [data-knob='shape']", label="(16,)")
+    page.fill("#enqueue-form [data-knob='x']", "0.125")
+    page.click("#enqueue-btn")
+    page.wait_for_selector("#enqueue-msg.ok")
+    queued = exp.storage.get_trials(exp.id, states=(TrialState.QUEUED,))
+    assert (queued[-1].params["act"], queued[-1].params["shape"], queued[-1].params["x"]) == (math.exp, (16,), 0.125)
 
 
 def test_screenshot_for_the_readme(world, page):

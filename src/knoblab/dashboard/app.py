@@ -24,7 +24,7 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Redirect
 from ..storage.sql import SQLStorage, loads, safe_url
 from ..trial import TrialState
 from . import curves as learning_curves
-from .data import STATES, Data, clean, to_json
+from .data import STATES, Data, clean, shown, shown_params, to_json
 from .importance import MAX_TRIALS, Importances, analysis_missing
 from .space_edit import read_space
 from .table import FilterError, default_columns, field_getter, matching, metrics_of, to_csv
@@ -76,16 +76,53 @@ def _storable_id(i: int) -> bool:
 
 
 def _flat_knobs(description: dict[str, Any], parent: list | None = None) -> list[dict[str, Any]]:
-    """Every knob of a stored space, branch sub-knobs included, with the branch value that switches them on."""
+    """Every knob of a stored space, branch sub-knobs included, with the branch value that switches them on.
+
+    Choices keep their stored form (what enqueue sends back) and have `labels`, the names people read; a long
+    (low, high, n) tuple stored by its ends reads as a numeric range."""
     out = []
     for name, d in description.items():
         item = {"name": name, **{k: v for k, v in d.items() if k != "options"}, "when": parent}
         if d.get("kind") == "branch":
             item["choices"] = [v for v, _ in d["options"]]
+        if d.get("kind") == "categorical" and "linspace" in d:
+            low, high, n, integer = d["linspace"]
+            item.update(kind="int" if integer else "real", low=low, high=high, log=False, n=n)
+        if "choices" in item:
+            item["labels"] = [_label(c) for c in item["choices"]]
         out.append(item)
         if d.get("kind") == "branch":
             for value, sub in d["options"]:
                 out += _flat_knobs(sub, [name, value])
+    return out
+
+
+def _label(value: Any) -> str:
+    """A choice as the enqueue form and the round form name it."""
+    v = shown(value)
+    return v if isinstance(v, str) else json.dumps(v)
+
+
+def _shown_knob(k: dict[str, Any]) -> dict[str, Any]:
+    """A knob for the reading pages: its choices, fixed value and branch value by the names the trials show."""
+    out = {**k}
+    if "choices" in out:
+        out["choices"] = [shown(c) for c in out["choices"]]
+    if "value" in out:
+        out["value"] = shown(out["value"])
+    if out.get("when"):
+        out["when"] = [out["when"][0], shown(out["when"][1])]
+    return out
+
+
+def space_labels(description: dict[str, Any]) -> dict[str, list[str]]:
+    """The names of every knob's choices (branch values, fixed value) in a stored space, for the new-round form."""
+    out = {}
+    for k in _flat_knobs(description):
+        if "labels" in k:
+            out[k["name"]] = k["labels"]
+        elif k.get("kind") == "fixed":
+            out[k["name"]] = [_label(k.get("value"))]
     return out
 
 
@@ -105,7 +142,7 @@ def all_knobs(rounds: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The knobs of every round, merged: numeric ranges widened, choices joined (table columns, plot axes)."""
     merged: dict[str, dict[str, Any]] = {}
     for r in rounds:
-        for k in _flat_knobs(r["space"]):
+        for k in map(_shown_knob, _flat_knobs(r["space"])):
             have = merged.get(k["name"])
             if have is None or have.get("kind") != k.get("kind"):
                 merged[k["name"]] = dict(k)
@@ -114,6 +151,7 @@ def all_knobs(rounds: list[dict[str, Any]]) -> list[dict[str, Any]]:
             elif "choices" in k:
                 seen = {json.dumps(c) for c in have["choices"]}
                 have["choices"] = have["choices"] + [c for c in k["choices"] if json.dumps(c) not in seen]
+                have["labels"] = [_label(c) for c in have["choices"]]
     return list(merged.values())
 
 
@@ -312,6 +350,7 @@ def create_app(
                 "space": rounds[-1]["space"],  # the latest round's, which the search and enqueue use
                 "knobs": all_knobs(rounds),
                 "enqueue_knobs": _flat_knobs(rounds[-1]["space"]),
+                "space_labels": space_labels(rounds[-1]["space"]),
                 "metrics": metric_names,
                 "rounds": max(len(rounds), max(per_round, default=0) + 1),
                 "round_list": [
@@ -472,7 +511,7 @@ def create_app(
                 "knobs": [k["name"] for k in all_knobs(rounds_of(e))],
                 "state": row.state,
                 "value": row.value,
-                "params": loads(row.params),
+                "params": shown_params(row.params),
                 "metrics": loads(row.metrics),
                 "note": row.note,
                 "error": row.error,
@@ -560,7 +599,8 @@ def create_app(
         except (ValueError, TypeError) as err:
             raise HTTPException(400, str(err)) from None
         data.cache(experiment_id).refresh(force=True)
-        return _json({"ok": True, "trial": {"id": queued.id, "number": queued.number, "params": queued.params}})
+        shown_back = {k: shown(v) for k, v in queued.params.items()}  # functions, Keras objects: by name
+        return _json({"ok": True, "trial": {"id": queued.id, "number": queued.number, "params": shown_back}})
 
     @app.post("/api/experiments/{experiment_id}/rounds")
     def new_round(experiment_id: int, body: Annotated[dict, Body()]):

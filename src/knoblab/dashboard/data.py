@@ -20,6 +20,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from .. import values
 from ..storage.sql import SQLStorage, experiments, reports, trials
 from ..trial import TrialState
 
@@ -105,6 +106,20 @@ def _iso_or_none(t: datetime | None) -> str | None:
     return None if t is None else t.isoformat() + "Z"
 
 
+def shown(value: Any) -> Any:
+    """A knob value as the pages show it: a function, class, Keras object or tuple stored by reference (see
+    `knoblab.values`) by its short name ("relu", "Adam(learning_rate=0.01)", "(64, 32)"); nothing is imported."""
+    return value if values.is_plain(value) else values.display(value)
+
+
+def shown_params(text: str | None) -> dict[str, Any]:
+    """A trial's stored params with every value as `shown` (the JSON parse alone when all are plain values)."""
+    params = _loads(text)
+    if text and '"$' in text:  # only stored references have "$..." keys
+        params = {k: shown(v) for k, v in params.items()}
+    return params
+
+
 def worker_of(host: str | None, pid: int | None) -> str:
     """The process a trial ran in, as the timeline names it: `host:pid`."""
     if host is None and pid is None:
@@ -126,7 +141,7 @@ def _row(r: Any, base: datetime | None = None) -> dict[str, Any]:
         "round": r.round,
         "state": r.state,
         "value": value if value is None or math.isfinite(value) else None,
-        "params": _loads(r.params),
+        "params": shown_params(r.params),
         "metrics": _loads(r.metrics),
         "started_at": _iso_or_none(started),
         "finished_at": _iso_or_none(finished),

@@ -10,7 +10,7 @@ from ..space import Space
 KINDS = {
     "real": ("low", "high", "log"),
     "int": ("low", "high", "log", "step"),
-    "categorical": ("choices",),
+    "categorical": (),  # choices, or (a long tuple) linspace
     "bool": (),
     "fixed": ("value",),
     "branch": ("options",),
@@ -41,7 +41,11 @@ def _check(description: dict[str, Any]) -> None:
                 raise ValueError(f"{knob}: low {d['low']} is not below high {d['high']}; low must be < high")
             if not isinstance(d["log"], bool):
                 raise ValueError(f"{knob}: log must be true or false, got {d['log']!r}")
-        if kind == "categorical":
+        if kind == "categorical" and "linspace" not in d:
+            if "choices" not in d:
+                raise ValueError(
+                    f"{knob}: a categorical knob needs choices (e.g. {{'kind': 'categorical', 'choices': [1, 2]}})"
+                )
             if not isinstance(d["choices"], list) or not d["choices"]:
                 raise ValueError(f"{knob}: keep at least one value (choices: got {d['choices']!r})")
         if kind == "branch":

@@ -1144,17 +1144,20 @@ function spaceForm(holder, space, labels) {
     const reads = [];
     for (const [name, d] of entries) {
       const fs = h("fieldset", { class: "knob-edit", "data-knob": name }, h("legend", {}, name, h("span", { class: "muted small", text: ` ${d.kind}` })));
-      const cid = (s) => `round-${name}-${s}`.replace(/[^\w-]/g, "_");
       if (d.kind === "real" || d.kind === "int") {
-        const low = h("input", { type: "text", inputmode: "decimal", id: cid("low"), "data-field": "low", value: String(d.low), size: 8 });
-        const high = h("input", { type: "text", inputmode: "decimal", id: cid("high"), "data-field": "high", value: String(d.high), size: 8 });
-        const log = h("input", { type: "checkbox", id: cid("log"), "data-field": "log", checked: Boolean(d.log) });
-        const stepBox = d.kind === "int" ? h("input", { type: "text", inputmode: "numeric", id: cid("step"), "data-field": "step", value: String(d.step ?? 1), size: 3 }) : null;
+        const low = h("input", { type: "text", inputmode: "decimal", "data-field": "low", value: String(d.low), size: 8 });
+        const high = h("input", { type: "text", inputmode: "decimal", "data-field": "high", value: String(d.high), size: 8 });
+        const log = h("input", { type: "checkbox", "data-field": "log", checked: Boolean(d.log) });
+        const stepBox = d.kind === "int" ? h("input", { type: "text", inputmode: "numeric", "data-field": "step", value: String(d.step ?? 1), size: 3 }) : null;
         fs.append(h("div", { class: "row tight" },
           h("label", { class: "inline" }, "low ", low), h("label", { class: "inline" }, "high ", high),
           stepBox ? h("label", { class: "inline" }, "step ", stepBox) : null,
           h("label", { class: "inline check" }, log, " log scale")));
         reads.push(() => [name, { ...d, low: num(low), high: num(high), log: log.checked, ...(stepBox ? { step: num(stepBox) } : {}) }]);
+      } else if (d.kind === "categorical" && d.linspace) { // a long (low, high, n) tuple: kept as it is
+        const [lo, hi, n] = d.linspace;
+        fs.append(h("p", { class: "small muted", text: `${n} evenly spaced values from ${fmt(lo)} to ${fmt(hi)} (kept)` }));
+        reads.push(() => [name, d]);
       } else if (d.kind === "categorical" || d.kind === "bool") {
         const choices = d.kind === "bool" ? [false, true] : d.choices;
         const names = labels[name] || [];
@@ -1176,13 +1179,13 @@ function spaceForm(holder, space, labels) {
           const inner = h("div", { class: "branch-sub" });
           const readSub = build(inner, sub, depth + 1);
           box.addEventListener("change", () => { inner.hidden = !box.checked; });
-          fs.append(h("div", { class: "branch" }, h("label", { class: "inline check" }, box, ` ${fmt(value)}`,
+          fs.append(h("div", { class: "branch" }, h("label", { class: "inline check" }, box, ` ${(labels[name] || [])[i] ?? fmt(value)}`,
             Object.keys(sub).length ? h("span", { class: "muted small", text: " (with its own knobs)" }) : null), inner));
           return { value, box, readSub };
         });
         reads.push(() => [name, { kind: "branch", options: opts.filter((o) => o.box.checked).map((o) => [o.value, o.readSub()]) }]);
       } else {
-        fs.append(h("p", { class: "small muted", text: `fixed at ${fmt(d.value)}` }));
+        fs.append(h("p", { class: "small muted", text: `fixed at ${labels[name] ? labels[name][0] : fmt(d.value)}` }));
         reads.push(() => [name, d]);
       }
       parent.append(fs);
