@@ -37,8 +37,9 @@ def make_experiment(url: str, name: str = "demo", n_trials: int = 12) -> kl.Expe
 class LiveTrial:
     """A RUNNING trial whose curve a background thread extends every `every` seconds until stopped or told to."""
 
-    def __init__(self, exp: kl.Experiment, every: float = 0.3, max_steps: int = 400):
+    def __init__(self, exp: kl.Experiment, every: float = 0.3, max_steps: int = 400, curve=None):
         self.exp = exp
+        self.curve = curve or (lambda step: {"loss": 1.0 / (step + 1), "val_loss": 1.1 / (step + 1)})
         self.trial = exp.ask(1)[0]
         self.every = every
         self.max_steps = max_steps
@@ -50,7 +51,7 @@ class LiveTrial:
     def _run(self) -> None:
         step = 0
         while not self.halt.is_set() and step < self.max_steps:
-            self.trial.report(step, loss=1.0 / (step + 1), val_loss=1.1 / (step + 1))
+            self.trial.report(step, **self.curve(step))
             self.steps = step + 1
             step += 1
             if self.trial.should_stop():  # what an objective does: the dashboard's Stop shows up here
@@ -99,6 +100,8 @@ def showcase_objective(trial):
         loss = floor * 0.85 + 0.9 * fit - overfit * epoch
         val = floor + 0.9 * fit + overfit * epoch + 0.01 * rng.standard_normal()
         trial.report(epoch, loss=loss, val_loss=val)
+        if trial.should_stop():  # a scheduler (the screenshot's ASHA) prunes the unpromising ones
+            raise kl.TrialPruned(f"stopped at epoch {epoch}")
     return {"val_loss": val, "loss": loss}
 
 

@@ -938,13 +938,20 @@ def test_functions_tuples_and_keras_objects_show_by_name(world, page):
 
 def test_screenshot_for_the_readme(world, page):
     """docs/dashboard.png: an experiment's page while a trial runs (a small palette keeps the file small)."""
-    exp = kl.Experiment("mnist-mlp", SHOWCASE_SPACE, metric="val_loss", storage=world.url, seed=3, strategy="sobol")
+    asha = kl.schedulers.SuccessiveHalving(reduction_factor=2, min_resource=3, max_resource=12)
+    exp = kl.Experiment(
+        "mnist-mlp", SHOWCASE_SPACE, metric="val_loss", storage=world.url, seed=3, strategy="sobol", scheduler=asha
+    )
     exp.optimize(showcase_objective, n_trials=60, show_progress=False)
     exp.storage.update_experiment_attrs(
         exp.id, lambda _: {"note": "Sobol sweep of a small MLP: **adam** with lr near `3e-3` leads; see trial 5."}
     )
     page.set_viewport_size({"width": 1440, "height": 1400})
-    with LiveTrial(exp, every=0.2):
+
+    def curve(step: int) -> dict[str, float]:  # a network still learning, like the others
+        return {"loss": 0.3 + 0.9 * math.exp(-0.5 * (step + 1)), "val_loss": 0.34 + 0.9 * math.exp(-0.45 * (step + 1))}
+
+    with LiveTrial(exp, every=0.4, max_steps=12, curve=curve):
         page.goto(f"{world.base}/experiments/{exp.id}")
         page.wait_for_function("document.querySelectorAll('#trials tbody tr').length >= 50")
         page.locator("#trials th[data-key='value'] button").click()
@@ -957,7 +964,7 @@ def test_screenshot_for_the_readme(world, page):
         from PIL import Image
 
         with Image.open(SCREENSHOT) as im:
-            im.convert("RGB").quantize(colors=128, dither=Image.Dither.NONE).save(SCREENSHOT, optimize=True)
+            im.convert("RGB").quantize(colors=256, dither=Image.Dither.NONE).save(SCREENSHOT, optimize=True)
     except ImportError:
         pass
     assert SCREENSHOT.stat().st_size > 10_000

@@ -31,7 +31,7 @@ function plotTheme() {
     text: cssVar("--fg", "#1d2330"), muted: cssVar("--muted", "#5b6270"), grid: cssVar("--plot-grid", "#edf0f4"),
     frame: cssVar("--plot-frame", "#cfd5df"), bg: cssVar("--card", "#fff"), ring: cssVar("--fg", "#1d2330"),
     complete: cssVar("--plot-complete", "#2c6bed"), pruned: cssVar("--plot-pruned", "#d97706"),
-    stopped: cssVar("--plot-stopped", "#6b7280"), running: cssVar("--plot-running", "#16a34a"),
+    stopped: cssVar("--plot-stopped", "#6b7280"), running: cssVar("--plot-running", "#c026d3"),
     failed: cssVar("--plot-failed", "#dc2626"), best: cssVar("--plot-best", "#1f9d55"),
     band: cssVar("--plot-band", "#2c6bed"), faded: cssVar("--plot-faded", "#9aa3b2"),
     tickBg: cssVar("--plot-tick-bg", "rgba(255,255,255,0.85)"),
