@@ -427,6 +427,8 @@ def create_app(
         cache = data.cache(experiment_id)
         reset = epoch != data.epoch or since > cache.rev
         changed = cache.changed_since(0 if reset else since)
+        if reset or since == 0:  # a page opening: it asks for the curves once it has drawn these points
+            cache.prefetch_curves()
         points = [
             {
                 "id": r["id"],
@@ -468,8 +470,9 @@ def create_app(
         and a band of all; `unchanged` when nothing changed after revision `since` (of this server's `epoch`)."""
         e = experiment_or_404(experiment_id)
         cache = data.cache(experiment_id)
-        if epoch == data.epoch and since == cache.rev:
-            return _json({"unchanged": True, "rev": cache.rev, "epoch": data.epoch})
+        rev = cache.rev  # before reading: a change meanwhile shows at the next poll
+        if epoch == data.epoch and since == rev:
+            return _json({"unchanged": True, "rev": rev, "epoch": data.epoch})
         curves = cache.curves()
         names: list[str] = []
         seen: set[str] = set()
@@ -482,8 +485,12 @@ def create_app(
         if names and metric not in seen:
             raise HTTPException(400, f"metric: no trial reported {metric!r}; reported: {names}")
         kept, _, _ = table_query(e, cache.all_rows(), state, filter, brush, "number", False)
-        chosen = learning_curves.choose(kept, curves, metric, e.direction, top)
-        return _json({"metric": metric, "metrics": names, "rev": cache.rev, "epoch": data.epoch, "top": top, **chosen})
+        chosen = cache.memo(
+            rev,
+            ("curves", metric, top, state, filter, brush),
+            lambda: learning_curves.choose(kept, curves, metric, e.direction, top),
+        )
+        return _json({"metric": metric, "metrics": names, "rev": rev, "epoch": data.epoch, "top": top, **chosen})
 
     @app.get("/api/experiments/{experiment_id}/importances")
     def importances(experiment_id: int):

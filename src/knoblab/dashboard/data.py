@@ -278,6 +278,8 @@ class ExperimentCache:
         self.workers: list[str] = []
         self.worker_index: dict[str, int] = {}
         self._curves: dict[int, Curve] | None = None
+        self._prefetching = False
+        self._memo: dict[tuple, Any] = {}
         self.lock = threading.Lock()
         self._refreshed = 0.0
         self._swept = 0.0
@@ -385,6 +387,28 @@ class ExperimentCache:
 
                 self._curves = _curves(self.data.read(query))
             return dict(self._curves)
+
+    def prefetch_curves(self) -> None:
+        """Starts reading the curves in a thread, if nobody has yet: the experiment page asks for them a moment after
+        it opens, and by then they are (partly) read."""
+        with self.lock:
+            if self._curves is not None or self._prefetching:
+                return
+            self._prefetching = True
+        threading.Thread(target=self.curves, name="knoblab-curves", daemon=True).start()
+
+    def memo(self, rev: int, key: tuple, compute):
+        """compute() once per key at revision `rev` (read before the data compute uses): a curves selection asked
+        again by another page or poll costs nothing."""
+        key = (rev, *key)
+        hit = self._memo.get(key)
+        if hit is None:
+            hit = compute()
+            self._memo = {k: v for k, v in self._memo.items() if k[0] == rev}
+            if len(self._memo) >= 8:
+                self._memo.clear()
+            self._memo[key] = hit
+        return hit
 
     def changed_since(self, since: int) -> list[dict[str, Any]]:
         with self.lock:
