@@ -394,6 +394,13 @@ def test_works_over_postgresql(postgres_url):
         t = exp.trials[0]
         assert c.post(f"/api/trials/{t.id}/note", json={"note": "pg"}, headers=CHANGE).status_code == 200
         assert len(c.get(f"/api/trials/{t.id}").json()["reports"]) == 5
+        curves = c.get(f"/api/experiments/{exp.id}/curves").json()["curves"]  # read through the driver's cursor
+        assert len(curves) == 4 and all(cv["steps"] == [0, 1, 2, 3, 4] for cv in curves)
+        from .support import curve_objective
+
+        exp.optimize(curve_objective, n_trials=5, show_progress=False)
+        time.sleep(0.5)
+        assert len(c.get(f"/api/experiments/{exp.id}/curves").json()["curves"]) == 5  # and kept current
     assert exp.storage.get_trial(t.id).state == TrialState.COMPLETE
 
 

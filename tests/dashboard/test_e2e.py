@@ -799,6 +799,12 @@ def test_keyboard_reaches_sorting_and_the_plots(world, page):
     page.keyboard.press("ArrowLeft")
     page.keyboard.press("End")
     n = int(tip.inner_text().split(":")[0][1:])
+    page.keyboard.press("+")  # zoom in around that trial, then back
+    page.wait_for_function("document.getElementById('plot-history').plotState.panels[0].zoomed")
+    assert int(tip.inner_text().split(":")[0][1:]) == n
+    page.keyboard.press("Escape")
+    page.wait_for_function("!document.getElementById('plot-history').plotState.panels[0].zoomed")
+    page.keyboard.press("End")
     page.keyboard.press("Enter")
     trial = next(t for t in world.pruning.trials if t.number == n)
     page.wait_for_url(f"**/trials/{trial.id}")

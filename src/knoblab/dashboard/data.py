@@ -224,7 +224,7 @@ _NUMBERS = frozenset((int, float))  # bool and text are not numbers here; NaN an
 def _raw_rows(conn: sa.Connection, statement: sa.Select) -> list[tuple]:
     """The rows of a select as plain tuples from the driver's cursor (SQLAlchemy's Row objects cost more than the
     query when there are 200,000 of them), in the connection's transaction."""
-    compiled = statement.compile(dialect=conn.dialect)
+    compiled = statement.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})  # IN (...) too
     params: Any = compiled.params
     if compiled.positional:
         params = tuple(params[k] for k in compiled.positiontup)
@@ -234,6 +234,14 @@ def _raw_rows(conn: sa.Connection, statement: sa.Select) -> list[tuple]:
         return cursor.fetchall()
     finally:
         cursor.close()
+
+
+def _reports_of(trial_ids: list[int]) -> sa.Select:
+    return (
+        sa.select(reports.c.trial_id, reports.c.step, reports.c.metrics)
+        .where(reports.c.trial_id.in_(trial_ids))
+        .order_by(reports.c.trial_id, reports.c.step)
+    )
 
 
 def _curves(rows: list[Any]) -> dict[int, Curve]:
@@ -279,6 +287,7 @@ class ExperimentCache:
         self.worker_index: dict[str, int] = {}
         self._curves: dict[int, Curve] | None = None
         self._prefetching = False
+        self._curves_lock = threading.Lock()  # taken before self.lock, never after
         self._memo: dict[tuple, Any] = {}
         self.lock = threading.Lock()
         self._refreshed = 0.0
@@ -310,15 +319,7 @@ class ExperimentCache:
         curves: dict[int, Curve] = {}
         if self._curves is not None and found:
             for chunk in _chunks([r.id for r in found]):
-                curves.update(
-                    _curves(
-                        conn.execute(
-                            sa.select(reports.c.trial_id, reports.c.step, reports.c.metrics)
-                            .where(reports.c.trial_id.in_(chunk))
-                            .order_by(reports.c.trial_id, reports.c.step)
-                        ).all()
-                    )
-                )
+                curves.update(_curves(_raw_rows(conn, _reports_of(chunk))))
         return rows, curves
 
     def _take(self, rows: list[dict[str, Any]], curves: dict[int, Curve]) -> None:
@@ -371,22 +372,41 @@ class ExperimentCache:
             self._take(*self.data.read(lambda c: self._read_rows(c, trials.c.id == trial_id)))
 
     def curves(self) -> dict[int, Curve]:
-        """Every trial's reported curve (read from storage on the first call, kept current by refresh)."""
-        with self.lock:
-            if self._curves is None:
-                eid = self.experiment_id
+        """Every trial's reported curve (read from storage on the first call, kept current by refresh).
 
-                def query(conn: sa.Connection):
-                    return _raw_rows(
-                        conn,
-                        sa.select(reports.c.trial_id, reports.c.step, reports.c.metrics)
-                        .join(trials, trials.c.id == reports.c.trial_id)
-                        .where(trials.c.experiment_id == eid, trials.c.id <= self.max_id)
-                        .order_by(reports.c.trial_id, reports.c.step),
-                    )
+        The first read (every report of the experiment) holds only its own lock, so the table and the plots' points
+        are served meanwhile; trials that changed during the read get their reports read again when it is done."""
+        with self._curves_lock:
+            with self.lock:
+                if self._curves is not None:
+                    return dict(self._curves)
+                eid, max_id, rev = self.experiment_id, self.max_id, self.rev
 
-                self._curves = _curves(self.data.read(query))
-            return dict(self._curves)
+            def everything(conn: sa.Connection):
+                return _raw_rows(
+                    conn,
+                    sa.select(reports.c.trial_id, reports.c.step, reports.c.metrics)
+                    .join(trials, trials.c.id == reports.c.trial_id)
+                    .where(trials.c.experiment_id == eid, trials.c.id <= max_id)
+                    .order_by(reports.c.trial_id, reports.c.step),
+                )
+
+            loaded = _curves(self.data.read(everything))
+            with self.lock:
+                stale = sorted({i for i, r in self.row_rev.items() if r > rev} | self.unfinished)
+
+                def again(conn: sa.Connection) -> dict[int, Curve]:
+                    out: dict[int, Curve] = {}
+                    for chunk in _chunks(stale):
+                        out.update(_curves(_raw_rows(conn, _reports_of(chunk))))
+                    return out
+
+                fresh = self.data.read(again) if stale else {}
+                for i in stale:
+                    loaded.pop(i, None)
+                loaded.update(fresh)
+                self._curves = loaded
+                return dict(loaded)
 
     def prefetch_curves(self) -> None:
         """Starts reading the curves in a thread, if nobody has yet: the experiment page asks for them a moment after

@@ -379,10 +379,10 @@ function scatterInit(holder) {
 }
 
 // keyboard: arrows move between points (left/right within a panel, up/down between panels), Home/End, Enter
-// opens the trial, Escape resets the zoom
+// opens the trial, + and - zoom around it, Escape resets the zoom
 function scatterKey(holder, ev) {
   const sp = holder._sp;
-  const keys = ["ArrowLeft", "ArrowRight", "ArrowUp", "ArrowDown", "Home", "End", "Enter", "Escape"];
+  const keys = ["ArrowLeft", "ArrowRight", "ArrowUp", "ArrowDown", "Home", "End", "Enter", "Escape", "+", "=", "-"];
   if (!keys.includes(ev.key) || !sp.laid.length) return;
   ev.preventDefault();
   const cur = sp.keyed && sp.hover ? sp.hover : null;
@@ -393,6 +393,14 @@ function scatterKey(holder, ev) {
   if (ev.key === "Enter") {
     const s = cur && sp.panels[cur.panel].series[cur.series];
     if (s && s.ids && sp.opts.onClick) sp.opts.onClick(s.ids[cur.index]);
+    return;
+  }
+  if (ev.key === "+" || ev.key === "=" || ev.key === "-") { // zoom in or out around the chosen trial (or the middle)
+    const L = sp.laid[panel], f = ev.key === "-" ? 2 : 0.5;
+    const cx = L.xAt(cur ? cur.x : (L.left + L.right) / 2), cy = L.yAt(cur ? cur.y : (L.top + L.bottom) / 2);
+    const hx = ((L.xAt(L.right) - L.xAt(L.left)) / 2) * f, hy = ((L.yAt(L.top) - L.yAt(L.bottom)) / 2) * f;
+    sp.zoom.set(L.key, { x: [cx - hx, cx + hx], y: [cy - hy, cy + hy] });
+    scatterDraw(holder);
     return;
   }
   if (ev.key === "Escape") {
@@ -452,7 +460,7 @@ function scatterDraw(holder) {
   holder.plotState = { panels: sp.laid.map((L) => L.state) };
   const label = typeof opts.label === "function" ? opts.label() : opts.label;
   overlay.setAttribute("aria-label", `${label || "Plot"}. Arrow keys move between trials, Enter opens one, ` +
-    "Escape resets the zoom; drag to zoom, double-click to reset.");
+    "+ and - zoom, Escape resets the zoom; with a mouse, drag to zoom and double-click to reset.");
   // keep the hover on what is under the mouse (or the keyboard's trial) now: a live redraw moves points
   sp.hover = null;
   let hit = sp.mouse && !sp.drag ? scatterHit(sp, sp.mouse.x, sp.mouse.y) : null;
