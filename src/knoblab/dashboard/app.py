@@ -427,8 +427,6 @@ def create_app(
         cache = data.cache(experiment_id)
         reset = epoch != data.epoch or since > cache.rev
         changed = cache.changed_since(0 if reset else since)
-        if reset or since == 0:  # a page opening: it asks for the curves once it has drawn these points
-            cache.prefetch_curves()
         points = [
             {
                 "id": r["id"],
@@ -473,24 +471,25 @@ def create_app(
         rev = cache.rev  # before reading: a change meanwhile shows at the next poll
         if epoch == data.epoch and since == rev:
             return _json({"unchanged": True, "rev": rev, "epoch": data.epoch})
-        curves = cache.curves()
-        names: list[str] = []
-        seen: set[str] = set()
-        for c in curves.values():
-            for m in c.values:
-                if m not in seen:
-                    seen.add(m)
-                    names.append(m)
-        metric = metric or (e.metric if e.metric in seen or not names else names[0])
-        if names and metric not in seen:
-            raise HTTPException(400, f"metric: no trial reported {metric!r}; reported: {names}")
         kept, _, _ = table_query(e, cache.all_rows(), state, filter, brush, "number", False)
-        chosen = cache.memo(
-            rev,
-            ("curves", metric, top, state, filter, brush),
-            lambda: learning_curves.choose(kept, curves, metric, e.direction, top),
-        )
-        return _json({"metric": metric, "metrics": names, "rev": rev, "epoch": data.epoch, "top": top, **chosen})
+
+        def pick(name: str) -> dict[str, Any]:
+            return cache.memo(
+                rev,
+                ("curves", name, top, state, filter, brush),
+                lambda: learning_curves.choose(
+                    kept, cache.memo(rev, ("counts",), cache.report_counts), cache.reports_of, name, e.direction, top
+                ),
+            )
+
+        name = metric or e.metric
+        chosen = pick(name)
+        if chosen["metrics"] and name not in chosen["metrics"]:
+            if metric:
+                raise HTTPException(400, f"metric: no trial shown reported {metric!r}; reported: {chosen['metrics']}")
+            name = chosen["metrics"][0]  # the experiment's metric is not reported per step: the first one that is
+            chosen = pick(name)
+        return _json({"metric": name, "rev": rev, "epoch": data.epoch, "top": top, **chosen})
 
     @app.get("/api/experiments/{experiment_id}/importances")
     def importances(experiment_id: int):

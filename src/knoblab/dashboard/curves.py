@@ -1,13 +1,15 @@
 """Learning curves of many trials at once: which curves to draw, and the band of all the others.
 
 Every trial is drawn while there are at most `top` of them; beyond that the best `top` (and every running one) are
-drawn as lines over a density band: per step, the 10-90% and 25-75% ranges and the median of every matching trial
-that reached that step.
+drawn as lines over a density band: per step, the 10-90% and 25-75% ranges and the median of the matching trials
+that reached that step (of an even sample of `BAND_SAMPLE` of them when there are more). Only the reports of the
+trials drawn and sampled are read, so a page of a 10,000-trial experiment costs a few thousand trials' reports.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import numpy as np
@@ -15,20 +17,21 @@ import numpy as np
 from ..trial import TrialState
 from .data import Curve
 
+BAND_SAMPLE = 1000  # the band of more trials than this is estimated from this many, evenly spread
 BAND_STEPS = 300  # more distinct steps than this are binned, so the band stays a few kilobytes
 MAX_POINTS = 500  # a longer curve is thinned to this many points (its last one kept)
 COMPLETE, PRUNED, RUNNING = TrialState.COMPLETE.value, TrialState.PRUNED.value, TrialState.RUNNING.value
 
 
-def _rank_key(row: dict[str, Any], curve: Curve, direction: str):
+def _rank_key(row: dict[str, Any], reached: int, direction: str):
     """Best first: complete trials by value, then pruned ones by how far they got, then the rest."""
     v = row["value"]
     signed = math.inf if v is None else (v if direction == "min" else -v)
     if row["state"] == COMPLETE and v is not None:
         return (0, 0, signed)
     if row["state"] == PRUNED:
-        return (1, -len(curve.steps), signed)
-    return (2, -len(curve.steps), row["number"])
+        return (1, -reached, signed)
+    return (2, -reached, row["number"])
 
 
 def _thin(steps: list[int], values: list[float | None]) -> tuple[list[int], list[float | None]]:
@@ -38,7 +41,7 @@ def _thin(steps: list[int], values: list[float | None]) -> tuple[list[int], list
     return [steps[i] for i in keep], [values[i] for i in keep]
 
 
-def band(curves: list[Curve], metric: str) -> dict[str, list] | None:
+def band(curves: Iterable[Curve], metric: str) -> dict[str, list] | None:
     """Per step (or bin of steps): how many curves reached it, their median and 10/25/75/90% quantiles."""
     steps, values = [], []
     for c in curves:
@@ -88,30 +91,47 @@ def band(curves: list[Curve], metric: str) -> dict[str, list] | None:
 
 
 def choose(
-    rows: list[dict[str, Any]], curves: dict[int, Curve], metric: str, direction: str, top: int
+    rows: list[dict[str, Any]],
+    counts: dict[int, tuple[int, int]],
+    read: Callable[[Iterable[int]], dict[int, Curve]],
+    metric: str,
+    direction: str,
+    top: int,
 ) -> dict[str, Any]:
-    """The curves to draw for `metric` among `rows` (the trials a filter keeps): all of them up to `top`, else the
-    best `top` and every running trial, with the band of all; each curve {id, n, s, x (stopped), steps, values}."""
-    have = [(r, curves[r["id"]]) for r in rows if r["id"] in curves and metric in curves[r["id"]].values]
+    """The curves to draw for `metric` among `rows` (the trials a filter keeps), given how far each reported
+    (`counts`: {trial_id: (reports, last step)}) and a way to `read` their curves: all of them up to `top`, else the
+    best `top` and every running trial, with the band of all. Each curve is {id, n, s, x (stopped), steps, values};
+    `metrics` names what the read curves reported."""
+    have = [r for r in rows if r["id"] in counts]
     if len(have) <= top:
-        shown = have
+        shown, sample = have, []
     else:
-        running = [(r, c) for r, c in have if r["state"] == RUNNING]
+        running = [r for r in have if r["state"] == RUNNING]
         rest = sorted(
-            ((r, c) for r, c in have if r["state"] != RUNNING),
-            key=lambda rc: _rank_key(rc[0], rc[1], direction),
+            (r for r in have if r["state"] != RUNNING),
+            key=lambda r: _rank_key(r, counts[r["id"]][1] + 1, direction),
         )
         shown = rest[:top] + running
+        every = max(1, math.ceil(len(have) / BAND_SAMPLE))
+        sample = sorted(have, key=lambda r: r["number"])[::every]
+    curves = read([r["id"] for r in shown] + [r["id"] for r in sample])
+    names: dict[str, None] = {}
+    for c in curves.values():
+        names.update(dict.fromkeys(c.values))
     out = []
-    for r, c in sorted(shown, key=lambda rc: rc[0]["number"]):
+    for r in sorted(shown, key=lambda r: r["number"]):
+        c = curves.get(r["id"])
+        if c is None or metric not in c.values:
+            continue
         steps, values = _thin(c.steps, c.values[metric])
-        values = [None if v is None or not math.isfinite(v) else v for v in values]
         out.append(
             {"id": r["id"], "n": r["number"], "s": r["state"], "x": r["stopped"], "steps": steps, "values": values}
         )
     return {
+        "metrics": list(names),
         "n": len(have),
         "shown": len(out),
         "curves": out,
-        "band": band([c for _, c in have], metric) if len(have) > top else None,
+        "band": band((curves[r["id"]] for r in sample if r["id"] in curves), metric) if sample else None,
+        "band_of": len(sample),
     }

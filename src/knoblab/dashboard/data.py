@@ -271,8 +271,8 @@ def _curves(rows: list[Any]) -> dict[int, Curve]:
 class ExperimentCache:
     """The trials of one experiment as JSON-ready rows, refreshed incrementally (at most every `min_interval` s).
 
-    Learning curves (every reported step of every trial) are read on first use (`curves()`), then kept current:
-    each refresh re-reads the reports of the trials it saw change (new, running, just finished)."""
+    Reports (learning curves) are not kept: a page asks for the few hundred curves it draws, read when asked
+    (`reports_of`), and how far each trial got (`report_counts`) is one grouped query."""
 
     def __init__(self, data: Data, experiment_id: int, created_at: datetime | None = None):
         self.data = data
@@ -285,9 +285,6 @@ class ExperimentCache:
         self.unfinished: set[int] = set()
         self.workers: list[str] = []
         self.worker_index: dict[str, int] = {}
-        self._curves: dict[int, Curve] | None = None
-        self._prefetching = False
-        self._curves_lock = threading.Lock()  # taken before self.lock, never after
         self._memo: dict[tuple, Any] = {}
         self.lock = threading.Lock()
         self._refreshed = 0.0
@@ -306,9 +303,8 @@ class ExperimentCache:
         else:
             self.unfinished.discard(row["id"])
 
-    def _read_rows(self, conn: sa.Connection, where) -> tuple[list[dict[str, Any]], dict[int, Curve]]:
-        """Rows matching `where`, with the last report of those that did not complete, and (once curves are in
-        use) their reports."""
+    def _read_rows(self, conn: sa.Connection, where) -> list[dict[str, Any]]:
+        """Rows matching `where`, with the last report of those that did not complete."""
         found = conn.execute(sa.select(*_ROW_COLUMNS).where(where).order_by(trials.c.id)).all()
         lasts = _last_reports(conn, [r.id for r in found if r.state in _FROM_LAST_REPORT])
         rows = []
@@ -316,21 +312,12 @@ class ExperimentCache:
             row = _row(r, self.base)
             row["last"] = lasts.get(r.id)
             rows.append(row)
-        curves: dict[int, Curve] = {}
-        if self._curves is not None and found:
-            for chunk in _chunks([r.id for r in found]):
-                curves.update(_curves(_raw_rows(conn, _reports_of(chunk))))
-        return rows, curves
+        return rows
 
-    def _take(self, rows: list[dict[str, Any]], curves: dict[int, Curve]) -> None:
+    def _take(self, rows: list[dict[str, Any]]) -> None:
         for row in rows:
             self._put(row)
             self.max_id = max(self.max_id, row["id"])
-            if self._curves is not None:
-                if row["id"] in curves:
-                    self._curves[row["id"]] = curves[row["id"]]
-                else:
-                    self._curves.pop(row["id"], None)
 
     def refresh(self, force: bool = False) -> None:
         with self.lock:
@@ -341,11 +328,9 @@ class ExperimentCache:
             eid = self.experiment_id
 
             def query(conn: sa.Connection):
-                rows, curves = self._read_rows(conn, (trials.c.experiment_id == eid) & (trials.c.id > self.max_id))
+                rows = self._read_rows(conn, (trials.c.experiment_id == eid) & (trials.c.id > self.max_id))
                 if self.unfinished:
-                    more, more_curves = self._read_rows(conn, trials.c.id.in_(sorted(self.unfinished)))
-                    rows += more
-                    curves.update(more_curves)
+                    rows += self._read_rows(conn, trials.c.id.in_(sorted(self.unfinished)))
                 flags = []
                 if sweep:
                     flags = conn.execute(
@@ -353,10 +338,10 @@ class ExperimentCache:
                             trials.c.experiment_id == eid
                         )
                     ).all()
-                return rows, curves, flags
+                return rows, flags
 
-            rows, curves, flags = self.data.read(query)
-            self._take(rows, curves)
+            rows, flags = self.data.read(query)
+            self._take(rows)
             for trial_id, note, stop in flags:
                 row = self.rows.get(trial_id)
                 if row is not None and (row["note"] != note or row["stop_requested"] != bool(stop)):
@@ -369,53 +354,35 @@ class ExperimentCache:
     def invalidate(self, trial_id: int) -> None:
         """Re-reads one trial now (after the dashboard itself changed it)."""
         with self.lock:
-            self._take(*self.data.read(lambda c: self._read_rows(c, trials.c.id == trial_id)))
+            self._take(self.data.read(lambda c: self._read_rows(c, trials.c.id == trial_id)))
 
-    def curves(self) -> dict[int, Curve]:
-        """Every trial's reported curve (read from storage on the first call, kept current by refresh).
-
-        The first read (every report of the experiment) holds only its own lock, so the table and the plots' points
-        are served meanwhile; trials that changed during the read get their reports read again when it is done."""
-        with self._curves_lock:
-            with self.lock:
-                if self._curves is not None:
-                    return dict(self._curves)
-                eid, max_id, rev = self.experiment_id, self.max_id, self.rev
-
-            def everything(conn: sa.Connection):
-                return _raw_rows(
+    def report_counts(self) -> dict[int, tuple[int, int]]:
+        """{trial_id: (reports, last step)} of every trial that reported, in one grouped query."""
+        eid = self.experiment_id
+        return {
+            trial_id: (n, last)
+            for trial_id, n, last in self.data.read(
+                lambda conn: _raw_rows(
                     conn,
-                    sa.select(reports.c.trial_id, reports.c.step, reports.c.metrics)
+                    sa.select(reports.c.trial_id, sa.func.count(), sa.func.max(reports.c.step))
                     .join(trials, trials.c.id == reports.c.trial_id)
-                    .where(trials.c.experiment_id == eid, trials.c.id <= max_id)
-                    .order_by(reports.c.trial_id, reports.c.step),
+                    .where(trials.c.experiment_id == eid)
+                    .group_by(reports.c.trial_id),
                 )
+            )
+        }
 
-            loaded = _curves(self.data.read(everything))
-            with self.lock:
-                stale = sorted({i for i, r in self.row_rev.items() if r > rev} | self.unfinished)
+    def reports_of(self, trial_ids: Iterable[int]) -> dict[int, Curve]:
+        """The reported curves of these trials, read now."""
+        ids = sorted(set(trial_ids))
 
-                def again(conn: sa.Connection) -> dict[int, Curve]:
-                    out: dict[int, Curve] = {}
-                    for chunk in _chunks(stale):
-                        out.update(_curves(_raw_rows(conn, _reports_of(chunk))))
-                    return out
+        def query(conn: sa.Connection) -> dict[int, Curve]:
+            out: dict[int, Curve] = {}
+            for chunk in _chunks(ids):
+                out.update(_curves(_raw_rows(conn, _reports_of(chunk))))
+            return out
 
-                fresh = self.data.read(again) if stale else {}
-                for i in stale:
-                    loaded.pop(i, None)
-                loaded.update(fresh)
-                self._curves = loaded
-                return dict(loaded)
-
-    def prefetch_curves(self) -> None:
-        """Starts reading the curves in a thread, if nobody has yet: the experiment page asks for them a moment after
-        it opens, and by then they are (partly) read."""
-        with self.lock:
-            if self._curves is not None or self._prefetching:
-                return
-            self._prefetching = True
-        threading.Thread(target=self.curves, name="knoblab-curves", daemon=True).start()
+        return self.data.read(query) if ids else {}
 
     def memo(self, rev: int, key: tuple, compute):
         """compute() once per key at revision `rev` (read before the data compute uses): a curves selection asked

@@ -414,7 +414,11 @@ async function pageExperiment(id) {
   if (!hiddenCols || !hiddenCols.size) hiddenCols = new Set(columns().filter((c) => c.hidden).map((c) => c.key));
   const visible = () => columns().filter((c) => c.fixed || !hiddenCols.has(c.key));
   const chooser = h("details", { class: "chooser", id: "columns" }, h("summary", { text: "Columns" }));
-  const renderChooser = () => {
+  let chooserShape = "", headShape = "";
+  const renderChooser = () => { // rebuilt only when the columns change: a box being ticked keeps its focus
+    const shape = key(columns().map((c) => c.key));
+    if (shape === chooserShape) return;
+    chooserShape = shape;
     chooser.replaceChildren(chooser.firstChild, h("fieldset", {}, h("legend", { class: "sr-only", text: "columns shown" }),
       columns().filter((c) => !c.fixed).map((c) => h("label", { class: "check" },
         h("input", { type: "checkbox", "data-column": c.key, checked: !hiddenCols.has(c.key), onchange: (ev) => {
@@ -429,7 +433,10 @@ async function pageExperiment(id) {
       filter: view.filter, brush: view.brush, columns: cols.join(",") });
     return view.states.size ? `/api/experiments/${id}/trials.csv?${q}` : null;
   };
-  const renderHead = () => {
+  const renderHead = () => { // rebuilt only when the columns or the sort change: a focused header keeps its focus
+    const shape = key([visible().map((c) => [c.key, c.label]), view.sort, view.desc]);
+    if (shape === headShape) return;
+    headShape = shape;
     thead.replaceChildren(h("tr", {}, h("th", { scope: "col" }, h("span", { class: "sr-only", text: "compare" })),
       visible().map((c) => {
         const sorted = view.sort === c.key;
@@ -476,6 +483,9 @@ async function pageExperiment(id) {
     const res = lastRes;
     renderHead();
     renderChooser();
+    // a live search redraws the rows every poll: keep the keyboard's focus on the same trial's link or box
+    const focused = tbody.contains(document.activeElement) ? document.activeElement : null;
+    const refocus = focused && [focused.closest("tr")?.dataset.id, focused.matches("input.pick") ? "input.pick" : "a"];
     tbody.replaceChildren(...res.rows.map((r) => h("tr", { "data-id": r.id, "data-number": r.number },
       h("td", {}, h("input", { type: "checkbox", class: "pick", checked: selected.has(r.id),
         "aria-label": `compare trial #${r.number}`, onchange: (ev) => {
@@ -484,6 +494,7 @@ async function pageExperiment(id) {
           compareBtn.textContent = selected.size ? `Compare selected (${selected.size})` : "Compare selected";
         } })),
       visible().map((c) => cell(c, r)))));
+    if (refocus) tbody.querySelector(`tr[data-id="${refocus[0]}"] ${refocus[1]}`)?.focus();
     const end = Math.min(res.total, view.offset + res.rows.length);
     pagerText.textContent = res.total ? `${view.offset + 1}–${end} of ${res.total}` : "no trials match";
     prev.disabled = view.offset === 0;
@@ -728,7 +739,8 @@ async function pageExperiment(id) {
         `${c && c.band ? ` of ${c.n}, over the band of all` : ""}${filteredNote()}` });
     curvesInfo.textContent = !c ? "" : c.band
       ? `The best ${c.shown - lines.RUNNING.length} of ${c.n} trials${lines.RUNNING.length ? ` and ${lines.RUNNING.length} running` : ""}, ` +
-        "over the 10–90% and 25–75% bands and the median of all of them. × marks where a trial was pruned or stopped."
+        `over the 10–90% and 25–75% bands and the median of all of them${c.band_of < c.n ? ` (estimated from ${c.band_of} of them, evenly spread)` : ""}. ` +
+        "× marks where a trial was pruned or stopped."
       : `Every one of the ${c.n} trials${keep ? " the filter keeps" : ""}. × marks where a trial was pruned or stopped; ` +
         "running ones grow live.";
   }
