@@ -661,3 +661,14 @@ def test_knob_values_stored_by_reference_show_by_name(sqlite_url):
         assert ok.status_code == 200, ok.json()
     queued = exp.storage.get_trials(exp.id, states=(TrialState.QUEUED,))
     assert [t.params["act"] for t in queued][-1] is math.exp
+
+
+def test_a_hand_edited_row_shows_what_is_readable(client, exp, sqlite_url):
+    """One row with broken JSON (edited by hand) does not take the table down: it says which field is unreadable."""
+    t, other = exp.trials[2], exp.trials[3]
+    with sqlite3.connect(sqlite_url[len("sqlite:///") :]) as con:
+        con.execute("UPDATE trials SET params = '{broken' WHERE id = ?", (t.id,))
+    rows = {r["id"]: r for r in client.get(f"/api/experiments/{exp.id}/trials", params={"limit": 100}).json()["rows"]}
+    assert len(rows) == 12 and rows[t.id]["params"] == {}
+    assert rows[t.id]["error"] == f"table trials, row {t.id}: field params: cannot read it as a JSON object"
+    assert rows[other.id]["params"] == other.params  # the others as stored
