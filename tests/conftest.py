@@ -58,7 +58,13 @@ def ray_cluster():
         num_cpus=2,
         include_dashboard=False,
         log_to_driver=False,
-        runtime_env={"env_vars": {"PYTHONPATH": root, "KERAS_BACKEND": os.environ["KERAS_BACKEND"]}},
+        # the checkout's src/ too, so Ray workers import this checkout's knoblab even where another is installed
+        runtime_env={
+            "env_vars": {
+                "PYTHONPATH": os.pathsep.join([root, os.path.join(root, "src")]),
+                "KERAS_BACKEND": os.environ["KERAS_BACKEND"],
+            }
+        },
     )
     try:
         yield ray

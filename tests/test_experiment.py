@@ -661,3 +661,12 @@ def test_model_based_and_random_strategies_respect_a_constraint_on_a_continuous_
     )
     exp.optimize(lambda t: (t.params["x"] - 0.7) ** 2 + (t.params["y"] - 0.7) ** 2, n_trials=18)
     assert len(exp.trials) == 18 and all(rule(t.params) for t in exp.trials)
+
+
+def test_a_grid_with_a_fraction_limit_is_a_random_subset_not_the_first_rows(sqlite_url):
+    exp = kl.Experiment(
+        "grid_fraction", {"a": list(range(10)), "b": list(range(10))}, storage=sqlite_url, strategy="grid", seed=0
+    )
+    exp.optimize(lambda t: float(t.params["a"]), fraction_limit=0.1)
+    firsts = {t.params["a"] for t in exp.trials}
+    assert len(exp.trials) == 10 and len(firsts) > 3, f"the first rows of the grid ran in order: {firsts}"

@@ -24,6 +24,10 @@ def __getattr__(name: str):
         from .export import restore
 
         return restore
+    if name in ("fmin", "from_hyperopt"):  # hyperopt code on knoblab; hyperopt loads only for hp.* spaces
+        from .compat import hyperopt
+
+        return getattr(hyperopt, name)
     if name == "metrics":
         import importlib
 
@@ -48,5 +52,7 @@ __all__ = [
     "Scan",
     "current_trial",
     "restore",
+    "fmin",
+    "from_hyperopt",
     "__version__",
 ]

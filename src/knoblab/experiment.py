@@ -25,6 +25,7 @@ import pandas as pd
 from .heartbeat import Heartbeat, pid_alive
 from .observations import reached
 from .progress import ProgressBar
+from .reprs import experiment_html
 from .results import results_frame
 from .schedulers import SCHEDULED_ATTRS, make_scheduler
 from .space import Space, as_space
@@ -228,6 +229,7 @@ class Experiment:
 
     @property
     def id(self) -> int:
+        """The experiment's id in its storage."""
         return self.record.id
 
     # ---- reading ----
@@ -237,6 +239,7 @@ class Experiment:
         return self.storage.get_trials(self.id)
 
     def trial(self, number: int, with_reports: bool = True) -> FrozenTrial:
+        """The trial with this number (with its per-step reports unless `with_reports=False`)."""
         for t in self.storage.get_trials(self.id):
             if t.number == number:
                 return self.storage.get_trial(t.id, with_reports=with_reports) if with_reports else t
@@ -528,6 +531,7 @@ class Experiment:
         callbacks: list[Callable[[Experiment, FrozenTrial], None]] | None = None,
         executor: Any = None,
         trial_timeout: float | None = None,
+        gpus: Any = None,
     ) -> Experiment:
         """Runs trials until a budget ends. Budgets count the whole experiment, so a rerun finishes what is left.
 
@@ -545,6 +549,10 @@ class Experiment:
                 "ray", or an executor from `knoblab.executors` (e.g. `RayExecutor(address=..., num_gpus=0.5)`).
             trial_timeout: seconds a trial may take, from being handed to a worker, before its worker is killed
                 and the trial FAILED (runs trials in worker processes, even with n_jobs=1).
+            gpus: the GPUs each worker sees (runs trials in worker processes, even with n_jobs=1): "auto" (every
+                visible device, shared out), a device list such as [0, 1], GPUs per worker (0.5: two workers per
+                device; 0: none), or None to leave the environment alone. Each trial records its devices in
+                `attrs["gpus"]`; see `knoblab.executors.devices`.
         """
         if not callable(objective):
             raise ValueError(f"objective: got {type(objective).__name__}; give a function objective(trial)")
@@ -574,12 +582,20 @@ class Experiment:
                 raise ValueError("give a budget: n_trials, time_limit, fraction_limit or target")
         if isinstance(self.strategy, AutoStrategy):
             self._resolve_auto(n_trials=n_trials, fraction_limit=fraction_limit)
+        elif fraction_limit is not None and self._strategy_arg == "grid" and not self.strategy.shuffle:
+            # strategy="grid" with a fraction: a random subset of the grid (as the README says), not its first rows
+            self.strategy = make_strategy("grid", fraction_limit=fraction_limit, grid_resolution=self.grid_resolution)
+            self.strategy.setup(self.space, seed=self._round_seed(), direction=self.direction)
         if trial_timeout is not None and not (_is_numeric(trial_timeout) and trial_timeout > 0):
             raise ValueError(f"trial_timeout: got {trial_timeout!r}; give seconds > 0 or None")
         if n_trials is not None and self.round > 0:
             # n_trials counts this round's trials; the loop and the storage count the whole experiment's
             n_trials += sum(1 for t in self.storage.get_trials(self.id) if t.round != self.round and trials_used([t]))
-        if n_jobs > 1 or executor is not None or trial_timeout is not None:
+        if gpus is not None:
+            from .executors.devices import check_request
+
+            gpus = check_request(gpus)
+        if n_jobs > 1 or executor is not None or trial_timeout is not None or gpus is not None:
             from .executors import run_parallel
 
             return run_parallel(
@@ -594,6 +610,7 @@ class Experiment:
                 callbacks=callbacks,
                 executor=executor,
                 trial_timeout=trial_timeout,
+                gpus=gpus,
             )
 
         self.recover_stale()
@@ -702,6 +719,9 @@ class Experiment:
         from .export import export_best
 
         return export_best(self, path, **kwargs)
+
+    def _repr_html_(self) -> str:  # notebooks: see knoblab.reprs
+        return experiment_html(self)
 
     def __repr__(self) -> str:
         return (

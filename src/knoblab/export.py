@@ -140,6 +140,7 @@ class Restored:
     manifest: dict[str, Any] = field(default_factory=dict)
 
     def predict(self, x: Any, **kwargs: Any) -> Any:
+        """The restored model's predictions for `x` (Keras' `predict`, quiet by default)."""
         kwargs.setdefault("verbose", 0)
         return self.model.predict(x, **kwargs)
 

@@ -75,13 +75,16 @@ class Knob:
 
     # a unit coordinate in [0, 1) <-> a value
     def from_unit(self, u: float) -> Any:
+        """The value at a unit coordinate u in [0, 1) (what strategies propose)."""
         raise NotImplementedError
 
     def to_unit(self, value: Any) -> float:
+        """The unit coordinate in [0, 1] of a value: the inverse of `from_unit`."""
         raise NotImplementedError
 
     # the finite grid of values (only for finite knobs): a sequence, indexed lazily (a range, a Linspace)
     def grid_values(self, resolution: int | None = None) -> Sequence[Any]:
+        """The knob's values on a grid (`resolution` points for a Real knob)."""
         raise NotImplementedError
 
     def grid_position(self, value: Any, resolution: int | None = None) -> int | None:
@@ -96,9 +99,11 @@ class Knob:
         return None
 
     def contains(self, value: Any) -> bool:
+        """True when the value is allowed by this knob."""
         raise NotImplementedError
 
     def describe(self) -> dict[str, Any]:
+        """A JSON-able description of the knob, as stored with an experiment."""
         raise NotImplementedError
 
     def _error(self, value: Any, allowed: str) -> ValueError:
@@ -309,6 +314,7 @@ class Categorical(Knob):
         return self
 
     def index(self, value: Any) -> int:
+        """The position of a value among the choices (1 and 1.0 match); a clear error if absent."""
         if isinstance(self.choices, Linspace):
             j = self.choices.position(_plain(value))
             if j is None:
@@ -643,10 +649,12 @@ class Space:
     # ---- what the space holds ----
     @property
     def is_conditional(self) -> bool:
+        """True when the space holds a Branch."""
         return any(isinstance(d.knob, Branch) for d in self.dimensions)
 
     @property
     def is_finite(self) -> bool:
+        """True when every knob has finitely many values (a grid can enumerate it)."""
         return all(d.knob.finite for d in self.dimensions)
 
     def all_knobs(self) -> dict[str, Knob]:
@@ -697,6 +705,7 @@ class Space:
         return out
 
     def active_mask(self, params: Mapping[str, Any]) -> np.ndarray:
+        """For each dimension, whether its knob is active in these params (inactive branch knobs are not)."""
         return np.array(
             [d.knob.name in params and all(params.get(k) == v for k, v in d.conditions) for d in self.dimensions]
         )
@@ -759,6 +768,7 @@ class Space:
         return out
 
     def contains(self, params: Mapping[str, Any]) -> bool:
+        """True when the params are a valid point of this space, exactly as given."""
         try:
             return self.validate(params) == dict(params)
         except ValueError:
@@ -797,6 +807,7 @@ class Space:
         return self._constrained(resolution)[0]
 
     def grid_size_is_exact(self, resolution: int | None = None) -> bool:
+        """Whether `grid_size` was counted (True without a constraint) rather than estimated from a sample."""
         return self.constraint is None or self._constrained(resolution)[1] is not None
 
     def feasible_grid_indices(self, resolution: int | None = None) -> np.ndarray | None:

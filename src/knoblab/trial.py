@@ -28,6 +28,7 @@ class TrialState(enum.StrEnum):
 
     @property
     def finished(self) -> bool:
+        """True for the end states: COMPLETE, PRUNED and FAILED."""
         return self in (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAILED)
 
     def __str__(self) -> str:
@@ -105,10 +106,12 @@ class Trial:
 
     @property
     def id(self) -> int:
+        """The trial's id in its storage."""
         return self._frozen.id
 
     @property
     def number(self) -> int:
+        """The trial's number in its experiment, from 0."""
         return self._frozen.number
 
     @property
@@ -127,6 +130,7 @@ class Trial:
 
     @property
     def seed(self) -> int | None:
+        """The seed stored for this trial (a re-run with it is exact)."""
         return self._frozen.seed
 
     def report(self, step: int, **metrics: Any) -> None:
@@ -170,6 +174,7 @@ class Trial:
         self._storage.set_attrs(self.id, {key: value})
 
     def freeze(self) -> FrozenTrial:
+        """The trial as storage holds it now, reports included."""
         return self._storage.get_trial(self.id)
 
     def __repr__(self) -> str:

@@ -19,6 +19,7 @@ that is turned back into the object for the objective::
   in another script's `__main__`) decodes, leniently, to an `Unresolved` placeholder that keeps its stored form.
 - `display(value)` is the short name people read in tables, plots and exports ("relu", "Adam(learning_rate=0.01)"),
   computed from either form without importing anything.
+
 This module imports no deep-learning framework: Keras is used only when the value is already a Keras object (so
 Keras is loaded) or when a stored Keras object is decoded.
 """

@@ -45,6 +45,7 @@ class TrialTable:
         return 1.0 if self.direction == "min" else -1.0
 
     def knob(self, name: str) -> Knob | None:
+        """The space's knob of that name (inside branches too), or None."""
         return self.space.all_knobs().get(name)
 
     def varying(self) -> list[str]:
@@ -61,9 +62,11 @@ class TrialTable:
         return (self.sign * self.values).sort_values(kind="stable").index
 
     def top(self, k: int) -> pd.Index:
+        """The trial numbers of the k best trials, best first."""
         return self.order()[: max(int(k), 0)]
 
     def subset(self, numbers: Iterable[int]) -> TrialTable:
+        """The same table restricted to these trial numbers."""
         idx = pd.Index(list(numbers))
         keep = {t.number for t in self.trials} & set(idx)
         return TrialTable(
@@ -193,12 +196,12 @@ def _values_in_order(table: TrialTable, name: str) -> list[Any]:
     seen = table.knobs[name].dropna().tolist()
     if seen and all(_is_number(v) for v in seen):  # numbers in their order, whichever round's space had them
         return sorted(_unique(seen), key=float)
-    if isinstance(knob, Categorical):
-        order = [c for c in knob.choices if any(_key(c) == _key(v) for v in seen)]
+    if isinstance(knob, Categorical):  # objects by name, as the table holds them (see `_shown`)
+        order = [_shown(c) for c in knob.choices if any(_key(c) == _key(v) for v in seen)]
         order += [v for v in _unique(seen) if all(_key(v) != _key(c) for c in order)]
         return order
     if isinstance(knob, Fixed):
-        return [knob.value]
+        return [_shown(knob.value)]
     return _unique(seen)
 
 

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ..reprs import suggestion_html
 from ..space import Bool, Branch, Categorical, Fixed, Int, Real, Space
 from .frame import TrialTable, _key
 from .stats import holm, mann_whitney_worse
@@ -64,6 +65,7 @@ class SpaceSuggestion:
 
     @property
     def changed(self) -> bool:
+        """True when the suggestion changes at least one knob."""
         return bool(self.changes)
 
     @property
@@ -106,10 +108,8 @@ class SpaceSuggestion:
             lines += [f"  - {c.why}" for c in self.kept]
         return "\n".join(lines)
 
-    def _repr_html_(self) -> str:  # notebooks
-        import html
-
-        return "<pre>" + html.escape(str(self)) + "</pre>"
+    def _repr_html_(self) -> str:  # notebooks: see knoblab.reprs
+        return suggestion_html(self)
 
 
 def suggest_space_from_table(

@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from ..experiment import Experiment
+from ..reprs import experiment_html
 from ..space import Space
 from ..stopping import StopRule, direction_of
 from ..storage import Storage
@@ -215,6 +216,10 @@ class Scan:
         threads: compute threads per trial (default 1; None leaves the backend's default).
         hook_fit: add the reporting callback to every `fit` automatically (see the module docstring).
         strategy, scheduler, storage, seed, n_jobs: as for `knoblab.Experiment`.
+        gpus: the GPUs each worker sees, as for `Experiment.optimize`: "auto", [0, 1], 0.5 (two trials per device),
+            0 (CPU only), or None to leave the environment alone.
+        callbacks: `fn(experiment, finished_trial)` after each trial, as for `Experiment.optimize` (e.g.
+            `knoblab.tracking.TensorBoardCallback`, `MLflowCallback`).
         run: start the search at once (as Talos does); False to call `scan.run()` later.
     """
 
@@ -252,6 +257,8 @@ class Scan:
         n_jobs: int = 1,
         show_progress: bool | None = None,
         custom_objects: Mapping[str, Any] | None = None,
+        callbacks: Iterable[Callable[[Experiment, FrozenTrial], Any]] = (),
+        gpus: Any = None,
         run: bool = True,
     ):
         if not callable(model):
@@ -290,6 +297,8 @@ class Scan:
         self.target = target if target is not None else performance_target
         self.n_jobs = n_jobs
         self.show_progress = show_progress
+        self.callbacks = list(callbacks)
+        self.gpus = gpus
         _check_data(x, y, x_val, y_val, val_split)
         self.experiment = Experiment(
             experiment_name,
@@ -322,6 +331,8 @@ class Scan:
             fraction_limit=self.fraction_limit,
             target=self.target,
             show_progress=self.show_progress,
+            callbacks=self.callbacks,
+            gpus=self.gpus,
         )
         release = getattr(self.experiment.scheduler, "release_checkpoints", None)
         if release is not None:  # paused trials' checkpoints nothing will resume from (unless keep_checkpoints)
@@ -336,10 +347,12 @@ class Scan:
 
     @property
     def best(self) -> FrozenTrial:
+        """The best COMPLETE trial."""
         return self.experiment.best
 
     @property
     def best_params(self) -> dict[str, Any]:
+        """The best trial's knobs."""
         return dict(self.experiment.best.params)
 
     def history(self, number: int | None = None) -> pd.DataFrame:
@@ -372,6 +385,9 @@ class Scan:
         kwargs.setdefault("search_data", (self._data[0], self._data[2]))
         return self.experiment.evaluate_best(k, x_test, y_test, **kwargs)
 
+    def _repr_html_(self) -> str:  # notebooks: the experiment's view (knoblab.reprs)
+        return experiment_html(self.experiment)
+
     def __repr__(self) -> str:
         return f"Scan({self.experiment.name!r}, metric={self.metric!r}, trials={len(self.experiment.trials)})"
 
@@ -396,12 +412,17 @@ def _rows(a: Any) -> int:
 def _take(a: Any, index: np.ndarray) -> Any:
     if isinstance(a, pd.DataFrame | pd.Series):
         return a.iloc[index]
+    if isinstance(a, Mapping):  # inputs or outputs by layer name
+        return {k: _take(v, index) for k, v in a.items()}
     if isinstance(a, list | tuple) and a and hasattr(a[0], "__len__") and not isinstance(a[0], str):
-        return type(a)(_take(part, index) for part in a)  # multi-input models: a list of arrays
+        return type(a)(_take(part, index) for part in a)  # multi-input (or multi-output) models: a list of arrays
     return np.asarray(a)[index]
 
 
 def _n_rows(x: Any) -> int:
+    """Rows of a data argument: an array, or a list or dict of arrays (one per input or output of the model)."""
+    if isinstance(x, Mapping) and x:
+        return _n_rows(next(iter(x.values())))
     return _rows(x[0]) if isinstance(x, list | tuple) and x and hasattr(x[0], "__len__") else _rows(x)
 
 
@@ -409,11 +430,11 @@ def _check_data(x, y, x_val, y_val, val_split) -> None:
     if (x_val is None) != (y_val is None):
         raise ValueError("give both x_val and y_val, or neither (then val_split holds out part of x, y)")
     n = _n_rows(x)
-    if _rows(y) != n:
-        raise ValueError(f"x has {n} rows but y has {_rows(y)}")
+    if _n_rows(y) != n:
+        raise ValueError(f"x has {n} rows but y has {_n_rows(y)}")
     if x_val is not None:
-        if _n_rows(x_val) != _rows(y_val):
-            raise ValueError(f"x_val has {_n_rows(x_val)} rows but y_val has {_rows(y_val)}")
+        if _n_rows(x_val) != _n_rows(y_val):
+            raise ValueError(f"x_val has {_n_rows(x_val)} rows but y_val has {_n_rows(y_val)}")
         return
     if not 0 < val_split < 1:
         raise ValueError(f"val_split: got {val_split!r}; give a fraction in (0, 1)")

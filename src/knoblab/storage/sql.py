@@ -349,6 +349,8 @@ class SQLStorage:
         )
 
     def create_experiment(self, name, metric, direction, space, seed, attrs=None) -> ExperimentRecord:
+        """Stores a new experiment and returns its record."""
+
         def insert(conn: sa.Connection) -> None:
             conn.execute(
                 experiments.insert().values(
@@ -371,6 +373,7 @@ class SQLStorage:
         return record
 
     def get_experiment(self, name: str) -> ExperimentRecord | None:
+        """The experiment of that name, or None."""
         row = self._read(lambda c: c.execute(sa.select(experiments).where(experiments.c.name == name)).first())
         return self._experiment(row) if row else None
 
@@ -386,6 +389,7 @@ class SQLStorage:
         return out
 
     def set_experiment_attrs(self, experiment_id: int, attrs: dict[str, Any]) -> None:
+        """Merges these attrs into the experiment's."""
         self.update_experiment_attrs(experiment_id, lambda _: attrs)
 
     def update_experiment_attrs(
@@ -652,9 +656,12 @@ class SQLStorage:
             )
 
     def set_note(self, trial_id: int, note: str) -> None:
+        """Sets a trial's free-text note."""
         self._write(lambda c: c.execute(trials.update().where(trials.c.id == trial_id).values(note=str(note))))
 
     def set_attrs(self, trial_id: int, attrs: dict[str, Any]) -> None:
+        """Merges these attrs into a trial's."""
+
         def update(conn: sa.Connection) -> None:
             current = self._trial_attrs(conn, trial_id) or {}
             conn.execute(trials.update().where(trials.c.id == trial_id).values(attrs=dumps({**current, **attrs})))
@@ -679,14 +686,17 @@ class SQLStorage:
         return self._write(update)
 
     def request_stop(self, trial_id: int) -> None:
+        """Asks the process running a trial to stop it (its `should_stop()` turns True)."""
         self._write(lambda c: c.execute(trials.update().where(trials.c.id == trial_id).values(stop_requested=True)))
 
     def stop_requested(self, trial_id: int) -> bool:
+        """True when someone asked this trial to stop."""
         return bool(
             self._read(lambda c: c.execute(sa.select(trials.c.stop_requested).where(trials.c.id == trial_id)).scalar())
         )
 
     def get_trial(self, trial_id: int, with_reports: bool = True) -> FrozenTrial:
+        """One trial by id, with its reports unless `with_reports=False`."""
         row = self._read(lambda c: c.execute(sa.select(trials).where(trials.c.id == trial_id)).first())
         if row is None:
             raise KeyError(f"no trial with id {trial_id}")
@@ -696,6 +706,7 @@ class SQLStorage:
         return trial
 
     def get_trials(self, experiment_id, states=None, with_reports=False) -> list[FrozenTrial]:
+        """An experiment's trials in number order, optionally only those in `states`."""
         q = sa.select(trials).where(trials.c.experiment_id == experiment_id)
         if states:
             q = q.where(trials.c.state.in_([s.value for s in states]))
@@ -717,6 +728,7 @@ class SQLStorage:
         return [self._trial(r) for r in self._read(lambda c: c.execute(q).all())]
 
     def get_reports(self, trial_ids: list[int]) -> dict[int, list[tuple[int, dict[str, float]]]]:
+        """The (step, metrics) reports of each of these trials, in step order."""
         out: dict[int, list[tuple[int, dict[str, float]]]] = {}
         for start in range(0, len(trial_ids), 500):
             chunk = trial_ids[start : start + 500]
@@ -730,6 +742,7 @@ class SQLStorage:
         return out
 
     def close(self) -> None:
+        """Releases the storage's connections."""
         self.engine.dispose()
 
     def __repr__(self) -> str:
