@@ -17,6 +17,8 @@ import numpy as np
 from ..trial import TrialState
 from .data import Curve
 
+__all__: list[str] = []  # the dashboard's own plumbing (its public face is knoblab.dashboard)
+
 BAND_SAMPLE = 1000  # the band of more trials than this is estimated from this many, evenly spread
 BAND_STEPS = 300  # more distinct steps than this are binned, so the band stays a few kilobytes
 MAX_POINTS = 500  # a longer curve is thinned to this many points (its last one kept)

@@ -10,6 +10,8 @@ from typing import Any
 from ..storage.sql import loads
 from .data import shown
 
+__all__: list[str] = []  # the dashboard's own plumbing (its public face is knoblab.dashboard)
+
 
 def flat_knobs(description: dict[str, Any], parent: list | None = None) -> list[dict[str, Any]]:
     """Every knob of a stored space, branch sub-knobs included, with the branch value that switches them on.

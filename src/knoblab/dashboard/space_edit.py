@@ -7,6 +7,8 @@ from typing import Any
 
 from ..space import Space
 
+__all__: list[str] = []  # the dashboard's own plumbing (its public face is knoblab.dashboard)
+
 KINDS = {
     "real": ("low", "high", "log"),
     "int": ("low", "high", "log", "step"),

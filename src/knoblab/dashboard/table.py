@@ -14,6 +14,8 @@ import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
+__all__: list[str] = []  # the dashboard's own plumbing (its public face is knoblab.dashboard)
+
 _TOKEN = r"(?:\"[^\"]*\"|'[^']*'|[^,\s\"'|]+)"
 _FILTER = re.compile(
     r"\s*([A-Za-z_][\w.:/-]*)\s*(<=|>=|!=|==|=|<|>|~)\s*"
