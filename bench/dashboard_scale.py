@@ -195,7 +195,10 @@ def browser_numbers(url: str, exp_id: int, trial_id: int) -> list[tuple[str, flo
             def open_page() -> dict[str, float]:
                 """Seconds from navigation to each part first drawn (the page's performance marks)."""
                 page.goto(f"http://127.0.0.1:{port}/experiments/{exp_id}", wait_until="commit")
-                page.wait_for_function("performance.getEntriesByName('knoblab:knobs').length", timeout=120_000)
+                page.wait_for_function(
+                    "['timeline', 'curves'].every((m) => performance.getEntriesByName(`knoblab:${m}`).length)",
+                    timeout=120_000,
+                )
                 marks = page.evaluate("performance.getEntriesByType('mark').map((m) => [m.name, m.startTime])")
                 return {name.split(":")[1]: t / 1000 for name, t in marks}
 

@@ -146,8 +146,11 @@ def page(browser):
 
 
 def settled(page) -> None:
-    """Waits until the experiment page has drawn every plot once (the timeline is drawn last)."""
-    page.wait_for_function("performance.getEntriesByName('knoblab:timeline').length", timeout=30_000)
+    """Waits until the experiment page has drawn every plot once (the learning curves whenever the server sends
+    them, the timeline last of the others)."""
+    page.wait_for_function(
+        "['timeline', 'curves'].every((m) => performance.getEntriesByName(`knoblab:${m}`).length)", timeout=30_000
+    )
 
 
 def panels(page, plot: str) -> list[dict]:

@@ -609,32 +609,28 @@ async function pageExperiment(id) {
 
   async function renderPlots() {
     await nextFrame();
-    let started = performance.now();
+    let cost = 0;
+    const timed = (fn) => { const t0 = performance.now(); fn(); cost += performance.now() - t0; };
     const all = [...points.values()].sort((a, b) => a.n - b.n);
     const shown = all.filter(kept);
     const done = shown.filter((p) => p.s === "COMPLETE" && p.v !== null);
-    drawHistory(shown, done);
-    mark("history");
-    let cost = performance.now() - started;
-    const loading = loadCurves(); // the server picks and sends the curves meanwhile
-    drawParallel(all.filter((p) => p.s === "COMPLETE" && p.v !== null));
-    mark("parallel");
-    cost += performance.now() - started;
+    timed(() => { drawHistory(shown, done); mark("history"); });
+    // the server picks and reads the curves meanwhile; they are drawn as soon as they come, between the plots below
+    let arrived = false, drawn = false;
+    const loading = loadCurves().then(() => { arrived = true; });
+    const curvesIfThere = () => {
+      if (arrived && !drawn) { drawn = true; timed(() => { drawCurves(); mark("curves"); }); }
+    };
+    timed(() => { drawParallel(all.filter((p) => p.s === "COMPLETE" && p.v !== null)); mark("parallel"); });
+    for (const step of [() => { drawKnobs(done); mark("knobs"); }, () => { drawPair(done); mark("pair"); },
+      () => { drawEdf(done); drawTimeline(shown); mark("timeline"); }]) {
+      await nextFrame(); // paint what is drawn before the next plot
+      curvesIfThere();
+      timed(step);
+    }
     await loading;
-    started = performance.now();
-    drawCurves();
-    mark("curves");
-    cost += performance.now() - started;
-    await nextFrame(); // paint the plots above the fold before the ones below it
-    started = performance.now();
-    drawKnobs(done);
-    mark("knobs");
-    drawPair(done);
-    mark("pair");
-    drawEdf(done);
-    drawTimeline(shown);
-    mark("timeline");
-    plotCost = cost + performance.now() - started; // drawing only, not the waits
+    curvesIfThere();
+    plotCost = cost; // drawing only, not the waits
     if (!importancesStarted) {
       importancesStarted = true; // the analysis waits until the page has drawn: it competes for the CPU
       importanceLoop();
