@@ -39,9 +39,11 @@ test-fast: venv
 docs: venv
 	$(PY) -m sphinx -W --keep-going -q -b html docs build/docs
 
+# style and types: CI's first stage (mypy's settings, and the modules it does not check yet, are in pyproject.toml)
 lint: venv
 	$(VENV)/bin/ruff check src tests examples bench
 	$(VENV)/bin/ruff format --check src tests examples bench
+	$(VENV)/bin/mypy
 
 # the benchmarks of bench/README.md against Optuna, Hyperopt and scikit-optimize (hours on 2 cores; never run by
 # `make test`); BENCH_ARGS=--quick for a smoke run of a few minutes

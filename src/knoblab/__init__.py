@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from .experiment import Experiment, current_trial
+from .outcomes import AllTrialsFailedError, TrialFailedWarning
 from .space import Bool, Branch, Categorical, Fixed, Int, Real, Space
 from .storage import StorageError
 from .trial import FrozenTrial, Trial, TrialPruned, TrialState
@@ -49,6 +50,8 @@ __all__ = [
     "TrialState",
     "TrialPruned",
     "StorageError",
+    "AllTrialsFailedError",
+    "TrialFailedWarning",
     "Scan",
     "current_trial",
     "restore",

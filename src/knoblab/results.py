@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import numbers
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from .space import Space
@@ -17,10 +19,11 @@ _LINEAGE = ("member", "generation", "parent", "exploited_from", "resumed_from", 
 _BOOKKEEPING = ("number", "state", "value", "duration", "started_at", "finished_at", "round", "seed", "note", "error")
 
 
-def results_frame(trials: list[FrozenTrial], space: Space, metric: str) -> pd.DataFrame:
+def results_frame(trials: list[FrozenTrial], space: Space, metric: str, integers: bool = False) -> pd.DataFrame:
     """The results table: one row per trial, knobs and metrics as columns. Names never collide: a knob named like
     a bookkeeping column (number, state, value, duration, seed, ...) is prefixed "param_", a metric named like a
-    knob or a bookkeeping column "metric_"."""
+    knob or a bookkeeping column "metric_". `integers=True` (exports) keeps a column whose values are all integers
+    integer even where some rows have none (an Int inside a Branch): pandas' nullable "Int64" instead of float."""
     knob_names = list(space.all_knobs())
     knob_columns = {k: f"param_{k}" if k in _BOOKKEEPING else k for k in knob_names}
     metric_names: list[str] = []
@@ -65,7 +68,17 @@ def results_frame(trials: list[FrozenTrial], space: Space, metric: str) -> pd.Da
         "error",
         *lineage,
     ]
-    return pd.DataFrame(rows, columns=columns)
+    frame = pd.DataFrame(rows, columns=columns)
+    if integers:
+        for column in [*knob_columns.values(), *metric_columns.values()]:
+            present = [r[column] for r in rows if r[column] is not None]
+            if present and frame[column].dtype != "int64" and all(_integer(v) for v in present):
+                frame[column] = frame[column].astype("Int64")
+    return frame
+
+
+def _integer(v: Any) -> bool:
+    return isinstance(v, numbers.Integral) and not isinstance(v, bool | np.bool_)
 
 
 def _shown(value: Any) -> Any:

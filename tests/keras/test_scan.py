@@ -183,10 +183,11 @@ def test_a_nan_loss_stops_the_trial_and_fails_it(tiny_data, tmp_path, sqlite_url
         h = model.fit(x_train, y_train, validation_data=(x_val, y_val), epochs=10, verbose=0)
         return h, model
 
-    s = scan(
-        tiny_data, tmp_path, sqlite_url, model=diverging, metric="val_loss", n_trials=1, stop=[kl.keras.StopOnNaN()]
-    )
-    trial = s.experiment.trial(0)
+    with pytest.warns(kl.TrialFailedWarning), pytest.raises(kl.AllTrialsFailedError, match="is nan"):
+        scan(
+            tiny_data, tmp_path, sqlite_url, model=diverging, metric="val_loss", n_trials=1, stop=[kl.keras.StopOnNaN()]
+        )
+    trial = kl.Experiment("tiny", storage=sqlite_url).trial(0)  # the only trial failed: the scan raised at its end
     assert trial.state == TrialState.FAILED and "nan" in trial.error
     assert len(trial.reports) == 1  # stopped after the first epoch
 

@@ -123,7 +123,7 @@ def trial_table(
         {m: pd.Series([_float(t.metrics.get(m)) for t in done], index=index, dtype=float) for m in metric_names},
         index=index,
     )
-    values = pd.Series([float(t.value) for t in done], index=index, name=metric, dtype=float)
+    values = pd.Series([_float(t.value) for t in done], index=index, name=metric, dtype=float)
     round_col = pd.Series([t.round for t in done], index=index, name="round", dtype=int)
     return TrialTable(metric, direction, space, knobs, values, metrics, round_col, list(done))
 

@@ -52,8 +52,9 @@ _CONTROLLER: list = []
 
 
 def _one_blas_thread():
-    """BLAS on one thread while a suggestion is computed: the matrices are small (n <= 1,000), and threaded
-    OpenBLAS spins and slows down by 10x or more on a machine whose cores are busy (measured: bench/README.md)."""
+    """BLAS on one thread while a suggestion is computed: the matrices are small (n <= 1,000), threaded OpenBLAS
+    spins and slows down by 10x or more on a machine whose cores are busy (measured: bench/README.md), and threaded
+    sums round differently, so one thread is what makes a seed propose the same points on every machine."""
     import contextlib
 
     if not _CONTROLLER:
@@ -61,7 +62,8 @@ def _one_blas_thread():
             from threadpoolctl import ThreadpoolController
 
             _CONTROLLER.append(ThreadpoolController())
-        except ImportError:  # the `strategies` extra brings it; without it, BLAS keeps its own setting
+        except ImportError:  # a core dependency; an install without it keeps BLAS's setting, and seeded runs
+            # may then differ between machines with different BLAS thread counts
             _CONTROLLER.append(None)
     if _CONTROLLER[0] is None:
         return contextlib.nullcontext()

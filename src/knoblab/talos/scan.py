@@ -38,6 +38,7 @@ from ..analysis.rounds import round_records, start_round
 from ..experiment import trials_used
 from ..keras.scan import ModelFunctionError
 from ..keras.scan import Scan as KerasScan
+from ..outcomes import AllTrialsFailedError
 from ..space import Space
 from ..stopping import StopOnNaN, direction_of
 from ..storage import ExperimentRecord, Storage, open_storage
@@ -269,7 +270,10 @@ class Scan:
                     if drops:
                         self._narrow(drops, "gamify")
                 in_round = trials_used([t for t in trials if t.round == exp.round])
-                self._inner.run(n_trials=in_round + 1)
+                try:
+                    self._inner.run(n_trials=in_round + 1)
+                except AllTrialsFailedError:
+                    pass  # as in Talos, a failed round is a row with its reason (and was warned); the scan goes on
                 trials = exp.trials
                 new = [t for t in trials if t.state.finished and t.id not in seen]
                 if not new:
