@@ -562,9 +562,13 @@ def test_plots_first_at_1440_by_900(world, browser):
         page = context.new_page()
         page.goto(f"{world.base}/experiments/{world.pruning.id}")
         settled(page)
-        box = {
-            sel: page.locator(sel).bounding_box() for sel in ("#stat-best", "#plot-curves", "#plot-history", "#trials")
-        }
+        # in one go: the stats are redrawn at every poll
+        box = page.evaluate(
+            """() => Object.fromEntries(['#stat-best', '#plot-curves', '#plot-history', '#trials'].map((sel) => {
+                const r = document.querySelector(sel).getBoundingClientRect();
+                return [sel, {x: r.x, y: r.y, width: r.width, height: r.height}];
+            }))"""
+        )
         for sel in ("#stat-best", "#plot-curves", "#plot-history"):  # seen without scrolling, before the table
             assert box[sel]["y"] + box[sel]["height"] <= 900, (sel, box[sel])
             assert box[sel]["y"] + box[sel]["height"] <= box["#trials"]["y"], sel

@@ -279,7 +279,7 @@ def create_app(
                         "parent": r.get("parent"),
                         "reason": r.get("reason"),
                         "created_at": r.get("created_at"),
-                        "n_trials": per_round.get(r.get("round"), 0),
+                        "n_trials": per_round.get(r["round"], 0) if isinstance(r.get("round"), int) else 0,
                     }
                     for r in rounds
                 ],
@@ -427,7 +427,7 @@ def create_app(
         return _json({"available": True, "max_trials": MAX_TRIALS, **result})
 
     def trial_payload(row, after_step: int) -> dict[str, Any]:
-        e = data.experiment_row(row.experiment_id)
+        e = experiment_or_404(row.experiment_id)
         reps = data.reports([row.id], after_step)[row.id]
         return clean(
             {

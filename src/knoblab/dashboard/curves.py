@@ -118,8 +118,8 @@ def choose(
         sample = sorted(have, key=lambda r: r["number"])[::every]
     curves = read([r["id"] for r in shown] + [r["id"] for r in sample])
     names: dict[str, None] = {}
-    for c in curves.values():
-        names.update(dict.fromkeys(c.values))
+    for curve in curves.values():
+        names.update(dict.fromkeys(curve.values))
     out = []
     for r in sorted(shown, key=lambda r: r["number"]):
         c = curves.get(r["id"])

@@ -14,7 +14,7 @@ import operator
 import threading
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -242,7 +242,7 @@ class Curve:
 
     __slots__ = ("steps", "values")
 
-    def __init__(self, steps: list[int], values: dict[str, list[float | None]]) -> None:
+    def __init__(self, steps: list[int], values: dict[str, list[Any]]) -> None:  # float | None
         self.steps = steps
         self.values = values
 
@@ -256,11 +256,11 @@ def _raw_rows(conn: sa.Connection, statement: sa.Select) -> list[tuple]:
     compiled = statement.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})  # IN (...) too
     params: Any = compiled.params
     if compiled.positional:
-        params = tuple(params[k] for k in compiled.positiontup)
+        params = tuple(params[k] for k in compiled.positiontup or ())
     cursor = conn.connection.cursor()
     try:
         cursor.execute(str(compiled), params)
-        return cursor.fetchall()
+        return list(cursor.fetchall())
     finally:
         cursor.close()
 
@@ -361,7 +361,7 @@ class ExperimentCache:
                 rows = self._read_rows(conn, (trials.c.experiment_id == eid) & (trials.c.id > self.max_id))
                 if self.unfinished:
                     rows += self._read_rows(conn, trials.c.id.in_(sorted(self.unfinished)))
-                flags = []
+                flags: Sequence[Any] = []
                 if sweep:
                     flags = conn.execute(
                         sa.select(trials.c.id, trials.c.note, trials.c.stop_requested).where(
