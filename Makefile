@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 export KERAS_BACKEND ?= torch
 
-.PHONY: venv demo test test-fast lint docs bench clean postgres chromium
+.PHONY: venv demo test test-fast lint docs bench bench-keras-env clean postgres chromium
 
 $(STAMP): pyproject.toml Makefile
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -50,6 +50,14 @@ lint: venv
 bench: venv
 	nice -n 10 $(PY) -m bench.run --workers 2 $(BENCH_ARGS)
 	$(PY) -m bench.report $(BENCH_ARGS)
+
+# the environment of bench/keras (Keras Tuner, Talos, Optuna and knoblab on one Keras backend, torch): its own,
+# since Talos 2 pins pandas < 3 (bench/keras/README.md); never committed
+BENCH_ENV ?= /work/benchenv
+bench-keras-env:
+	@test -x $(BENCH_ENV)/bin/python || $(PYTHON) -m venv $(BENCH_ENV)
+	$(BENCH_ENV)/bin/pip install -q torch==2.13.0
+	$(BENCH_ENV)/bin/pip install -q -e '.[bench-keras]'
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache
