@@ -656,7 +656,8 @@ def test_parallel_coordinates_brush_filters_the_table_and_plots(world, page):
     hist = "document.getElementById('plot-history').plotState.panels[0]"
     page.wait_for_function(f"{hist}.series[0].count === {len(done)}")
     assert {p["n"] for p in drawn_points(page, "plot-history") if p["series"] == "complete"} == {t.number for t in done}
-    assert series_of(page, "plot-edf")["complete trials"]["count"] == len(done)
+    edf = "document.getElementById('plot-edf').plotState.panels[0]"  # drawn a frame or two after the history
+    page.wait_for_function(f"{edf}.series[0].count === {len(done)}")
     assert page.locator("#brush-chips button[data-brush='param.lr']").count() == 1
     # the n/a slot of a conditional knob keeps the trials without it (layers = 1)
     x0, y0 = _origin(page, overlay)
