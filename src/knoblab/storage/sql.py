@@ -745,7 +745,7 @@ class SQLStorage:
                 .order_by(reports.c.trial_id, reports.c.step)
             )
 
-            def chunk_rows(c: sa.Connection, q: sa.Select = q) -> Sequence[sa.Row[Any]]:
+            def chunk_rows(c: sa.Connection, q: sa.Select = q) -> Sequence[sa.Row]:
                 return c.execute(q).all()
 
             for trial_id, step, metrics in self._read(chunk_rows):
