@@ -85,21 +85,23 @@ def experiment_html(exp: Experiment, top: int = 5) -> str:
     if len(exp.metrics) > 1:  # no single best: the Pareto front, by the first objective
         from .objectives import pareto_trials
 
+        sign = 1 if exp.direction == "min" else -1
         front = sorted(
-            pareto_trials(trials, exp.directions), key=lambda t: t.values[0] * (1 if exp.direction == "min" else -1)
+            ((t, t.values) for t in pareto_trials(trials, exp.directions) if t.values is not None),
+            key=lambda pair: pair[1][0] * sign,
         )
-        rows = [{"trial": t.number, **dict(zip(exp.metrics, t.values)), **t.params} for t in front[:top]]
+        rows = [{"trial": t.number, **dict(zip(exp.metrics, values)), **t.params} for t, values in front[:top]]
         if rows:
             body += f"<h4>Pareto front: {len(front)} trials (first {len(rows)} by {exp.metric})</h4>" + _table(rows)
         return _box(f"experiment {exp.name}", body)
     done = [
-        t
+        (t, t.value)
         for t in trials
         if t.state == TrialState.COMPLETE and t.value is not None and t.attrs.get("feasible") is not False
     ]
-    done.sort(key=lambda t: t.value if exp.direction == "min" else -t.value)
+    done.sort(key=lambda pair: pair[1] if exp.direction == "min" else -pair[1])
     if done:
-        rows = [{"trial": t.number, exp.metric: t.value, **t.params} for t in done[:top]]
+        rows = [{"trial": t.number, exp.metric: value, **t.params} for t, value in done[:top]]
         body += f"<h4>best {min(top, len(done))} of {len(done)} complete</h4>" + _table(rows)
     return _box(f"experiment {exp.name}", body)
 

@@ -78,7 +78,9 @@ class FoldPruner(Scheduler):
                 raise ValueError(f"{arg}: got {value!r}; give an integer >= {low}")
         if not (isinstance(quantile, numbers.Real) and 0 < quantile < 1):
             raise ValueError(f"quantile: got {quantile!r}; give a number in (0, 1) (0.5: the median)")
-        self.n_startup, self.min_folds, self.quantile = int(n_startup), int(min_folds), float(quantile)
+        self.n_startup: int = int(n_startup)
+        self.min_folds: int = int(min_folds)
+        self.quantile: float = float(quantile)
 
     def should_stop(self, experiment: Any, trial: Any) -> bool:
         step = current_step(trial)
@@ -238,7 +240,7 @@ def _score_number(value: Any, name: Any) -> float:
             pass
     if not isinstance(value, numbers.Number) or isinstance(value, bool):
         raise ValueError(f"scoring must return a number, got {value!r} ({type(value).__name__}) (scorer={name})")
-    return float(value)
+    return float(value)  # type: ignore[arg-type]  # typeshed's numbers.Number has no __float__ (python/mypy#3186)
 
 
 def _index_param(value: Any, indices: np.ndarray, X: Any) -> Any:
@@ -616,9 +618,10 @@ class SearchCV(BaseSearchCV):
             best = self.refit(results)
             if not isinstance(best, numbers.Integral):
                 raise TypeError("best_index_ returned is not an integer")
-            if best < 0 or best >= len(results["params"]):
+            index = int(best)
+            if index < 0 or index >= len(results["params"]):
                 raise IndexError("best_index_ index out of range")
-            return int(best)
+            return index
         return int(results[f"rank_test_{metric}"].argmin())
 
     def _n_jobs(self) -> int:
@@ -650,6 +653,7 @@ class SearchCV(BaseSearchCV):
         name = self.name or "search"
         exists = store.get_experiment(name) is not None
         seed = seed_from(self.random_state, "random_state")
+        scheduler: Scheduler | None
         if self.pruning is True:
             scheduler = FoldPruner()
         elif self.pruning is False or self.pruning is None:
@@ -659,6 +663,7 @@ class SearchCV(BaseSearchCV):
                 scheduler = make_scheduler(self.pruning)
             except ValueError as e:
                 raise ValueError(f"pruning: {e}; or True (knoblab.sklearn.FoldPruner) or False") from None
+        extra: dict[str, Any] = {"heartbeat_interval": scratch.heartbeat_interval} if scratch is not None else {}
         try:
             return Experiment(
                 name,
@@ -669,7 +674,7 @@ class SearchCV(BaseSearchCV):
                 scheduler=scheduler,
                 storage=store,
                 seed=None if exists else seed,
-                **({"heartbeat_interval": scratch.heartbeat_interval} if scratch is not None else {}),
+                **extra,
             )
         except ValueError as e:
             if str(e).startswith("strategy:"):

@@ -75,3 +75,13 @@ def test_the_halton_stream_spreads_each_knob_more_evenly_than_chance():
     # a scrambled Halton sequence's first 10 points hit 8 and 9 of the 10 slices of its two knobs; uniform draws
     # hit 6.5 on average
     assert len({p["a"] for p in points}) >= 8 and len({p["b"] for p in points}) >= 8
+
+
+def test_the_latin_design_keeps_the_strategy_size_method_so_an_experiment_without_budget_says_so():
+    import knoblab as kl
+
+    strategy = LatinDesign(3)
+    assert strategy.n_points == 3 and strategy.size() is None  # the design's count once hid size()
+    exp = kl.Experiment("latin", {"a": kl.Real(0.0, 1.0)}, strategy=strategy, storage="sqlite://")
+    with pytest.raises(ValueError, match="give a budget"):
+        exp.optimize(lambda trial: trial.params["a"])

@@ -32,13 +32,13 @@ class Scratch:
     def __init__(self, owner: Any = None, *, shared: bool = False):
         self.shared = shared
         self.folder: Path | None = None
+        self._finalizer: weakref.finalize[..., Any] | None = None
         if shared:
             self.folder = Path(tempfile.mkdtemp(prefix="knoblab-"))
             self.url = f"sqlite:///{self.folder / 'search.db'}"
             self._finalizer = weakref.finalize(self if owner is None else owner, shutil.rmtree, self.folder, True)
         else:
             self.url = "sqlite://"
-            self._finalizer = None
         self.heartbeat_interval = 15.0 if shared else 1e9
 
     def close(self) -> None:
@@ -54,13 +54,15 @@ class RaisingObjective:
 
     def __init__(self, fn: Callable[[Any], Any], expected: tuple[type[BaseException], ...] = ()):
         self.fn = fn
-        self.expected = expected  # exceptions that fail the trial and let the search go on
+        self.expected = tuple(expected)  # exceptions that fail the trial and let the search go on
         self.error: BaseException | None = None
 
     def __call__(self, trial: Any) -> Any:
         try:
             return self.fn(trial)
-        except (TrialPruned, ObjectiveSetupError, *self.expected):
+        except (TrialPruned, ObjectiveSetupError):
+            raise
+        except self.expected:
             raise
         except Exception as e:
             self.error = e

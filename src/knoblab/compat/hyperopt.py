@@ -112,6 +112,9 @@ class Trials:
                 self._store = open_storage(self.storage)
         name = self.name or "fmin"
         exists = self._store.get_experiment(name) is not None
+        extra: dict[str, Any] = {}  # an unnamed search beats as its scratch database wants
+        if self._scratch is not None:
+            extra["heartbeat_interval"] = self._scratch.heartbeat_interval
         self.experiment = Experiment(
             name,
             space,
@@ -120,7 +123,7 @@ class Trials:
             strategy=strategy,
             storage=self._store,
             seed=None if exists else seed,
-            **({"heartbeat_interval": self._scratch.heartbeat_interval} if self._scratch is not None else {}),
+            **extra,
         )
         self.space = space
         return self.experiment
@@ -133,9 +136,11 @@ class Trials:
     # ---- hyperopt's documents ----
     def _doc(self, t: FrozenTrial) -> dict[str, Any]:
         space = self.space
+        assert space is not None  # set by _open, with the experiment the trial is from
         labels = list(space.labels) if isinstance(space, HyperoptSpace) else list(space.all_knobs())
         point = space.to_hyperopt(t.params) if isinstance(space, HyperoptSpace) else dict(t.params)
         stored = t.attrs.get("hyperopt_result")
+        result: dict[str, Any]
         if t.state == TrialState.QUEUED:
             state, result = JOB_STATE_NEW, {"status": STATUS_NEW}
         elif t.state == TrialState.RUNNING:
@@ -338,8 +343,9 @@ def _import(store: Trials, source: Any, space: Space) -> None:
 class _FminObjective:
     """Runs hyperopt's `fn` on a trial: builds its argument as hyperopt would, reads its result as hyperopt does."""
 
-    def __init__(self, fn: Callable[..., Any], space: Space, keywords: bool, results: dict[int, Any]):
+    def __init__(self, fn: Callable[..., Any], space: Space, keywords: bool, results: dict[int, dict[str, Any]]):
         self.fn, self.space, self.keywords, self.results = fn, space, keywords, results
+        self.attachments: dict[int, dict[str, Any]] = {}  # trial number -> the attachments fn returned
 
     def __call__(self, trial: Any) -> dict[str, float]:
         point = self.space.rebuild(trial.params) if isinstance(self.space, HyperoptSpace) else trial.params
@@ -365,7 +371,7 @@ class _FminObjective:
             raise ObjectiveSetupError(f"fn returned status {status!r}; allowed: {list(STATUS_STRINGS)}")
         attachments = result.pop("attachments", None)
         if attachments:
-            self.results.setdefault("attachments", {})[trial.number] = dict(attachments)
+            self.attachments[trial.number] = dict(attachments)
         stored, unstored = _storable(result)
         if unstored:
             stored["unstored"] = unstored  # what was not JSON (a model): kept in memory only
@@ -447,7 +453,7 @@ def _strategy(algo: Any) -> Any:
         )
     name = ALGORITHMS[where]
     if name == "tpe" and where == "hyperopt.tpe.suggest":
-        options = {}
+        options: dict[str, Any] = {}
         if "n_startup_jobs" in keywords:
             options["n_startup"] = int(keywords.pop("n_startup_jobs"))
         if "n_EI_candidates" in keywords:
@@ -602,7 +608,7 @@ def fmin(
     except _EarlyStop:
         pass
     finally:
-        store.attachments.update({f"ATTACH::{tid}": a for tid, a in store._results.pop("attachments", {}).items()})
+        store.attachments.update({f"ATTACH::{tid}": a for tid, a in objective.attachments.items()})
         if mirror is not None:
             _mirror(store, mirror)
     view = mirror if mirror is not None else store

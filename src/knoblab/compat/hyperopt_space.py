@@ -87,8 +87,8 @@ class HyperoptSpace(Space):
         if not (isinstance(sigmas, numbers.Real) and not isinstance(sigmas, bool) and sigmas > 0):
             raise ValueError(f"sigmas: got {sigmas!r}; give a number > 0 (normal knobs span mu +- sigmas * sigma)")
         self.hyperopt_space = space
-        self.sigmas = float(sigmas)
-        self.expr = pyll.as_apply(space)
+        self.sigmas: float = float(sigmas)
+        self.expr: Any = pyll.as_apply(space)  # a pyll Apply node (hyperopt ships no types)
         self.labels: dict[str, _Label] = {}
         self._seen: set[tuple[int, tuple]] = set()
         self._walk(space, ())
@@ -206,7 +206,9 @@ class HyperoptSpace(Space):
     def _choice(self, entry: _Label, path: tuple, has_subknobs: bool) -> Any:
         from hyperopt import pyll
 
-        n = len(entry.options)
+        options = entry.options
+        assert options is not None  # _build calls this only for labels that index a choice
+        n = len(options)
         if entry.dist == "categorical":
             self._approximated.append(
                 f"knob {entry.label!r}: hp.pchoice's probabilities are not kept, every option is searched evenly"
@@ -216,13 +218,14 @@ class HyperoptSpace(Space):
         if has_subknobs:
             entry.kind = "branch"
             return Branch({i: self._build(path + ((entry.label, i),)) for i in range(n)})
-        values = []
-        for option in entry.options:
+        values: list[Any] = []
+        hoisted = False
+        for option in options:
             if any(node.name == "hyperopt_param" for node in pyll.dfs(option)):
-                values = None  # an option with hp labels that were hoisted elsewhere: choose it by index
+                hoisted = True  # an option with hp labels that were hoisted elsewhere: choose it by index
                 break
             values.append(pyll.rec_eval(option))
-        if values is not None and _storable_distinct(values):
+        if not hoisted and _storable_distinct(values):
             entry.kind, entry.values = "choice", [_py(v) for v in values]
             return Categorical(entry.values) if n > 1 else Fixed(entry.values[0])
         entry.kind = "index"
@@ -286,6 +289,7 @@ class HyperoptSpace(Space):
     def _raw(self, entry: _Label, value: Any) -> Any:
         """A knob value as hyperopt's algorithms and argmin hold it."""
         if entry.kind == "choice":
+            assert entry.values is not None  # set with kind "choice"
             key = stored_key(value)
             return next(i for i, v in enumerate(entry.values) if stored_key(v) == key)
         if entry.kind in ("branch", "index", "randint"):
@@ -332,11 +336,13 @@ class HyperoptSpace(Space):
     def _value(self, entry: _Label, knob: Knob, raw: Any) -> Any:
         raw = _py(raw)
         if entry.kind in ("choice", "branch", "index"):
-            if not (isinstance(raw, numbers.Integral) and 0 <= raw < len(entry.options)):
-                raise ValueError(f"knob {entry.label!r}: got {raw!r}; give an option index 0..{len(entry.options) - 1}")
-            return entry.values[raw] if entry.kind == "choice" else int(raw)
+            options, values = entry.options, entry.values
+            assert options is not None and (values is not None or entry.kind != "choice")  # as _choice sets them
+            if not (isinstance(raw, numbers.Integral) and 0 <= int(raw) < len(options)):
+                raise ValueError(f"knob {entry.label!r}: got {raw!r}; give an option index 0..{len(options) - 1}")
+            return values[int(raw)] if values is not None and entry.kind == "choice" else int(raw)
         if isinstance(knob, Int | Fixed) and isinstance(raw, numbers.Real) and float(raw).is_integer():
-            return int(raw)
+            return int(raw)  # type: ignore[call-overload]  # typeshed's numbers.Real has no __int__ (python/mypy#3186)
         if isinstance(knob, Categorical) and isinstance(raw, numbers.Real):
             close = [c for c in knob.choices if math.isclose(c, raw, rel_tol=1e-9, abs_tol=1e-12)]
             return close[0] if close else raw

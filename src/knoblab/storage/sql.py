@@ -12,7 +12,7 @@ import random
 import socket
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -776,7 +776,11 @@ class SQLStorage:
                 .where(reports.c.trial_id.in_(chunk))
                 .order_by(reports.c.trial_id, reports.c.step)
             )
-            for trial_id, step, metrics in self._read(lambda c, q=q: c.execute(q).all()):
+
+            def chunk_rows(c: sa.Connection, q: sa.Select = q) -> Sequence[sa.Row]:
+                return c.execute(q).all()
+
+            for trial_id, step, metrics in self._read(chunk_rows):
                 out.setdefault(trial_id, []).append((step, loads(metrics)))
         return out
 

@@ -33,6 +33,7 @@ class Strategy(ABC):
     #: and those that never read a trial's value: grid, random, QMC). With several objectives, `setup` gets a tuple
     #: of directions ("max", "min") and a COMPLETE trial's objectives are its `values`.
     max_objectives: int | None = 1
+    _seen_cache: tuple[int, set[tuple], int | None]  # see _seen_keys: (trials seen, their keys, the last's number)
 
     def setup(self, space: Space, *, seed: int, direction: str | tuple[str, ...]) -> None:
         """Called once by the experiment before the first ask. `direction`: "min" or "max", or a tuple of them, one
@@ -109,7 +110,7 @@ class Strategy(ABC):
 
     def _seen_keys(self, history: Sequence[FrozenTrial]) -> set[tuple]:
         """The points of the history, as keys; kept between asks, since a history only grows."""
-        cache = getattr(self, "_seen_cache", None)
+        cache: tuple[int, set[tuple], int | None] | None = getattr(self, "_seen_cache", None)
         if cache is None or cache[0] > len(history) or (cache[0] and cache[2] != history[cache[0] - 1].number):
             cache = (0, set(), None)
         upto, keys, _ = cache
@@ -124,7 +125,7 @@ class Strategy(ABC):
         """The COMPLETE trials and their values as losses (smaller is better, whatever the direction)."""
         done = [t for t in history if t.state == TrialState.COMPLETE and t.value is not None]
         sign = 1.0 if self.direction == "min" else -1.0
-        return done, np.array([sign * t.value for t in done], dtype=float)
+        return done, np.array([sign * t.value for t in done if t.value is not None], dtype=float)
 
     def rng(self, *key: int) -> np.random.Generator:
         """A generator that depends only on the seed and the key: the same ask gives the same points."""

@@ -345,8 +345,8 @@ class GPSearch(Strategy):
         top = max((r for r in spent if r is not None), default=1)
         if top <= 1:
             return X, y, None
-        r = np.array([top if v is None else v for v in spent], dtype=float)
-        return X, y, np.clip(np.log(np.maximum(r, 1.0)) / math.log(top), 0.0, 1.0)
+        resource = np.array([top if v is None else v for v in spent], dtype=float)
+        return X, y, np.clip(np.log(np.maximum(resource, 1.0)) / math.log(top), 0.0, 1.0)
 
     def ask(self, history: Sequence[FrozenTrial], n: int) -> list[dict[str, Any]]:
         with _one_blas_thread():
@@ -354,14 +354,14 @@ class GPSearch(Strategy):
 
     def _ask(self, history: Sequence[FrozenTrial], n: int) -> list[dict[str, Any]]:
         X, y, fid = self._observations(history)
-        pending = [self.enc.encode_trial(t) for t in history if t.state == TrialState.RUNNING]
-        pending = np.array(pending).reshape(-1, self.enc.ndim) if pending else np.empty((0, self.enc.ndim))
+        running = [self.enc.encode_trial(t) for t in history if t.state == TrialState.RUNNING]
+        pending = np.array(running).reshape(-1, self.enc.ndim) if running else np.empty((0, self.enc.ndim))
         if len(y) < self._n_startup or self.space.ndim == 0:
             return self._startup.ask(history, n)
         if len(y) > self.max_fit:  # keep the best half and the most recent others
-            best = np.argsort(y, kind="stable")[: self.max_fit // 2]
-            rest = np.setdiff1d(np.arange(len(y)), best)[-(self.max_fit - len(best)) :]
-            keep = np.sort(np.concatenate([best, rest]))
+            best_half = np.argsort(y, kind="stable")[: self.max_fit // 2]
+            rest = np.setdiff1d(np.arange(len(y)), best_half)[-(self.max_fit - len(best_half)) :]
+            keep = np.sort(np.concatenate([best_half, rest]))
             X, y = X[keep], y[keep]
             fid = fid[keep] if fid is not None else None
         X = self.canon(X)
@@ -431,7 +431,7 @@ class GPSearch(Strategy):
         n_starts = max(2, self.n_starts // 2) if light else self.n_starts
         # candidates: random points, and perturbations of the best trials
         n_random = self.n_random if len(fitted) <= 300 and not light else self.n_random // 2  # each costs O(n^2)
-        cands = [self._random_rows(rng, n_random)]
+        random_rows = self._random_rows(rng, n_random)
         top = X[np.argsort(fitted, kind="stable")[:5]]  # the best points by the model, at full fidelity
         local = np.repeat(np.where(np.isnan(top), 0.5, top), 40, axis=0)
         noise = rng.normal(0.0, 0.05, local.shape)
@@ -439,14 +439,13 @@ class GPSearch(Strategy):
         flip = rng.random(local.shape) < 0.1
         fresh = self._random_rows(rng, len(local))
         local[:, cat] = np.where(flip[:, cat] | np.isnan(local[:, cat]), fresh[:, cat], local[:, cat])
-        cands.append(local)
-        cands = np.vstack(cands)
+        cands = np.vstack([random_rows, local])
         relaxed = cands.copy()  # numeric columns before rounding: local search starts there
         cands = self.canon(cands)
         scores = self._acq(gp, cands, best)
         order = np.argsort(-scores, kind="stable")
         # local search from the best distinct candidates, numeric columns relaxed
-        starts = []
+        starts: list[int] = []
         for i in order:
             if len(starts) == n_starts:
                 break

@@ -14,9 +14,12 @@ import shutil
 import subprocess
 import time
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import keras
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure  # matplotlib is imported at run time only to draw
 
 __all__ = ["ExperimentLog", "TrainingPlot", "PowerDraw"]
 
@@ -73,7 +76,7 @@ class TrainingPlot(keras.callbacks.Callback):
         self.max_cols, self.y_max = max_cols, y_max
         self.metrics = list(metrics) if metrics is not None else ["loss"]
         self.logs: list[dict[str, float]] = []
-        self.figure = None
+        self.figure: Figure | None = None
 
     def on_train_begin(self, logs=None):
         self.logs = []

@@ -76,14 +76,14 @@ class LatinDesign(Strategy):
     def __init__(self, size: int):
         if not (isinstance(size, int) and size >= 1):
             raise ValueError(f"LatinDesign: size must be an integer >= 1, got {size!r}")
-        self.size = size
+        self.n_points = size  # not `size`, which would hide Strategy.size() (how many points it can propose)
 
     def setup(self, space, *, seed, direction):
         super().setup(space, seed=seed, direction=direction)
         if space.ndim == 0:
             self._design = [space.from_unit(np.empty(0))]
         else:
-            units = qmc.LatinHypercube(space.ndim, seed=self.rng(5)).random(self.size)
+            units = qmc.LatinHypercube(space.ndim, seed=self.rng(5)).random(self.n_points)
             self._design = [space.from_unit(u) for u in units]
 
     def ask(self, history: Sequence[FrozenTrial], n: int) -> list[dict[str, Any]]:

@@ -278,6 +278,8 @@ def local_drops(
         print("No talos_strategy.py found in pwd. Nothing is done.")
         return []
     spec = importlib.util.spec_from_file_location("talos_strategy", path)
+    if spec is None or spec.loader is None:
+        raise ValueError(f"{path}: cannot be imported as a Python module")
     module = importlib.util.module_from_spec(spec)
     sys.modules["talos_strategy"] = module
     spec.loader.exec_module(module)

@@ -240,7 +240,9 @@ class Scan:
     # ---- the loop ----
     def _enter_latest_round(self) -> None:
         """A continued experiment goes on in the round its last reduction started (rounds chain one from another)."""
-        rounds = round_records(self.storage.get_experiment(self.experiment.name))
+        record = self.storage.get_experiment(self.experiment.name)
+        assert record is not None  # self.experiment is stored under this name
+        rounds = round_records(record)
         for r in rounds[1:]:
             space = {
                 k: [v for v in self._original_space[k] if _in_description(v, r["space"].get(k))] for k in self._space
@@ -526,19 +528,21 @@ class Scan:
 # ---- helpers ----
 def _check_options(fraction_limit, round_limit, method, interval, window, threshold) -> None:
     if fraction_limit is not None and not (
-        isinstance(fraction_limit, numbers.Real) and not isinstance(fraction_limit, bool) and 0 < fraction_limit <= 1
+        isinstance(fraction_limit, numbers.Real)
+        and not isinstance(fraction_limit, bool)
+        and 0 < float(fraction_limit) <= 1
     ):
         raise ValueError(f"fraction_limit: got {fraction_limit!r}; give a fraction in (0, 1]")
     if round_limit is not None and not (
-        isinstance(round_limit, numbers.Integral) and not isinstance(round_limit, bool) and round_limit >= 1
+        isinstance(round_limit, numbers.Integral) and not isinstance(round_limit, bool) and int(round_limit) >= 1
     ):
         raise ValueError(f"round_limit: got {round_limit!r}; give an integer >= 1")
     if method is not None and method not in reduce.REDUCTION_METHODS:
         raise ValueError(f"reduction_method: got {method!r}; allowed: None or one of {list(reduce.REDUCTION_METHODS)}")
     for name, v in (("reduction_interval", interval), ("reduction_window", window)):
-        if not (isinstance(v, numbers.Integral) and not isinstance(v, bool) and v >= 1):
+        if not (isinstance(v, numbers.Integral) and not isinstance(v, bool) and int(v) >= 1):
             raise ValueError(f"{name}: got {v!r}; give an integer >= 1")
-    if not (isinstance(threshold, numbers.Real) and threshold >= 0):
+    if not (isinstance(threshold, numbers.Real) and float(threshold) >= 0):
         raise ValueError(f"reduction_threshold: got {threshold!r}; give a number >= 0")
 
 

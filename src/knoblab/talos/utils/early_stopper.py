@@ -24,6 +24,8 @@ def early_stopper(
             raise ValueError(f"early_stopper: mode={mode!r} needs epochs (params['epochs']), got epochs={epochs!r}")
         return epochs
 
+    delta: float
+    wait: float  # a count of epochs; a [min_delta, patience] pair may give it as a float
     if mode == "lazy":
         delta, wait = 0, int(needs_epochs() / 3)
     elif mode == "moderate":
