@@ -142,3 +142,32 @@ def make_object_experiment(url: str, name: str = "objects") -> kl.Experiment:
     exp.optimize(lambda t: {"loss": t.params["act"](t.params["x"])}, n_trials=2, show_progress=False)
     exp.enqueue({"act": math.sqrt, "shape": (16,), "opt": ADAM, "x": 0.75})
     return exp
+
+
+MULTI_SPACE = {"x": kl.Real(0.0, 1.0), "y": kl.Real(0.0, 1.0), "opt": ["adam", "sgd"]}
+
+
+def multi_objective(trial):
+    """ZDT1 in two knobs, an error to minimize against a size, and a `size` metric that a constraint limits."""
+    x, y = trial.params["x"], trial.params["y"]
+    g = 1 + 9 * y
+    return {"error": x, "params": g * (1 - math.sqrt(x / g)), "size": 1000 * y + 10 * x}
+
+
+def make_multi_experiment(
+    url: str, name: str = "multi", n_trials: int = 30, metric=("error", "params"), direction=("min", "min")
+) -> kl.Experiment:
+    """Several objectives and an outcome constraint (`size <= 600`): complete trials on and off the Pareto front,
+    and infeasible ones."""
+    exp = kl.Experiment(
+        name,
+        MULTI_SPACE,
+        metric=list(metric),
+        direction=list(direction),
+        constraints=["size <= 600"],
+        storage=url,
+        seed=0,
+        strategy="random",
+    )
+    exp.optimize(multi_objective, n_trials=n_trials, show_progress=False)
+    return exp

@@ -16,6 +16,7 @@ pytest.importorskip("fastapi", reason="the dashboard needs its extra: pip instal
 
 from click.testing import CliRunner  # noqa: E402
 
+import knoblab as kl  # noqa: E402
 from knoblab import Experiment  # noqa: E402
 from knoblab.cli import main
 from knoblab.dashboard import create_app, is_loopback
@@ -23,7 +24,18 @@ from knoblab.dashboard.table import FilterError, parse_filter
 from knoblab.storage.sql import SQLStorage
 from knoblab.trial import TrialState
 
-from .support import ADAM, NOTE_XSS, XSS, LiveTrial, make_experiment, make_object_experiment, make_pruning_experiment
+from .support import (
+    ADAM,
+    MULTI_SPACE,
+    NOTE_XSS,
+    XSS,
+    LiveTrial,
+    make_experiment,
+    make_multi_experiment,
+    make_object_experiment,
+    make_pruning_experiment,
+    multi_objective,
+)
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")  # starlette's note that it prefers httpx2
@@ -672,3 +684,61 @@ def test_a_hand_edited_row_shows_what_is_readable(client, exp, sqlite_url):
     assert len(rows) == 12 and rows[t.id]["params"] == {}
     assert rows[t.id]["error"] == f"table trials, row {t.id}: field params: cannot read it as a JSON object"
     assert rows[other.id]["params"] == other.params  # the others as stored
+
+
+# ---- issue 16: several objectives, outcome constraints ----
+def test_several_objectives_show_their_front_values_and_feasibility(sqlite_url):
+    multi = make_multi_experiment(sqlite_url, n_trials=30)
+    single = make_experiment(sqlite_url, name="single", n_trials=6)
+    front = {t.id for t in multi.pareto_front}
+    infeasible = {t.id for t in multi.trials if not t.attrs["feasible"]}
+    assert front and infeasible and not front & infeasible  # the data shows every case
+    with TestClient(create_app(sqlite_url)) as c:
+        d = c.get(f"/api/experiments/{multi.id}").json()
+        assert d["objectives"] == {
+            "metrics": ["error", "params"],
+            "directions": ["min", "min"],
+            "constraints": ["size <= 600"],
+        }
+        assert d["best"] is None and set(d["front"]) == front and d["infeasible"] == len(infeasible)
+        pts = {p["id"]: p for p in c.get(f"/api/experiments/{multi.id}/points").json()["points"]}
+        for t in multi.trials:  # each point carries its objectives; "v" is the first, which the plots of one use
+            assert pts[t.id]["o"] == pytest.approx(t.values) and pts[t.id]["v"] == pytest.approx(t.values[0])
+            assert pts[t.id].get("f", True) == (t.id not in infeasible)
+        url = f"/api/experiments/{multi.id}/trials"
+        rows = c.get(url, params={"sort": "metric.params", "limit": 500}).json()["rows"]
+        assert [r["metrics"]["params"] for r in rows] == sorted(t.values[1] for t in multi.trials)
+        on = c.get(url, params={"filter": "front=true", "limit": 500}).json()["rows"]
+        assert {r["id"] for r in on} == front and all(r["front"] and r["feasible"] for r in on)
+        broke = c.get(url, params={"filter": "feasible=false", "sort": "front", "limit": 500}).json()["rows"]
+        assert {r["id"] for r in broke} == infeasible
+        csv_text = c.get(f"{url}.csv", params={"columns": "number,front,feasible,metric.error"}).text
+        assert csv_text.splitlines()[0] == "number,front,feasible,error" and len(csv_text.splitlines()) == 31
+        listed = {e["name"]: e for e in c.get("/api/experiments").json()["experiments"]}
+        assert listed["multi"]["best"] is None and listed["multi"]["objectives"]["metrics"] == ["error", "params"]
+        # one objective: as before (no front, no objective vectors), the best is the experiment's
+        s = c.get(f"/api/experiments/{single.id}").json()
+        assert "front" not in s and s["best"]["id"] == single.best.id and s["objectives"]["metrics"] == ["val_loss"]
+        assert all(
+            "o" not in p and "f" not in p for p in c.get(f"/api/experiments/{single.id}/points").json()["points"]
+        )
+        assert listed["single"]["best"] == pytest.approx(single.best.value)
+
+
+def test_a_constrained_single_objective_never_shows_an_infeasible_best(sqlite_url):
+    exp = kl.Experiment(
+        "limited",
+        MULTI_SPACE,
+        metric="error",
+        constraints=["size <= 300"],
+        storage=sqlite_url,
+        seed=0,
+        strategy="random",
+    )
+    exp.optimize(multi_objective, n_trials=20, show_progress=False)
+    assert min(t.value for t in exp.trials) < exp.best.value  # an infeasible trial has the lowest error
+    with TestClient(create_app(sqlite_url)) as c:
+        d = c.get(f"/api/experiments/{exp.id}").json()
+        assert d["best"]["id"] == exp.best.id and d["infeasible"] > 0
+        (listed,) = c.get("/api/experiments").json()["experiments"]
+        assert listed["best"] == pytest.approx(exp.best.value)

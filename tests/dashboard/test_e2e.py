@@ -41,6 +41,7 @@ from .support import (  # noqa: E402
     LiveTrial,
     curve_objective,
     make_experiment,
+    make_multi_experiment,
     make_object_experiment,
     make_pruning_experiment,
     showcase_objective,
@@ -984,3 +985,92 @@ def test_screenshot_for_the_readme(world, page, tmp_path):
     except ImportError:
         pass
     assert shot.stat().st_size > 10_000
+
+
+# ---- issue 16: several objectives ----
+@pytest.fixture(scope="module")
+def multi_world(tmp_path_factory):
+    url = f"sqlite:///{tmp_path_factory.mktemp('multi') / 'knoblab.db'}"
+    two = make_multi_experiment(url, name="two", n_trials=40)
+    three = make_multi_experiment(
+        url, name="three", n_trials=25, metric=("error", "params", "size"), direction=("min", "min", "max")
+    )
+    single = make_experiment(url, name="single", n_trials=8)
+    with Server(create_app(url)) as base:
+        yield SimpleNamespace(base=base, two=two, three=three, single=single)
+
+
+def _series(panel: dict) -> dict[str, int]:
+    return {s["name"]: s["count"] for s in panel["series"]}
+
+
+def test_several_objectives_show_the_pareto_front(multi_world, page):
+    """The Pareto plot draws the front (its ids, the server's and `exp.pareto_front`'s), the dominated and the
+    infeasible trials; a front point opens its trial; the table shows every objective, the front and feasibility."""
+    exp = multi_world.two
+    front = {t.id for t in exp.pareto_front}
+    infeasible = {t.id for t in exp.trials if not t.attrs["feasible"]}
+    assert front and infeasible
+    page.goto(f"{multi_world.base}/experiments/{exp.id}")
+    settled(page)
+    page.wait_for_function("performance.getEntriesByName('knoblab:pareto').length")
+    [panel] = panels(page, "plot-pareto")
+    assert panel["x"]["title"] == "error (min)" and panel["y"]["title"] == "params (min)"
+    counts = _series(panel)
+    assert counts["Pareto front"] == len(front) and counts["infeasible"] == len(infeasible)
+    assert counts["dominated"] == len(exp.trials) - len(front) - len(infeasible)
+    assert counts["front line"] == len(front)  # the staircase through the front, two objectives
+    drawn = drawn_points(page, "plot-pareto")
+    assert {p["id"] for p in drawn if p["series"] == "Pareto front"} == front
+    assert {p["id"] for p in drawn if p["series"] == "infeasible"} == infeasible
+    by_id = {t.id: t for t in exp.trials}
+    for p in drawn:
+        assert [p["x"], p["y"]] == pytest.approx(by_id[p["id"]].values)
+    # the stats and the table: objectives next to each other, the front and the infeasible ones marked
+    assert page.locator("#stat-front").inner_text().endswith(f"{len(front)} trials")
+    assert page.locator("#stat-infeasible").inner_text().endswith(str(len(infeasible)))
+    assert page.locator("#stat-best").count() == 0
+    heads = page.locator("#trials thead th").all_inner_texts()
+    assert heads[1:6] == ["#", "state", "error", "params", "Pareto front"] and "feasible" in heads
+    assert page.locator("#trials tbody .badge", has_text="front").count() == len(front)
+    assert page.locator("#trials tbody .badge", has_text="infeasible").count() == len(infeasible)
+    # sorting on the second objective
+    page.locator('#trials th[data-key="metric.params"] button').click()
+    page.wait_for_function("document.querySelector('#trials th[data-key=\"metric.params\"]').ariaSort === 'ascending'")
+    first = page.locator("#trials tbody tr").first.get_attribute("data-number")
+    assert int(first) == min(exp.trials, key=lambda t: t.values[1]).number
+    # a click on a front point (the one farthest from any other) opens its trial
+    on_front = [p for p in drawn if p["series"] == "Pareto front"]
+
+    def room(p):
+        return min(math.hypot(p["sx"] - q["sx"], p["sy"] - q["sy"]) for q in drawn if q is not p)
+
+    target = max(on_front, key=room)
+    page.mouse.click(*on_canvas(page, "plot-pareto", target["sx"], target["sy"]))
+    page.wait_for_url(f"**/trials/{target['id']}")
+
+
+def test_three_objectives_pick_the_axes_and_color_the_front(multi_world, page):
+    exp = multi_world.three
+    page.goto(f"{multi_world.base}/experiments/{exp.id}")
+    page.wait_for_function("performance.getEntriesByName('knoblab:pareto').length")
+    [panel] = panels(page, "plot-pareto")
+    assert "front line" not in _series(panel)  # the front of three objectives is no staircase in two of them
+    assert _series(panel)["Pareto front"] == len(exp.pareto_front)
+    assert page.locator("#pareto-color").input_value() == "2"
+    page.select_option("#pareto-x", "2")
+    page.wait_for_function("document.getElementById('plot-pareto').plotState.panels[0].x.title === 'size (max)'")
+    xs = sorted(p["x"] for p in drawn_points(page, "plot-pareto") if p["series"] == "Pareto front")
+    assert xs == pytest.approx(sorted(t.values[2] for t in exp.pareto_front))
+
+
+def test_one_objective_has_no_pareto_plot(multi_world, page):
+    page.goto(f"{multi_world.base}/experiments/{multi_world.single.id}")
+    settled(page)
+    assert page.locator("#plot-pareto").count() == 0 and page.locator("#stat-best a").count() == 1
+    assert "Pareto front" not in page.locator("#trials thead").inner_text()
+    page.goto(multi_world.base)
+    row = page.locator('#experiments tr[data-name="two"]')
+    row.wait_for()
+    assert row.locator("td").nth(5).inner_text() == "–"  # several objectives: no single best
+    assert row.locator("td").nth(1).inner_text() == "min error, min params"

@@ -23,7 +23,8 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Redirect
 from ..storage.sql import SQLStorage, loads, safe_url
 from ..trial import TrialState
 from . import curves as learning_curves
-from .data import STATES, Data, clean, shown, shown_params, to_json
+from .data import STATES, Data, ExperimentCache, clean, shown, shown_params, to_json
+from .fronts import best_row, front_ids, objectives_of
 from .importance import MAX_TRIALS, Importances, analysis_missing
 from .knobs import all_knobs, flat_knobs, rounds_of, space_labels
 from .space_edit import read_space
@@ -167,23 +168,37 @@ def create_app(
 
         return callable(getattr(Experiment, "next_round", None))
 
-    def summary(e, rows: list[dict[str, Any]]) -> dict[str, Any]:
+    def front(e, cache: ExperimentCache) -> list[int] | None:
+        """The ids of the Pareto front with several objectives (computed once per revision), else None."""
+        directions = objectives_of(e)["directions"]
+        if len(directions) < 2:
+            return None
+        rev = cache.rev
+        return cache.memo(rev, ("front",), lambda: front_ids(cache.all_rows(), directions))
+
+    def summary(e, cache: ExperimentCache) -> dict[str, Any]:
+        rows = cache.all_rows()
         counts = {s: 0 for s in STATES}
-        best = None
-        stopped = 0
+        stopped = infeasible = 0
         for r in rows:
             counts[r["state"]] += 1
             stopped += r["stopped"]
-            v = r["value"]
-            if r["state"] == TrialState.COMPLETE.value and v is not None:
-                if best is None or (v < best["value"] if e.direction == "min" else v > best["value"]):
-                    best = {"id": r["id"], "number": r["number"], "value": v}
-        return {"counts": counts, "stopped": stopped, "best": best, "n_trials": len(rows)}
+            infeasible += r["state"] == TrialState.COMPLETE.value and not r["feasible"]
+        ids = front(e, cache)
+        # several objectives have no single best (the front instead); a trial that broke a constraint is never best
+        b = None if ids is not None else best_row(rows, e.direction)
+        best = None if b is None else {"id": b["id"], "number": b["number"], "value": b["value"]}
+        out = {"counts": counts, "stopped": stopped, "best": best, "n_trials": len(rows), "infeasible": infeasible}
+        return out if ids is None else {**out, "front": ids}
 
     def table_query(e, rows, state: str, filter_text: str, brush: str, sort: str, desc: bool):
         """Every row the table's states, filter and brush keep, sorted; 400 naming what cannot be read."""
         knobs = [k["name"] for k in all_knobs(rounds_of(e))]
         metric_names = sorted(metrics_of(rows))
+        ids = front(e, data.cache(e.id))
+        if ids is not None:  # several objectives: `front` is a column to sort and filter on (rows copied, not kept)
+            on = set(ids)
+            rows = [{**r, "front": r["id"] in on} for r in rows]
         states = [s for s in state.split(",") if s]
         bad = [s for s in states if s not in STATES]
         if bad:
@@ -265,6 +280,7 @@ def create_app(
                 "name": e.name,
                 "metric": e.metric,
                 "direction": e.direction,
+                "objectives": objectives_of(e),  # {metrics, directions, constraints}: one metric, or several
                 "seed": e.seed,
                 "created_at": e.created_at,
                 "space": rounds[-1]["space"],  # the latest round's, which the search and enqueue use
@@ -285,7 +301,7 @@ def create_app(
                 ],
                 "attrs": attrs,
                 "note": attrs.get("note") if isinstance(attrs.get("note"), str) else "",
-                **summary(e, rows),
+                **summary(e, data.cache(experiment_id)),
             }
         )
 
@@ -358,6 +374,8 @@ def create_app(
                 "t": r["t"],
                 "w": cache.worker_index[r["worker"]],
                 **({"x": True} if r["stopped"] else {}),  # stopped by user; left out for the others (bytes x 10,000)
+                **({"o": r["values"]} if r["values"] is not None else {}),  # several objectives: their values
+                **({"f": False} if not r["feasible"] else {}),  # broke an outcome constraint
             }
             for r in changed
         ]
@@ -369,7 +387,7 @@ def create_app(
                 "points": points,
                 "workers": cache.workers,
                 "created_at": e.created_at,
-                **summary(e, cache.all_rows()),
+                **summary(e, cache),
             }
         )
 

@@ -23,6 +23,7 @@ import sqlalchemy as sa
 from .. import values
 from ..storage.sql import SQLStorage, experiments, reports, trials
 from ..trial import TrialState
+from .fronts import best_row, objectives_of
 
 UNFINISHED = (TrialState.QUEUED.value, TrialState.RUNNING.value)
 STATES = [s.value for s in TrialState]
@@ -153,7 +154,10 @@ def _seconds(t: datetime | None, base: datetime | None) -> float | None:
 
 def _row(r: Any, base: datetime | None = None, params: Any = None, metrics: Any = None) -> dict[str, Any]:
     """A trial row as the pages get it; `params` and `metrics` already parsed when given (_BAD: unreadable)."""
-    value = r.value
+    vector = _objective_values(r.objective_values)
+    # several objectives store no single value: the pages plot and sort "value" as the first objective (the
+    # experiment's `metric` column), the front and the other objectives from "values"
+    value = r.value if r.value is not None or not vector else vector[0]
     started, finished, beat = _dt(r.started_at), _dt(r.finished_at), _dt(r.heartbeat_at)
     stop = bool(r.stop_requested)
     params = _loads(r.params) if params is None else params
@@ -170,6 +174,10 @@ def _row(r: Any, base: datetime | None = None, params: Any = None, metrics: Any 
         "round": r.round,
         "state": r.state,
         "value": value if value is None or math.isfinite(value) else None,
+        # several objectives: the vector (in the experiment's metric order), None for one objective
+        "values": vector,
+        # False for a trial whose results broke an outcome constraint (stored, shown, never best nor on the front)
+        "feasible": _feasible(r.attrs),
         "params": shown_params(r.params, params),
         "metrics": metrics,
         "started_at": _iso_or_none(r.started_at),
@@ -189,12 +197,37 @@ def _row(r: Any, base: datetime | None = None, params: Any = None, metrics: Any 
     }
 
 
+def _objective_values(text: str | None) -> list[float | None] | None:
+    """A trial's objective vector as stored (several objectives), non-finite or unreadable entries as None."""
+    try:
+        vector = _loads(text) if text else None
+    except ValueError:  # a row edited by hand: the reader (storage) names it; the page shows the rest
+        return None
+    if not isinstance(vector, list):
+        return None
+    return [v if isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v) else None for v in vector]
+
+
+def _feasible(attrs: str | None) -> bool:
+    """Whether a trial met its experiment's outcome constraints (attrs `feasible`; True when it has none). The attrs
+    are parsed only when they mention it: most rows never do, and a page reads 10,000 of them."""
+    if not attrs or "feasible" not in attrs:
+        return True
+    try:
+        parsed = _loads(attrs)
+    except ValueError:
+        return True
+    return not (isinstance(parsed, dict) and parsed.get("feasible") is False)
+
+
 _ROW_COLUMNS = [
     trials.c.id,
     trials.c.number,
     trials.c.round,
     trials.c.state,
     trials.c.value,
+    trials.c.objective_values,
+    trials.c.attrs,
     trials.c.params,
     trials.c.metrics,
     sa.type_coerce(trials.c.started_at, sa.String).label("started_at"),
@@ -514,6 +547,12 @@ class Data:
             stored = attrs.get("rounds", [])  # see knoblab.analysis.rounds
             rounds = max(rounds, len(stored) + 1 if isinstance(stored, list) else 1)
             running = counts.get(TrialState.RUNNING.value, 0) > 0
+            objectives = objectives_of(e)
+            if len(objectives["metrics"]) > 1:
+                best = None  # no single best: the experiment's page shows the front
+            elif objectives["constraints"] and best is not None:  # the best that met the outcome constraints
+                found = best_row(self.cache(e.id).all_rows(), e.direction)
+                best = None if found is None else found["value"]
             note = attrs.get("note") if isinstance(attrs.get("note"), str) else None
             out.append(
                 clean(
@@ -522,6 +561,7 @@ class Data:
                         "name": e.name,
                         "metric": e.metric,
                         "direction": e.direction,
+                        "objectives": objectives,
                         "created_at": e.created_at,
                         "rounds": max(rounds, 1),
                         "counts": counts,

@@ -77,6 +77,8 @@ BUILTIN = (
     "stopped",
     "started_at",
     "finished_at",
+    "feasible",  # False: the trial broke an outcome constraint
+    "front",  # several objectives: True on the Pareto front
 )
 
 

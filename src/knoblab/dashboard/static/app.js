@@ -284,7 +284,7 @@ async function pageExperiments() {
     empty.textContent = experiments.length ? "" : "No experiments in this storage yet.";
     tbody.replaceChildren(...experiments.map((e) => h("tr", { "data-name": e.name },
       h("td", {}, h("a", { href: `/experiments/${e.id}`, text: e.name })),
-      h("td", { text: `${e.direction} ${e.metric}` }),
+      h("td", { text: e.objectives ? e.objectives.metrics.map((m, i) => `${e.objectives.directions[i]} ${m}`).join(", ") : `${e.direction} ${e.metric}` }),
       h("td", { class: "num", text: e.rounds }),
       h("td", { class: "num", text: e.n_trials }),
       h("td", {}, stateBadges(e.counts, e.stopped)),
@@ -339,7 +339,12 @@ async function pageExperiment(id) {
   document.title = `knoblab · ${exp.name}`;
   setCrumbs([{ text: "Experiments", href: "/" }, { text: exp.name }]);
   const knobs = exp.knobs.filter((k) => k.kind !== "fixed");
-  const metricCols = exp.metrics.filter((m) => m !== exp.metric);
+  // one objective (exp.metric), or several: "value" is then the first, the others follow it in the table
+  const obj = exp.objectives || { metrics: [exp.metric], directions: [exp.direction], constraints: [] };
+  const multi = obj.metrics.length > 1;
+  const constrained = obj.constraints.length > 0;
+  let frontIds = new Set(exp.front || []);
+  const metricCols = [...obj.metrics.slice(1), ...exp.metrics.filter((m) => !obj.metrics.includes(m))];
   const points = new Map();
   let workers = [], origin = Date.parse(exp.created_at);
   let rev = 0, epoch = "", tableRev = -1;
@@ -358,8 +363,10 @@ async function pageExperiment(id) {
       ? h("a", { href: `/trials/${s.best.id}`, text: `${fmt(s.best.value)} (#${s.best.number})` })
       : "–";
     statBox.replaceChildren(
-      stat("Best", best, "stat-best"),
-      stat("Objective", `${exp.direction} ${exp.metric}`),
+      multi ? stat("Pareto front", `${(s.front || []).length} trials`, "stat-front") : stat("Best", best, "stat-best"),
+      stat(multi ? "Objectives" : "Objective", obj.metrics.map((m, i) => `${obj.directions[i]} ${m}`).join(", ")),
+      ...(constrained ? [stat("Constraints", obj.constraints.join(", ")),
+        stat("Infeasible", String(s.infeasible || 0), "stat-infeasible")] : []),
       stat("Trials", String(s.n_trials)),
       stat("Rounds", String(exp.rounds)),
       stat("By state", stateBadges(s.counts, s.stopped)),
@@ -400,9 +407,12 @@ async function pageExperiment(id) {
     { key: "number", label: "#", fixed: true },
     { key: "state", label: "state" },
     { key: "value", label: exp.metric },
+    ...(multi ? obj.metrics.slice(1).map((m) => ({ key: `metric.${m}`, label: m, metric: m })) : []),
+    ...(multi ? [{ key: "front", label: "Pareto front" }] : []),
+    ...(constrained ? [{ key: "feasible", label: "feasible" }] : []),
     ...(exp.rounds > 1 ? [{ key: "round", label: "round" }] : []),
     ...knobs.map((k) => ({ key: `param.${k.name}`, label: k.name, get: (r) => r.params[k.name] })),
-    ...metricCols.map((m) => ({ key: `metric.${m}`, label: m, metric: m })),
+    ...metricCols.filter((m) => !obj.metrics.includes(m)).map((m) => ({ key: `metric.${m}`, label: m, metric: m })),
     { key: "duration", label: "duration" },
     { key: "worker", label: "worker", hidden: true },
     { key: "started_at", label: "started", hidden: true },
@@ -459,6 +469,11 @@ async function pageExperiment(id) {
         r.stop_requested && r.state === "RUNNING" ? h("span", { class: "badge STOPPED", text: "stopping" }) : null);
     }
     if (c.key === "duration") return h("td", { class: "num", text: fmtDur(r.duration) });
+    if (c.key === "front") return h("td", {}, r.front ? h("span", { class: "badge COMPLETE", text: "front" }) : "");
+    if (c.key === "feasible") {
+      return h("td", {}, r.feasible ? "yes" : h("span", { class: "badge FAILED", text: "infeasible",
+        title: `broke an outcome constraint: ${obj.constraints.join(", ")}` }));
+    }
     if (c.key === "note") return h("td", { class: "wrap note-cell" }, r.note ? renderMarkdown(r.note, { inline: true, max: 160 }) : "");
     if (c.key === "started_at") return h("td", { text: fmtTime(r.started_at) });
     if (c.key === "value" && r.value === null && r.state === "RUNNING" && lastOf(r, exp.metric)) {
@@ -615,6 +630,7 @@ async function pageExperiment(id) {
     const shown = all.filter(kept);
     const done = shown.filter((p) => p.s === "COMPLETE" && p.v !== null);
     timed(() => { drawHistory(shown, done); mark("history"); });
+    if (multi) timed(() => { drawPareto(shown); mark("pareto"); });
     // the server picks and reads the curves meanwhile; they are drawn as soon as they come, between the plots below
     let arrived = false, drawn = false;
     const loading = loadCurves().then(() => { arrived = true; });
@@ -643,12 +659,13 @@ async function pageExperiment(id) {
     tip: (i) => `#${rows[i].n}: ${fmt(rows[i].v)}${extra ? `\n${extra(rows[i])}` : ""}`, ...style });
   const filteredNote = () => (keep ? ` (the ${keep.size} trials the filter keeps)` : "");
 
-  function drawHistory(all, done) {
+  function drawHistory(all, doneAll) {
     const pruned = all.filter((p) => p.s === "PRUNED" && p.v !== null && !p.x);
     const stopped = all.filter((p) => p.s === "PRUNED" && p.v !== null && p.x);
+    const done = doneAll.filter((p) => p.f !== false), infeasible = doneAll.filter((p) => p.f === false);
     let best = null;
     const bestX = [], bestY = [];
-    for (const p of done) {
+    for (const p of multi ? [] : done) { // several objectives: no best of one of them (the Pareto plot instead)
       if (best === null || better(p.v, best)) { best = p.v; bestX.push(p.n); bestY.push(best); }
     }
     if (done.length) { bestX.push(done[done.length - 1].n); bestY.push(best); } // the line runs to the last trial
@@ -660,10 +677,55 @@ async function pageExperiment(id) {
         trialSeries("complete", done, (p) => p.n, { color: t.complete, radius: 3, alpha: 0.85 }),
         trialSeries("pruned", pruned, (p) => p.n, { color: t.pruned, radius: 2.5, alpha: 0.6 }),
         ...(stopped.length ? [trialSeries("stopped by user", stopped, (p) => p.n, { color: t.stopped, radius: 2.5, alpha: 0.7 })] : []),
-        { name: "best so far", kind: "step", xs: bestX, ys: bestY, color: t.best, width: 2 },
+        ...(infeasible.length ? [trialSeries("infeasible", infeasible, (p) => p.n, { color: t.failed, radius: 3.5, shape: "cross" })] : []),
+        ...(multi ? [] : [{ name: "best so far", kind: "step", xs: bestX, ys: bestY, color: t.best, width: 2 }]),
       ],
     }], { onClick: openTrial, label: () => `Optimization history of ${exp.metric}${filteredNote()}: ${done.length} complete ` +
       `trials${best === null ? "" : `, best ${fmt(best)}`}, ${pruned.length} pruned, ${stopped.length} stopped by user` });
+  }
+
+  // several objectives: two of them against each other, the Pareto front (the server's, over every objective)
+  // highlighted, infeasible trials as crosses; with three or more, the front colored by a third
+  const objSelect = (id, pick) => h("select", { id }, obj.metrics.map((m, i) => h("option", { value: String(i), text: m, selected: i === pick })));
+  const paretoX = objSelect("pareto-x", 0), paretoY = objSelect("pareto-y", 1);
+  const paretoC = obj.metrics.length > 2 ? objSelect("pareto-color", 2) : null;
+  const paretoPlot = h("div", { class: "plot", id: "plot-pareto" });
+  for (const el of [paretoX, paretoY, paretoC]) {
+    if (el) el.addEventListener("change", () => drawPareto([...points.values()].filter(kept).sort((a, b) => a.n - b.n)));
+  }
+  function drawPareto(all) {
+    const t = T(), ix = Number(paretoX.value), iy = Number(paretoY.value), ic = paretoC ? Number(paretoC.value) : -1;
+    const has = (p) => p.s === "COMPLETE" && p.o && p.o[ix] !== null && p.o[iy] !== null;
+    const rows = all.filter(has);
+    const front = rows.filter((p) => frontIds.has(p.id));
+    const infeasible = rows.filter((p) => p.f === false);
+    const others = rows.filter((p) => p.f !== false && !frontIds.has(p.id));
+    const tip = (p) => `#${p.n}${frontIds.has(p.id) ? " (on the front)" : p.f === false ? " (infeasible)" : ""}\n` +
+      obj.metrics.map((m, i) => `${m} = ${fmt(p.o[i])}`).join("\n");
+    const pts = (name, list, style) => ({ name, xs: list.map((p) => p.o[ix]), ys: list.map((p) => p.o[iy]),
+      ids: list.map((p) => p.id), ns: list.map((p) => p.n), tip: (i) => tip(list[i]), ...style });
+    let shade;
+    if (ic >= 0 && front.length) { // 1 the best of the colored objective
+      const vs = front.map((p) => p.o[ic]).filter((v) => v !== null);
+      const lo = Math.min(...vs), hi = Math.max(...vs);
+      shade = front.map((p) => (p.o[ic] === null || hi === lo ? 0.5 : (obj.directions[ic] === "min" ? hi - p.o[ic] : p.o[ic] - lo) / (hi - lo)));
+    }
+    const series = [
+      pts("dominated", others, { color: t.complete, radius: 2.5, alpha: 0.45 }),
+      ...(infeasible.length ? [pts("infeasible", infeasible, { color: t.failed, radius: 3.5, shape: "cross" })] : []),
+    ];
+    if (obj.metrics.length === 2 && ix !== iy && front.length) { // the front's staircase, best x first
+      const sign = obj.directions[ix] === "min" ? 1 : -1;
+      const line = [...front].sort((a, b) => sign * (a.o[ix] - b.o[ix]));
+      series.push({ name: "front line", legend: false, kind: "step", xs: line.map((p) => p.o[ix]), ys: line.map((p) => p.o[iy]), color: t.best, width: 1.5 });
+    }
+    series.push(pts("Pareto front", front, { color: t.best, radius: 4.5, alpha: 0.95, ...(shade ? { shade } : {}) }));
+    const dir = (i) => `${obj.metrics[i]} (${obj.directions[i]})`;
+    scatterPanels(paretoPlot, [{ key: "pareto", legend: true, empty: keep ? "No complete trial matches the filter." : "Appears once a trial completes.",
+      x: { type: "linear", title: dir(ix) }, y: { type: "linear", title: dir(iy) },
+      ...(shade ? { colorbar: { top: "best", bottom: "worst", title: obj.metrics[ic] } } : {}), series }],
+    { onClick: openTrial, label: () => `Pareto front of ${obj.metrics.join(", ")}: ${front.length} trials on the front, ` +
+      `${others.length} dominated, ${infeasible.length} infeasible; ${obj.metrics[iy]} against ${obj.metrics[ix]}${filteredNote()}` });
   }
 
   async function loadCurves() {
@@ -1061,6 +1123,11 @@ async function pageExperiment(id) {
           labelled("metric ", curveMetric), labelled("show ", curveTop), h("label", { class: "small inline" }, curveLog, " log scale")),
         plotCurves, curvesInfo),
       h("section", { class: "card", "aria-labelledby": "h-history" }, h("h2", { id: "h-history", text: "Optimization history" }), history)),
+    ...(multi ? [h("section", { class: "card", id: "pareto", "aria-labelledby": "h-pareto" },
+      h("div", { class: "card-head" }, h("h2", { id: "h-pareto", text: "Pareto front" }), labelled("x ", paretoX), labelled("y ", paretoY),
+        ...(paretoC ? [labelled("color ", paretoC)] : [])),
+      h("p", { class: "small muted", text: "The complete trials no other beats in every objective, among those that meet the outcome " +
+        "constraints. Click a point to open its trial." }), paretoPlot)] : []),
     h("section", { class: "card", id: "notes", "aria-labelledby": "h-note" }, h("h2", { id: "h-note", text: "Note" }), note.node),
     h("section", { class: "card", "aria-labelledby": "h-trials" },
       h("div", { class: "row" }, h("h2", { id: "h-trials", text: "Trials", style: "margin:0 12px 0 0" }), filterBox,
@@ -1127,6 +1194,7 @@ async function pageExperiment(id) {
     epoch = res.epoch;
     rev = res.rev;
     exp.rounds = Math.max(exp.rounds, ...res.points.map((p) => p.r + 1));
+    if (res.front) frontIds = new Set(res.front);
     renderStats(res);
     if (first) await first;
     if (tableRev !== rev) await loadTable();
