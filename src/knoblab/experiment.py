@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from . import selection
 from .heartbeat import Heartbeat, pid_alive
 from .observations import reached
 from .progress import ProgressBar
@@ -137,6 +138,7 @@ class Experiment:
             record.attrs.update(remembered)
         self._deadline: float | None = None
         self._limit: int | None = None  # n_trials while optimize runs: asks never overshoot it
+        self._max_resource: int | None = None  # max_resource while optimize runs (see `optimize`)
         if self.scheduler is not None and hasattr(self.scheduler, "setup"):
             self.scheduler.setup(self)  # PBT queues its population here
 
@@ -242,19 +244,32 @@ class Experiment:
 
     @property
     def best(self) -> FrozenTrial:
-        """The best COMPLETE trial."""
-        best = None
-        for t in self.storage.get_trials(self.id, states=(TrialState.COMPLETE,)):
-            if t.value is not None and (best is None or self._better(t.value, best.value)):
-                best = t
-        if best is None:
+        """The best trial by the selection rule of `knoblab.selection`: among COMPLETE trials (in a multi-fidelity
+        search, those that reached the top rung), cross-validated ones first by their CV mean, then by value, ties
+        broken by the validation loss; with no COMPLETE trial, the PRUNED trials that got furthest."""
+        ranked = selection.ranked(self.storage.get_trials(self.id), self.metric, self.direction)
+        if not ranked:
             raise ValueError(f"experiment {self.name!r} has no COMPLETE trial yet")
-        return best
+        return ranked[0]
+
+    @property
+    def resource_spent(self) -> int:
+        """The training resource spent so far: steps (epochs) reported by every trial, promoted or not."""
+        return sum(self._resource_counts().values())
+
+    def _resource_counts(self) -> dict[int, int]:
+        """Trial id -> steps reported (one storage query)."""
+        count = getattr(self.storage, "count_reports", None)
+        if count is not None:
+            return count(self.id)
+        ids = [t.id for t in self.storage.get_trials(self.id)]
+        return {tid: len(r) for tid, r in self.storage.get_reports(ids).items()}
 
     @property
     def results(self) -> pd.DataFrame:
-        """One row per trial: number, state, value, a column per knob, a column per metric, duration, times."""
-        return results_frame(self.storage.get_trials(self.id), self.space, self.metric)
+        """One row per trial: number, state, value, a column per knob, a column per metric, duration, resource (the
+        steps it reported, when any trial reported), times."""
+        return results_frame(self.storage.get_trials(self.id), self.space, self.metric, self._resource_counts())
 
     # ---- steering by hand ----
     def enqueue(self, params: Mapping[str, Any], note: str | None = None) -> FrozenTrial:
@@ -341,7 +356,9 @@ class Experiment:
 
         return int(self.storage.update_experiment_attrs(self.id, claim)["stream_positions"][key]) - n
 
-    def _resolve_auto(self, *, n_trials: int | None, fraction_limit: float | None) -> None:
+    def _resolve_auto(
+        self, *, n_trials: int | None, fraction_limit: float | None, max_resource: int | None = None
+    ) -> None:
         """strategy="auto" chooses from the budget once per round, on first use, and stores the choice with the
         experiment (attrs "auto_choice", by round, as rounds are stored): a rerun with a larger n_trials, a reopened
         experiment and a standalone worker go on with the strategy the round started with; a new round chooses
@@ -349,7 +366,9 @@ class Experiment:
         key = str(self.round)
         choice = self.record.attrs.get("auto_choice", {}).get(key)
         if choice is None:
-            proposed = self.strategy.choose(n_trials=n_trials, fraction_limit=fraction_limit)
+            proposed = self.strategy.choose(
+                n_trials=n_trials, fraction_limit=fraction_limit, max_resource=max_resource, scheduler=self.scheduler
+            )
 
             def remember(attrs: dict[str, Any]) -> dict[str, Any]:
                 stored = dict(attrs.get("auto_choice", {}))
@@ -365,8 +384,11 @@ class Experiment:
     def _should_stop(self, trial: Trial) -> bool:
         if self._deadline is not None and time.monotonic() > self._deadline:
             return True
-        if self.scheduler is not None:
-            return bool(self.scheduler.should_stop(self, trial))
+        if self.scheduler is not None and self.scheduler.should_stop(self, trial):
+            return True  # asked first: a trial pausing at its rung keeps its checkpoint even as the budget ends
+        if self._max_resource is not None and self.resource_spent >= self._max_resource:
+            self.storage.set_attrs(trial.id, {"stopped_by": f"max_resource={self._max_resource} spent"})
+            return True
         return False
 
     def tell(
@@ -521,6 +543,7 @@ class Experiment:
         callbacks: list[Callable[[Experiment, FrozenTrial], None]] | None = None,
         executor: Any = None,
         trial_timeout: float | None = None,
+        max_resource: int | None = None,
     ) -> Experiment:
         """Runs trials until a budget ends. Budgets count the whole experiment, so a rerun finishes what is left.
 
@@ -538,10 +561,18 @@ class Experiment:
                 "ray", or an executor from `knoblab.executors` (e.g. `RayExecutor(address=..., num_gpus=0.5)`).
             trial_timeout: seconds a trial may take, from being handed to a worker, before its worker is killed
                 and the trial FAILED (runs trials in worker processes, even with n_jobs=1).
+            max_resource: the training resource the experiment may spend: steps (Keras epochs) reported, counted
+                over every trial of the experiment (pruned, paused, promoted, failed or interrupted alike) from
+                storage, so a rerun continues the same budget. No trial starts once it is spent, and a running
+                trial is stopped at the first `trial.should_stop()` after the step that spends it (it ends PRUNED
+                with attr `stopped_by`; the Keras reporter asks after every epoch). Trials running in parallel may
+                each finish the step they are in, so the total can pass the budget by up to n_jobs - 1 steps; an
+                objective that never asks `should_stop` is stopped only between trials.
         """
         if not callable(objective):
             raise ValueError(f"objective: got {type(objective).__name__}; give a function objective(trial)")
         n_trials = _check_count("n_trials", n_trials)
+        max_resource = _check_count("max_resource", max_resource)
         if time_limit is not None and not (_is_numeric(time_limit) and time_limit > 0):
             raise ValueError(f"time_limit: got {time_limit!r}; give seconds > 0 or None")
         if not (isinstance(n_jobs, numbers.Integral) and n_jobs >= 1):
@@ -559,32 +590,40 @@ class Experiment:
                 )
             by_fraction = max(1, math.ceil(fraction_limit * self.space.grid_size(self.grid_resolution)))
             n_trials = by_fraction if n_trials is None else min(n_trials, by_fraction)
-        if n_trials is None and time_limit is None and target is None and self.strategy.size() is None:
+        no_budget = n_trials is None and time_limit is None and target is None and max_resource is None
+        if no_budget and self.strategy.size() is None:
             if not (isinstance(self.strategy, AutoStrategy) and self.space.is_finite):
-                raise ValueError("give a budget: n_trials, time_limit, fraction_limit or target")
+                raise ValueError("give a budget: n_trials, time_limit, fraction_limit, target or max_resource")
         if isinstance(self.strategy, AutoStrategy):
-            self._resolve_auto(n_trials=n_trials, fraction_limit=fraction_limit)
+            self._resolve_auto(n_trials=n_trials, fraction_limit=fraction_limit, max_resource=max_resource)
         if trial_timeout is not None and not (_is_numeric(trial_timeout) and trial_timeout > 0):
             raise ValueError(f"trial_timeout: got {trial_timeout!r}; give seconds > 0 or None")
+        if max_resource is not None and self.round > 0:  # as n_trials: this round's budget, the experiment's count
+            counts = self._resource_counts()
+            max_resource += sum(counts.get(t.id, 0) for t in self.storage.get_trials(self.id) if t.round != self.round)
         if n_trials is not None and self.round > 0:
             # n_trials counts this round's trials; the loop and the storage count the whole experiment's
             n_trials += sum(1 for t in self.storage.get_trials(self.id) if t.round != self.round and trials_used([t]))
+        self._max_resource = max_resource  # read by _budget_spent, _should_stop and the progress bar
         if n_jobs > 1 or executor is not None or trial_timeout is not None:
             from .executors import run_parallel
 
-            return run_parallel(
-                self,
-                objective,
-                n_trials=n_trials,
-                time_limit=time_limit,
-                n_jobs=n_jobs,
-                target=target,
-                catch=catch,
-                show_progress=show_progress,
-                callbacks=callbacks,
-                executor=executor,
-                trial_timeout=trial_timeout,
-            )
+            try:
+                return run_parallel(
+                    self,
+                    objective,
+                    n_trials=n_trials,
+                    time_limit=time_limit,
+                    n_jobs=n_jobs,
+                    target=target,
+                    catch=catch,
+                    show_progress=show_progress,
+                    callbacks=callbacks,
+                    executor=executor,
+                    trial_timeout=trial_timeout,
+                )
+            finally:
+                self._max_resource = None
 
         self.recover_stale()
         self._limit = n_trials
@@ -609,10 +648,13 @@ class Experiment:
             progress.close()
             self._deadline = None
             self._limit = None
+            self._max_resource = None
         return self
 
     def _budget_spent(self, n_trials: int | None, target: float | None) -> bool:
         if self._deadline is not None and time.monotonic() >= self._deadline:
+            return True
+        if self._max_resource is not None and self.resource_spent >= self._max_resource:
             return True
         trials = self._all_trials()
         if n_trials is not None:
@@ -635,8 +677,8 @@ class Experiment:
         token = _current_trial.set(trial)
         try:
             result = objective(trial)
-        except TrialPruned:
-            return self.tell(trial, None, state=TrialState.PRUNED)
+        except TrialPruned as e:  # it may carry the metrics of the steps it ran (the Keras reporter's summary)
+            return self.tell(trial, getattr(e, "result", None), state=TrialState.PRUNED)
         except KeyboardInterrupt:
             self.interrupted(trial.freeze(), "interrupted: KeyboardInterrupt")
             raise

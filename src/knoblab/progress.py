@@ -1,4 +1,5 @@
-"""The progress bar of a search: trials done, best so far and time left (tqdm; silent off a terminal)."""
+"""The progress bar of a search: trials done, best so far, resource spent and time left (tqdm; silent off a
+terminal)."""
 
 from __future__ import annotations
 
@@ -33,8 +34,12 @@ class ProgressBar:
         if trial.state == TrialState.COMPLETE and trial.value is not None:
             if self.best is None or exp._better(trial.value, self.best):
                 self.best = trial.value
-        if self.best is not None:
-            self.bar.set_postfix_str(f"best {exp.metric}={self.best:.4g}", refresh=False)
+        parts = [f"best {exp.metric}={self.best:.4g}"] if self.best is not None else []
+        budget = getattr(exp, "_max_resource", None)
+        if budget is not None:  # a resource budget (optimize's max_resource, Scan's epoch_budget)
+            parts.append(f"resource {exp.resource_spent}/{budget}")
+        if parts:
+            self.bar.set_postfix_str(", ".join(parts), refresh=False)
         self.bar.update(1)
 
     def close(self) -> None:

@@ -10,7 +10,6 @@ experiment (`attrs["test_evaluations"]`, shown in the report) and a second look 
 from __future__ import annotations
 
 import hashlib
-import math
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
@@ -19,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from ..storage.sql import now
-from ..trial import FrozenTrial, TrialState
+from ..trial import FrozenTrial
 
 if TYPE_CHECKING:
     from ..experiment import Experiment
@@ -39,16 +38,13 @@ MetricFn = Callable[[Any, Any], float]
 
 
 def top_trials(exp: Experiment, k: int, rounds: Sequence[int] | None = None) -> list[FrozenTrial]:
-    """The best k COMPLETE trials (of `rounds`, default all), best first."""
+    """The best k trials (of `rounds`, default all) by the selection rule of `knoblab.selection`, best first."""
+    from ..selection import ranked
+
     if not (isinstance(k, int) and k >= 1):
         raise ValueError(f"k: got {k!r}; give an integer >= 1")
-    done = [
-        t
-        for t in exp.storage.get_trials(exp.id, states=(TrialState.COMPLETE,))
-        if t.value is not None and math.isfinite(t.value) and (rounds is None or t.round in rounds)
-    ]
-    sign = 1.0 if exp.direction == "min" else -1.0
-    return sorted(done, key=lambda t: (sign * t.value, t.number))[:k]
+    trials = [t for t in exp.storage.get_trials(exp.id) if rounds is None or t.round in rounds]
+    return ranked(trials, exp.metric, exp.direction)[:k]
 
 
 def default_metrics(y: Any) -> dict[str, MetricFn]:

@@ -93,6 +93,7 @@ class WorkSpec:
     stale_after: float = 600.0
     heartbeat_interval: float = 15.0
     on_stale: str = "retry"
+    max_resource: int | None = None  # optimize's resource budget: a worker stops its trial once it is spent
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -159,6 +160,7 @@ def drive(
         stale_after=exp.stale_after,
         heartbeat_interval=exp.heartbeat_interval,
         on_stale=exp.on_stale,
+        max_resource=getattr(exp, "_max_resource", None),
     )
     exp.recover_stale()
     exp._limit = n_trials
@@ -309,6 +311,7 @@ class TrialWorker:
             if frozen.state != TrialState.RUNNING:  # ended meanwhile (by the driver, or recovered): nothing to run
                 return Event("late" if frozen.attrs.get("interrupted") else "done", trial_id)
             exp._deadline = time.monotonic() + time_left if time_left is not None else None
+            exp._max_resource = getattr(self.work, "max_resource", None)
             trial = exp._handle(frozen)
             with Heartbeat(exp.storage, exp.heartbeat_interval) as beat:
                 beat.ids = {trial_id}
