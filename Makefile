@@ -5,14 +5,14 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 export KERAS_BACKEND ?= torch
 
-.PHONY: venv demo test test-fast lint bench clean postgres chromium
+.PHONY: venv demo test test-fast lint docs bench clean postgres chromium
 
 $(STAMP): pyproject.toml Makefile
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	# the CPU build of torch first (a file on this machine), so nothing later pulls the multi-GB CUDA build
 	$(PY) -m pip install -q torch==2.13.0
-	$(PY) -m pip install -q -e '.[keras,jax,analysis,strategies,postgres,ray,dashboard,bench,dev]'
+	$(PY) -m pip install -q -e '.[keras,jax,analysis,strategies,postgres,ray,dashboard,bench,tensorboard,mlflow,notebooks,docs,dev]'
 	@touch $(STAMP)
 
 venv: $(STAMP)
@@ -34,6 +34,10 @@ test: venv postgres chromium
 
 test-fast: venv
 	$(PY) -m pytest -q -m "not slow"
+
+# the reference manual: the API from the docstrings, the guides from docs/*.md; any warning fails (build/docs/)
+docs: venv
+	$(PY) -m sphinx -W --keep-going -q -b html docs build/docs
 
 lint: venv
 	$(VENV)/bin/ruff check src tests examples bench

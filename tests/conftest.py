@@ -3,6 +3,12 @@
 import os
 
 os.environ.setdefault("KERAS_BACKEND", "torch")
+# subprocesses the tests start (scripts, workers) import this checkout's src/, whatever PYTHONPATH said (a relative
+# PYTHONPATH=src would point elsewhere from their working folder)
+_SRC = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "src")
+os.environ["PYTHONPATH"] = os.pathsep.join(
+    [_SRC, *[p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]]
+)
 
 import pytest  # noqa: E402
 
@@ -52,7 +58,13 @@ def ray_cluster():
         num_cpus=2,
         include_dashboard=False,
         log_to_driver=False,
-        runtime_env={"env_vars": {"PYTHONPATH": root, "KERAS_BACKEND": os.environ["KERAS_BACKEND"]}},
+        # the checkout's src/ too, so Ray workers import this checkout's knoblab even where another is installed
+        runtime_env={
+            "env_vars": {
+                "PYTHONPATH": os.pathsep.join([root, os.path.join(root, "src")]),
+                "KERAS_BACKEND": os.environ["KERAS_BACKEND"],
+            }
+        },
     )
     try:
         yield ray

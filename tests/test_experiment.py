@@ -626,3 +626,38 @@ def test_a_late_result_after_stale_recovery_is_refused_and_the_search_goes_on(sq
     with pytest.warns(LateResultWarning, match="trial 0"):  # ask/tell: the same refusal, by trial number
         assert exp.tell(0, 0.0).state == TrialState.FAILED
     assert exp.trial(0).value is None
+
+
+# ---- constraints on permutations (issue 14: Talos' boolean_limit in the core) ----
+
+
+def test_a_constraint_holds_for_every_trial_and_fraction_limit_counts_allowed_points(sqlite_url):
+    space = {"first_neuron": [8, 16, 32, 64, 128], "hidden_layers": [0, 1, 2, 3], "batch": [16, 32]}
+    rule = lambda p: p["first_neuron"] * p["hidden_layers"] < 100  # noqa: E731 - as Talos users write it
+    exp = kl.Experiment("constrained", space, storage=sqlite_url, seed=0, constraint=rule)
+    allowed = sum(rule(p) for p in kl.Space(space).grid())
+    assert exp.space.grid_size() == allowed < 40
+    exp.optimize(lambda t: t.params["first_neuron"] / (1 + t.params["hidden_layers"]), fraction_limit=0.5)
+    assert len(exp.trials) == -(-allowed // 2)
+    assert all(rule(t.params) for t in exp.trials)
+    with pytest.raises(ValueError, match="ruled out by the experiment's constraint"):
+        exp.enqueue({"first_neuron": 128, "hidden_layers": 3, "batch": 16})
+    exp.next_round({"first_neuron": [64, 128], "hidden_layers": [1, 2, 3], "batch": [16]}, reason="narrower")
+    exp.optimize(lambda t: 1.0)  # the grid of the round: only the allowed points
+    assert all(rule(t.params) for t in exp.trials if t.round == 1)
+    assert {(t.params["first_neuron"], t.params["hidden_layers"]) for t in exp.trials if t.round == 1} == {(64, 1)}
+
+
+@pytest.mark.parametrize("strategy", ["tpe", "gp", "random", "sobol"])
+def test_model_based_and_random_strategies_respect_a_constraint_on_a_continuous_space(sqlite_url, strategy):
+    rule = lambda p: p["x"] + p["y"] <= 1.0  # noqa: E731
+    exp = kl.Experiment(
+        f"constrained_{strategy}",
+        {"x": kl.Real(0.0, 1.0), "y": kl.Real(0.0, 1.0)},
+        storage=sqlite_url,
+        strategy=strategy,
+        seed=0,
+        constraint=rule,
+    )
+    exp.optimize(lambda t: (t.params["x"] - 0.7) ** 2 + (t.params["y"] - 0.7) ** 2, n_trials=18)
+    assert len(exp.trials) == 18 and all(rule(t.params) for t in exp.trials)

@@ -184,8 +184,12 @@ def test_talos_int_tuple_gives_ints():
     assert s.knobs["neurons"].choices == [10, 20, 30, 40, 50, 60, 70, 80, 90, 100]
     assert all(type(c) is int for c in s.knobs["neurons"].choices)
     assert all(type(s.sample(i)["neurons"]) is int for i in range(20))
-    # ints that do not divide evenly give floats rather than silently rounded values
-    assert Space({"x": (1, 10, 3)}).knobs["x"].choices == [1.0, 5.5, 10.0]
+    # int ends give ints even where the steps do not divide evenly (rounded half up), both ends kept
+    assert Space({"x": (1, 10, 3)}).knobs["x"].choices == [1, 6, 10]
+    batch = Space({"batch_size": (2, 30, 10)}).knobs["batch_size"].choices  # a Talos template's tuple
+    assert batch == [2, 5, 8, 11, 14, 18, 21, 24, 27, 30] and all(type(c) is int for c in batch)
+    with pytest.raises(ValueError, match=r"knob 'x'.*would repeat: at most 3 fit"):
+        Space({"x": (1, 3, 5)})
 
 
 def test_branch_nested_two_deep_samples_exactly_the_active_knobs():
@@ -322,7 +326,13 @@ def test_validate_a_missing_knob_names_it():
         ({"act": (0.1, 0.2)}, ["'act'", "(0.1, 0.2)", "(low, high, n)"]),
         ({"d": (0.0, 1.0, 2.5)}, ["'d'", "2.5", "integer"]),
         ({"w": {1, 2}}, ["'w'", "{1, 2}", "set", "allowed"]),
-        ({"w": object}, ["'w'", "type", "allowed"]),
+        ({"w": object()}, ["'w'", "object", "stored by reference", "allowed"]),
+        ({"w": lambda x: x}, ["'w'", "lambda", "module level"]),
+        ({"w": [1, complex(1, 2)]}, ["'w'", "(1+2j)", "complex"]),
+        ({"w": [0.1, math.nan]}, ["'w'", "nan", "finite"]),
+        ({"w": math.nan}, ["'w'", "nan", "finite"]),
+        ({"w": (math.nan, 1.0, 3)}, ["'w'", "nan", "finite"]),
+        ({"w": [{1, 2}]}, ["'w'", "set"]),
         ({"w": {"a": 1}}, ["'w'", "{'a': 1}", "allowed"]),
         ({"n": kl.Int(1.5, 3)}, ["'n'", "1.5", "integer"]),
         ({"n": kl.Int(1, 9, step=0)}, ["'n'", "0", "step"]),
@@ -344,21 +354,51 @@ def test_bad_knob_is_one_line_naming_the_knob_and_the_value(spec, fragments):
     "spec",
     [
         {"units": kl.Int(8, 64), "layers": kl.Branch({1: {}, 2: {"units": kl.Int(8, 64)}})},
-        {"layers": kl.Branch({1: {"units": [1, 2]}, 2: {"units": [3, 4]}})},
-        {"a": kl.Branch({1: {"b": kl.Branch({"x": {"deep": 1}})}, 2: {"c": kl.Branch({"y": {"deep": 2}})}})},
         {"deep": 3, "a": kl.Branch({1: {"b": kl.Branch({"x": {"deep": 1}})}})},
+        {"a": kl.Branch({1: {"units": [1, 2]}}), "units": [3, 4]},
+        {"a": kl.Branch({1: {"b": kl.Branch({"x": {}})}, 2: {"b": kl.Branch({"y": {}})}})},
+        {"a": kl.Branch({1: {"b": [1, 2]}, 2: {"b": kl.Branch({"y": {}})}})},
     ],
 )
 def test_a_name_used_twice_across_branches_is_an_error(spec):
-    name = "units" if "units" in str(spec) else "deep"
+    name = next(n for n in ("units", "deep", "b") if f"'{n}'" in str(spec))
     with pytest.raises(ValueError, match=rf"knob '{name}'.*used twice") as e:
         Space(spec)
     assert_one_line_error(e)
 
 
+def test_options_of_one_branch_may_each_hold_a_knob_of_the_same_name():
+    # as in scikit-learn's list of param grids: each option has its own `C`, a dimension of its own
+    s = Space({"kernel": kl.Branch({"linear": {"C": [1, 10]}, "rbf": {"C": [0.1, 1, 10, 100], "gamma": [1, 2]}})})
+    assert s.ndim == 4 and s.grid_size() == 2 + 8
+    points = list(s.grid())
+    assert {"kernel": "linear", "C": 10} in points and {"kernel": "rbf", "C": 100, "gamma": 2} in points
+    assert all(s.grid_point(s.grid_index(p)) == p for p in points)
+    for seed in range(30):
+        p = s.sample(seed)
+        assert s.validate(p) == p
+        assert p["C"] in ([1, 10] if p["kernel"] == "linear" else [0.1, 1, 10, 100])
+        u = s.to_unit(p)
+        assert s.from_unit(np.where(np.isnan(u), 0.5, u)) == p
+    with pytest.raises(ValueError, match="knob 'C'.*outside"):
+        s.validate({"kernel": "linear", "C": 100})
+
+
+def test_a_list_of_dicts_is_a_branch_over_which_dict_a_point_comes_from():
+    grids = [{"kernel": ["linear"], "C": [1, 10]}, {"kernel": ["rbf"], "C": [1, 10], "gamma": [0.1, 0.01]}]
+    s = Space(grids)
+    assert s.grid_size() == 2 + 4
+    points = list(s.grid())
+    assert points[0] == {"_grid": 0, "kernel": "linear", "C": 1}
+    assert {"_grid": 1, "kernel": "rbf", "C": 10, "gamma": 0.01} in points
+    assert Space.from_description(s.describe()).grid_size() == 6
+
+
 def test_space_must_be_a_dict():
-    with pytest.raises(ValueError, match="a space is a dict of knobs, got list"):
+    with pytest.raises(ValueError, match="a space is a dict of knobs.*got list"):
         Space([("a", 1)])
+    with pytest.raises(ValueError, match=r"space: got an empty dict \{\}"):
+        Space({})
 
 
 # ---- grids ----
@@ -450,3 +490,90 @@ def test_is_finite_and_is_conditional():
     assert not Space(TALOS_180K).is_conditional
     assert nested_space().is_conditional
     assert not nested_space().is_finite
+
+
+# ---- values that do not survive JSON, huge knobs, foreign distributions (issues 14 and 15) ----
+
+
+def test_a_nan_fixed_value_or_choice_is_refused_naming_the_knob():
+    for spec in ({"x": math.nan}, {"x": [1.0, math.nan]}, {"x": (math.nan, 1.0, 3)}, {"x": (0.0, math.inf, 3)}):
+        with pytest.raises(ValueError, match=r"^knob 'x'.*finite"):
+            Space(spec)
+
+
+def test_a_tuple_choice_survives_storage_and_a_grid_does_not_rerun_it(sqlite_url):
+    runs = []
+    space = {"shape": [(64, 32), (16,), (8, 8, 8)], "act": ["relu", "tanh"]}
+    for _ in range(2):
+        exp = kl.Experiment("tuples", space, storage=sqlite_url, strategy="grid", seed=0)
+        exp.optimize(lambda t: runs.append(t.params["shape"]) or len(t.params["shape"]))
+    assert len(runs) == 6 and all(isinstance(s, tuple) for s in runs)
+    assert sorted({t.params["shape"] for t in exp.trials}) == sorted({(64, 32), (16,), (8, 8, 8)})
+
+
+def test_huge_finite_knobs_are_indexed_lazily():
+    big = Space({"n": kl.Int(0, 10**12), "x": (0.0, 1.0, 10**9)})
+    assert big.grid_size() == (10**12 + 1) * 10**9
+    p = big.grid_point(big.grid_size() - 1)
+    assert p == {"n": 10**12, "x": 1.0} and big.grid_index(p) == big.grid_size() - 1
+    x = big.knobs["x"]
+    assert x.index(x.choices[123_456_789]) == 123_456_789 and not x.contains(0.5)  # 0.5 lies between two values
+    assert big.describe()["x"] == {"kind": "categorical", "linspace": [0.0, 1.0, 10**9, False], "ordered": True}
+    assert Space.from_description(big.describe()).grid_size() == big.grid_size()
+    assert Space({"x": (0, 10**12, 10**9)}).knobs["x"].choices[1] == 1000
+
+
+def test_an_int_knob_of_a_billion_values_runs_with_the_default_strategy(sqlite_url):
+    exp = kl.Experiment("huge_int", {"n": kl.Int(0, 10**9), "m": [1, 2]}, storage=sqlite_url, seed=0)
+    exp.optimize(lambda t: (t.params["n"] % 1000) / t.params["m"], n_trials=12)
+    assert len(exp.trials) == 12
+
+
+def test_a_fraction_of_a_grid_of_10_to_the_400_points(sqlite_url):
+    space = {f"k{i}": list(range(10)) for i in range(400)}
+    exp = kl.Experiment("huge_grid", space, storage=sqlite_url, seed=0)
+    assert exp.space.grid_size() == 10**400
+    exp.optimize(lambda t: 1.0, fraction_limit=1e-300, n_trials=5)
+    assert len(exp.trials) == 5
+
+
+def _scipy_cases():
+    from scipy import stats
+
+    return [
+        (stats.randint(1, 100), kl.Int(1, 99)),
+        (stats.randint(low=0, high=5), kl.Int(0, 4)),
+        (stats.uniform(0, 1), kl.Real(0.0, 1.0)),
+        (stats.uniform(loc=0.1, scale=0.4), kl.Real(0.1, 0.5)),
+        (stats.loguniform(1e-4, 1e-1), kl.Real(1e-4, 1e-1, log=True)),
+        (stats.reciprocal(1e-3, 1.0), kl.Real(1e-3, 1.0, log=True)),
+    ]
+
+
+@pytest.mark.parametrize("dist, knob", _scipy_cases())
+def test_scipy_stats_distributions_become_knobs(dist, knob):
+    assert repr(Space({"k": dist}).knobs["k"]) == repr(Space({"k": knob}).knobs["k"])
+
+
+def test_other_scipy_distributions_are_refused_naming_the_knob():
+    from scipy import stats
+
+    with pytest.raises(ValueError, match=r"^knob 'k': got scipy.stats.norm; allowed scipy.stats distributions"):
+        Space({"k": stats.norm(0, 1)})
+
+
+def test_the_constraint_rules_out_points_and_counts_the_grid():
+    s = Space({"a": [1, 2, 3], "b": [10, 20]}, constraint=lambda p: p["a"] * p["b"] < 40)
+    assert s.grid_size() == 4 and s.grid_extent() == 6
+    assert list(s.grid()) == [{"a": 1, "b": 10}, {"a": 1, "b": 20}, {"a": 2, "b": 10}, {"a": 3, "b": 10}]
+    bad = Space({"a": [1, 2]}, constraint=lambda p: p["missing"] > 0)
+    with pytest.raises(ValueError, match=r"^constraint: raised KeyError"):
+        bad.grid_size()
+    with pytest.raises(ValueError, match="no point of the grid satisfies it"):
+        Space({"a": [1, 2]}, constraint=lambda p: False).grid_size()
+
+
+def test_a_constraint_over_a_huge_grid_is_estimated():
+    s = Space({"a": kl.Int(0, 10**7), "b": [0, 1]}, constraint=lambda p: p["a"] % 4 == 0)
+    assert not s.grid_size_is_exact()
+    assert abs(s.grid_size() / (s.grid_extent() / 4) - 1) < 0.05

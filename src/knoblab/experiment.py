@@ -16,6 +16,7 @@ import traceback
 import warnings
 from collections.abc import Callable, Mapping
 from datetime import timedelta
+from fractions import Fraction
 from typing import Any
 
 import numpy as np
@@ -25,6 +26,7 @@ from . import selection
 from .heartbeat import Heartbeat, pid_alive
 from .observations import reached
 from .progress import ProgressBar
+from .reprs import experiment_html
 from .results import results_frame
 from .schedulers import SCHEDULED_ATTRS, make_scheduler
 from .space import Space, as_space
@@ -76,6 +78,9 @@ class Experiment:
         grid_resolution: points per continuous knob when a grid is asked of a space with Real knobs.
         stale_after: seconds without a heartbeat after which a RUNNING trial of another process is taken as dead.
         on_stale: "retry" (run its params again) or "fail" (only mark it FAILED).
+        constraint: `constraint(params) -> bool` rules out combinations of knobs (Talos' boolean_limit): no
+            strategy proposes a point it rejects, and grid sizes and fraction_limit count only the points it
+            accepts. It is not stored: pass it again when reopening.
     """
 
     def __init__(
@@ -93,6 +98,7 @@ class Experiment:
         stale_after: float = 600.0,
         heartbeat_interval: float = 15.0,
         on_stale: str = "retry",
+        constraint: Callable[[dict[str, Any]], bool] | None = None,
     ):
         if not isinstance(name, str) or not name.strip():
             raise ValueError(f"name: got {name!r}; give a non-empty string")
@@ -105,7 +111,7 @@ class Experiment:
         if on_stale not in ("retry", "fail"):
             raise ValueError(f"on_stale: got {on_stale!r}; allowed: 'retry' or 'fail'")
         self.name = name
-        self.space = as_space(space)
+        self.space = as_space(space, constraint)
         self.metric = metric
         self.direction = direction
         self.scheduler = make_scheduler(scheduler)
@@ -225,6 +231,7 @@ class Experiment:
 
     @property
     def id(self) -> int:
+        """The experiment's id in its storage."""
         return self.record.id
 
     # ---- reading ----
@@ -234,6 +241,7 @@ class Experiment:
         return self.storage.get_trials(self.id)
 
     def trial(self, number: int, with_reports: bool = True) -> FrozenTrial:
+        """The trial with this number (with its per-step reports unless `with_reports=False`)."""
         for t in self.storage.get_trials(self.id):
             if t.number == number:
                 return self.storage.get_trial(t.id, with_reports=with_reports) if with_reports else t
@@ -275,6 +283,8 @@ class Experiment:
     def enqueue(self, params: Mapping[str, Any], note: str | None = None) -> FrozenTrial:
         """Queues a trial with params chosen by hand; it runs before any the strategy proposes."""
         clean = self.space.validate(params)
+        if not self.space.feasible(clean):
+            raise ValueError(f"params {_short(clean)}: ruled out by the experiment's constraint")
         trial = self.storage.create_trial(
             self.id, clean, TrialState.QUEUED, attrs={"source": "enqueued"}, round=self.round
         )
@@ -544,6 +554,7 @@ class Experiment:
         executor: Any = None,
         trial_timeout: float | None = None,
         max_resource: int | None = None,
+        gpus: Any = None,
     ) -> Experiment:
         """Runs trials until a budget ends. Budgets count the whole experiment, so a rerun finishes what is left.
 
@@ -568,6 +579,10 @@ class Experiment:
                 with attr `stopped_by`; the Keras reporter asks after every epoch). Trials running in parallel may
                 each finish the step they are in, so the total can pass the budget by up to n_jobs - 1 steps; an
                 objective that never asks `should_stop` is stopped only between trials.
+            gpus: the GPUs each worker sees (runs trials in worker processes, even with n_jobs=1): "auto" (every
+                visible device, shared out), a device list such as [0, 1], GPUs per worker (0.5: two workers per
+                device; 0: none), or None to leave the environment alone. Each trial records its devices in
+                `attrs["gpus"]`; see `knoblab.executors.devices`.
         """
         if not callable(objective):
             raise ValueError(f"objective: got {type(objective).__name__}; give a function objective(trial)")
@@ -588,7 +603,10 @@ class Experiment:
                     f"fraction_limit needs a finite space, but knob {name!r} is continuous; "
                     "use n_trials, or a list or (low, high, n) tuple for it"
                 )
-            by_fraction = max(1, math.ceil(fraction_limit * self.space.grid_size(self.grid_resolution)))
+            # exact arithmetic on the decimal as written (0.0005 is 1/2000, not the float just above it): a fraction
+            # of a 10**400-point grid overflows a float
+            size = self.space.grid_size(self.grid_resolution)
+            by_fraction = max(1, math.ceil(Fraction(repr(float(fraction_limit))) * size))
             n_trials = by_fraction if n_trials is None else min(n_trials, by_fraction)
         no_budget = n_trials is None and time_limit is None and target is None and max_resource is None
         if no_budget and self.strategy.size() is None:
@@ -604,8 +622,12 @@ class Experiment:
         if n_trials is not None and self.round > 0:
             # n_trials counts this round's trials; the loop and the storage count the whole experiment's
             n_trials += sum(1 for t in self.storage.get_trials(self.id) if t.round != self.round and trials_used([t]))
+        if gpus is not None:
+            from .executors.devices import check_request
+
+            gpus = check_request(gpus)
         self._max_resource = max_resource  # read by _budget_spent, _should_stop and the progress bar
-        if n_jobs > 1 or executor is not None or trial_timeout is not None:
+        if n_jobs > 1 or executor is not None or trial_timeout is not None or gpus is not None:
             from .executors import run_parallel
 
             try:
@@ -621,6 +643,7 @@ class Experiment:
                     callbacks=callbacks,
                     executor=executor,
                     trial_timeout=trial_timeout,
+                    gpus=gpus,
                 )
             finally:
                 self._max_resource = None
@@ -734,6 +757,9 @@ class Experiment:
         from .export import export_best
 
         return export_best(self, path, **kwargs)
+
+    def _repr_html_(self) -> str:  # notebooks: see knoblab.reprs
+        return experiment_html(self)
 
     def __repr__(self) -> str:
         return (

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from . import values
 from .storage.sql import dumps, now
 
 if TYPE_CHECKING:
@@ -99,7 +100,7 @@ def export_best(
         shutil.copyfile(source, target)
     round_space = next((r["space"] for r in exp.rounds if r["round"] == trial.round), exp.record.space)
     files = {
-        "params.json": trial.params,
+        "params.json": values.encode_params(trial.params),  # objects by reference (knoblab.values), never pickled
         "metrics.json": {
             "experiment": exp.name,
             "metric": exp.metric,
@@ -139,6 +140,7 @@ class Restored:
     manifest: dict[str, Any] = field(default_factory=dict)
 
     def predict(self, x: Any, **kwargs: Any) -> Any:
+        """The restored model's predictions for `x` (Keras' `predict`, quiet by default)."""
         kwargs.setdefault("verbose", 0)
         return self.model.predict(x, **kwargs)
 
@@ -184,4 +186,5 @@ def restore(
                     f"exported with {key} {versions[key]}, loaded with {now_versions.get(key)}: predictions may differ",
                     stacklevel=2,
                 )
-    return Restored(model, read("params.json"), read("metrics.json"), read("space.json"), versions, manifest)
+    params = values.decode_params(read("params.json"))  # functions and Keras objects back as themselves
+    return Restored(model, params, read("metrics.json"), read("space.json"), versions, manifest)

@@ -9,6 +9,7 @@ import pandas as pd
 
 from .space import Space
 from .trial import FrozenTrial
+from .values import display, is_plain
 
 __all__ = ["results_frame"]
 
@@ -62,7 +63,7 @@ def results_frame(
     for t in trials:
         row: dict[str, Any] = {"number": t.number, "state": t.state.value, "value": t.value}
         for k in knob_names:
-            row[knob_columns[k]] = t.params.get(k)
+            row[knob_columns[k]] = _shown(t.params.get(k))
         for m in metric_names:
             row[metric_columns[m]] = t.metrics.get(m)
         row["duration"] = t.duration
@@ -95,3 +96,8 @@ def results_frame(
         *lineage,
     ]
     return pd.DataFrame(rows, columns=columns)
+
+
+def _shown(value: Any) -> Any:
+    """A knob value as the table shows it: plain values as they are, objects by name ("relu", "Adam(...)")."""
+    return value if is_plain(value) else display(value)

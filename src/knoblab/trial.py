@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from .values import Unresolved, decode
+
 if TYPE_CHECKING:
     from .storage.base import Storage
 
@@ -26,6 +28,7 @@ class TrialState(enum.StrEnum):
 
     @property
     def finished(self) -> bool:
+        """True for the end states: COMPLETE, PRUNED and FAILED."""
         return self in (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAILED)
 
     def __str__(self) -> str:
@@ -110,18 +113,31 @@ class Trial:
 
     @property
     def id(self) -> int:
+        """The trial's id in its storage."""
         return self._frozen.id
 
     @property
     def number(self) -> int:
+        """The trial's number in its experiment, from 0."""
         return self._frozen.number
 
     @property
     def params(self) -> dict[str, Any]:
-        return dict(self._frozen.params)
+        """The knobs of this trial, as the objective uses them: functions, classes and Keras objects stored by
+        reference are the objects themselves (a fresh instance for each trial). A reference that cannot be
+        imported in this process raises ValueError naming the knob."""
+        out = dict(self._frozen.params)
+        for name, value in out.items():
+            if isinstance(value, Unresolved):
+                try:
+                    out[name] = decode(value.stored, strict=True)
+                except ValueError as e:
+                    raise ValueError(f"knob {name!r}: {e}") from None
+        return out
 
     @property
     def seed(self) -> int | None:
+        """The seed stored for this trial (a re-run with it is exact)."""
         return self._frozen.seed
 
     def report(self, step: int, **metrics: Any) -> None:
@@ -165,6 +181,7 @@ class Trial:
         self._storage.set_attrs(self.id, {key: value})
 
     def freeze(self) -> FrozenTrial:
+        """The trial as storage holds it now, reports included."""
         return self._storage.get_trial(self.id)
 
     def __repr__(self) -> str:

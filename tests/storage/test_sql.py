@@ -276,3 +276,72 @@ def test_open_storage_defaults_to_knoblab_db_in_the_working_directory(tmp_path, 
     store.list_experiments()
     assert (tmp_path / "knoblab.db").exists()
     assert open_storage(store) is store
+
+
+# ---- corrupt rows (issue 15): one bad row names itself and the rest opens ----
+
+
+def _corrupt(db_path, sql, *args):
+    import sqlite3
+
+    with sqlite3.connect(db_path) as conn:
+        conn.execute(sql, args)
+
+
+@pytest.mark.parametrize(
+    "column, bad, fragment",
+    [
+        ("params", "{not json", "field params: cannot read it as JSON"),
+        ("params", "[1, 2]", "field params: expected a JSON dict"),
+        ("state", "BOGUS", "field state: unknown state 'BOGUS'"),
+        ("metrics", "{", "field metrics: cannot read it as JSON"),
+    ],
+)
+def test_a_corrupt_trial_row_is_named_and_the_rest_of_the_experiment_opens(tmp_path, column, bad, fragment):
+    import knoblab as kl
+    from knoblab.storage.sql import CorruptRowWarning
+
+    url = f"sqlite:///{tmp_path / 'k.db'}"
+    space = {"x": kl.Real(0.0, 1.0)}
+    exp = kl.Experiment("bad_rows", space, storage=url, seed=0)
+    exp.optimize(lambda t: t.params["x"], n_trials=5)
+    _corrupt(tmp_path / "k.db", f"UPDATE trials SET {column} = ? WHERE number = 2", bad)
+    with pytest.warns(CorruptRowWarning, match=rf"table trials, row \d+ \(trial 2\): {fragment}"):
+        again = kl.Experiment("bad_rows", space, storage=url, seed=0)
+        trials = again.trials
+    assert [t.number for t in trials] == [0, 1, 2, 3, 4]
+    broken = trials[2]
+    assert broken.state == kl.TrialState.FAILED and broken.error.startswith("corrupt row: table trials")
+    assert sum(t.state == kl.TrialState.COMPLETE for t in trials) == 4
+    with pytest.warns(CorruptRowWarning):
+        again.optimize(lambda t: t.params["x"], n_trials=7)  # the search goes on; the bad row counts as a trial
+        assert len(again.trials) == 7
+
+
+def test_a_corrupt_experiment_row_is_named_and_the_others_are_listed(tmp_path):
+    import knoblab as kl
+    from knoblab.storage import StorageError
+    from knoblab.storage.sql import CorruptRowWarning, SQLStorage
+
+    url = f"sqlite:///{tmp_path / 'k.db'}"
+    kl.Experiment("good", {"x": [1, 2]}, storage=url).optimize(lambda t: 1.0, n_trials=1)
+    kl.Experiment("bad", {"x": [1, 2]}, storage=url).optimize(lambda t: 1.0, n_trials=1)
+    _corrupt(tmp_path / "k.db", "UPDATE experiments SET space = ? WHERE name = 'bad'", "{oops")
+    store = SQLStorage(url)
+    with pytest.warns(CorruptRowWarning, match=r"table experiments, row \d+ \(experiment 'bad'\): field space"):
+        assert [e.name for e in store.list_experiments()] == ["good"]
+    with pytest.raises(StorageError, match=r"^table experiments, row \d+ \(experiment 'bad'\): field space"):
+        store.get_experiment("bad")
+
+
+def test_an_unknown_knob_kind_in_a_stored_space_names_the_knob(tmp_path):
+    import json
+
+    import knoblab as kl
+
+    url = f"sqlite:///{tmp_path / 'k.db'}"
+    kl.Experiment("kinds", {"x": [1, 2], "y": kl.Real(0, 1)}, storage=url).optimize(lambda t: 1.0, n_trials=1)
+    space = {"x": {"kind": "categorical", "choices": [1, 2], "ordered": False}, "y": {"kind": "weird"}}
+    _corrupt(tmp_path / "k.db", "UPDATE experiments SET space = ? WHERE name = 'kinds'", json.dumps(space))
+    with pytest.raises(ValueError, match=r"^knob 'y': cannot read its stored description \(unknown knob kind 'weird'"):
+        kl.Experiment.load("kinds", storage=url)

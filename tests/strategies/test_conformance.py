@@ -11,6 +11,7 @@ contract there (and here) rather than work around it in a strategy.
 
 from __future__ import annotations
 
+import math
 import numbers
 
 import pytest
@@ -68,6 +69,15 @@ SPACES = {
             {1: {}, 2: {"u": [16, 32]}, 3: {"v": [1, 2], "w": kl.Branch({"x": {}, "y": {"z": [0, 1]}})}}
         ),
     },  # 2 * (1 + 2 + 2 * 3) = 18 points
+    # values stored by reference (knoblab.values): functions, a class, tuples
+    "objects": {"act": [math.sqrt, math.exp, "linear"], "kind": [int, float], "shape": [(64, 32), (16,)]},
+}
+
+# constraints (Talos' boolean_limit) every strategy must respect, on a finite and a continuous space
+CONSTRAINED = {
+    "finite_small": lambda p: not (p["a"] == "x" and p["b"]) and p["c"] != 2,  # 18 points, 10 allowed
+    "mixed": lambda p: p["units"] * p["batch"] <= 4096 and p["opt"] != "rmsprop",
+    "conditional_finite": lambda p: p["layers"] != 3 or p["w"] == "x",  # 18 points, 12 allowed
 }
 
 
@@ -296,3 +306,42 @@ def test_strategy_errors_name_the_choice():
         make_strategy("bayes")
     with pytest.raises(ValueError, match="strategy: got 3"):
         make_strategy(3)
+
+
+# ---- constraints: every strategy proposes only the points the space's constraint accepts ----
+
+
+@strategy_param
+@pytest.mark.parametrize("space_name", sorted(CONSTRAINED))
+def test_every_proposal_satisfies_the_constraint(name, space_name):
+    rule = CONSTRAINED[space_name]
+    space = Space(SPACES[space_name], constraint=rule)
+    strategy = make_or_skip(name, space, budget=None)
+    history = run(strategy, 14)
+    history = run(strategy, 20, history, batch=3)
+    assert history
+    for t in history:
+        assert space.contains(t.params) and rule(t.params), (
+            f"{name} proposed {t.params}, which the constraint rules out"
+        )
+
+
+@pytest.mark.parametrize("name", CORE)
+@pytest.mark.parametrize("space_name", ["finite_small", "conditional_finite"])
+def test_core_strategies_visit_exactly_the_allowed_points_of_a_finite_space(name, space_name):
+    rule = CONSTRAINED[space_name]
+    space = Space(SPACES[space_name], constraint=rule)
+    allowed = [p for p in Space(SPACES[space_name]).grid() if rule(p)]
+    assert space.grid_size() == len(allowed) < Space(SPACES[space_name]).grid_size()
+    assert space.grid_size_is_exact() and list(space.grid()) == allowed
+    history = run(make(name, space, budget=None), len(allowed) + 5, batch=2)
+    assert sorted(map(point_key, (t.params for t in history))) == sorted(map(point_key, allowed))
+
+
+def test_a_shuffled_grid_draws_a_fraction_of_the_allowed_points_only():
+    rule = CONSTRAINED["finite_small"]
+    space = Space(SPACES["finite_small"], constraint=rule)
+    grid = GridSearch(shuffle=True)
+    grid.setup(space, seed=5, direction="min")
+    assert grid.size() == 10
+    assert all(rule(p) for p in grid.ask([], 8)) and grid.ask([], 8) != []

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from ..reprs import analysis_html
 from .evaluate import HoldoutBudgetExhausted, Thresholdout, cross_validate_top, evaluate_best
 from .frame import TrialTable, trial_table
 from .reduce import Change, SpaceSuggestion, suggest_space_from_table
@@ -169,6 +170,9 @@ class Analysis:
                 f"{int(g['overfit'].sum())} of {len(g)} trials"
             )
         return "\n".join(lines)
+
+    def _repr_html_(self) -> str:  # notebooks: see knoblab.reprs
+        return analysis_html(self)
 
     def __repr__(self) -> str:
         return f"Analysis({self.experiment.name!r}, rounds={self.round_numbers}, trials={len(self.table)})"

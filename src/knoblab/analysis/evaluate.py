@@ -252,7 +252,7 @@ class Thresholdout:
 
     Scores are means over rows of a quantity in [0, 1] (accuracy, a loss clipped to [0, 1]). For each query,
     with T the threshold and sigma the noise scale (the paper's Thresholdout): draw eta ~ Laplace(4 sigma); if
-    |holdout - train| > T_hat + eta, answer holdout + xi with xi ~ Laplace(sigma), spend one unit of budget and
+    ``|holdout - train| > T_hat + eta``, answer holdout + xi with xi ~ Laplace(sigma), spend one unit of budget and
     redraw T_hat = T + gamma, gamma ~ Laplace(2 sigma); otherwise answer train. T_hat starts at T + gamma.
 
         holdout = Thresholdout(budget=50)
@@ -277,6 +277,7 @@ class Thresholdout:
 
     @property
     def budget_left(self) -> int:
+        """How many more overfitting answers the holdout can give before it is exhausted."""
         return self.budget - self.overfit_answers
 
     def query(self, train_score: float, holdout_score: float) -> float:

@@ -12,7 +12,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..space import Branch, Categorical, Fixed, Int, Knob, Real, Space
+from .. import values
+from ..space import Branch, Categorical, Fixed, Int, Knob, Linspace, Real, Space
 from ..trial import FrozenTrial, TrialState
 
 __all__ = ["TrialTable", "trial_table", "is_numeric_knob", "encode_onehot", "encode_codes", "metric_pairs"]
@@ -44,6 +45,7 @@ class TrialTable:
         return 1.0 if self.direction == "min" else -1.0
 
     def knob(self, name: str) -> Knob | None:
+        """The space's knob of that name (inside branches too), or None."""
         return self.space.all_knobs().get(name)
 
     def varying(self) -> list[str]:
@@ -60,9 +62,11 @@ class TrialTable:
         return (self.sign * self.values).sort_values(kind="stable").index
 
     def top(self, k: int) -> pd.Index:
+        """The trial numbers of the k best trials, best first."""
         return self.order()[: max(int(k), 0)]
 
     def subset(self, numbers: Iterable[int]) -> TrialTable:
+        """The same table restricted to these trial numbers."""
         idx = pd.Index(list(numbers))
         keep = {t.number for t in self.trials} & set(idx)
         return TrialTable(
@@ -105,7 +109,7 @@ def trial_table(
         names += [k for k in t.params if k not in names]
     index = pd.Index([t.number for t in done], name="number")
     knobs = pd.DataFrame(
-        {k: pd.Series([t.params.get(k) for t in done], index=index, dtype=object) for k in names}, index=index
+        {k: pd.Series([_shown(t.params.get(k)) for t in done], index=index, dtype=object) for k in names}, index=index
     )
     for k in names:  # numeric knobs as numbers (inactive ones NaN)
         col = knobs[k]
@@ -133,7 +137,7 @@ def is_numeric_knob(table: TrialTable, name: str) -> bool:
     if isinstance(knob, Branch):
         return False
     if isinstance(knob, Categorical):
-        return all(_is_number(c) for c in knob.choices)
+        return isinstance(knob.choices, Linspace) or all(_is_number(c) for c in knob.choices)
     col = table.knobs[name].dropna()
     return len(col) > 0 and all(_is_number(v) for v in col)
 
@@ -210,8 +214,15 @@ def _unique(values: Iterable[Any]) -> list[Any]:
     return out
 
 
+def _shown(v: Any) -> Any:
+    """A knob value as the analysis tables hold it: objects (a function, a Keras optimizer) by their name."""
+    return v if v is None or isinstance(v, np.generic) or values.is_plain(v) else values.display(v)
+
+
 def _key(v: Any) -> tuple:
-    """An identity that keeps True apart from 1 but 1 together with 1.0."""
+    """An identity that keeps True apart from 1 but 1 together with 1.0; an object is known by its name (as the
+    tables show it, see `_shown`)."""
+    v = _shown(v)
     if isinstance(v, bool | np.bool_):
         return ("bool", bool(v))
     if _is_number(v):

@@ -22,9 +22,13 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ..reprs import suggestion_html
 from ..space import Bool, Branch, Categorical, Fixed, Int, Real, Space
 from .frame import TrialTable, _key
 from .stats import holm, mann_whitney_worse
+
+# a categorical knob with more values than this (a long (low, high, n) tuple) is kept as it is
+MAX_TESTED_VALUES = 1000
 
 if TYPE_CHECKING:
     from ..experiment import Experiment
@@ -61,6 +65,7 @@ class SpaceSuggestion:
 
     @property
     def changed(self) -> bool:
+        """True when the suggestion changes at least one knob."""
         return bool(self.changes)
 
     @property
@@ -103,10 +108,8 @@ class SpaceSuggestion:
             lines += [f"  - {c.why}" for c in self.kept]
         return "\n".join(lines)
 
-    def _repr_html_(self) -> str:  # notebooks
-        import html
-
-        return "<pre>" + html.escape(str(self)) + "</pre>"
+    def _repr_html_(self) -> str:  # notebooks: see knoblab.reprs
+        return suggestion_html(self)
 
 
 def suggest_space_from_table(
@@ -154,6 +157,8 @@ def _collect(space: Space, table: TrialTable, tests: list, min_count: int, top_f
         y = table.values[active]
         x = col[active]
         if isinstance(knob, Categorical):
+            if len(knob.choices) > MAX_TESTED_VALUES:  # a long (low, high, n) tuple: too many values to test each
+                continue
             for value in knob.choices:
                 hit = x.map(lambda v, value=value: _key(v) == _key(value))
                 these, others = y[hit], y[~hit]
@@ -227,7 +232,11 @@ def _build(space: Space, table, tests, changes, kept, alpha, min_count) -> dict[
         if isinstance(knob, Fixed):
             out[name] = knob.value
             continue
-        if isinstance(knob, Categorical):
+        if isinstance(knob, Categorical) and len(knob.choices) > MAX_TESTED_VALUES:
+            out[name] = knob
+            n = len(knob.choices)
+            kept.append(Change(name, "keep", [], [], f"{name}: keep all {n} values: too many to test one by one"))
+        elif isinstance(knob, Categorical):
             out[name] = _categorical(knob, mine, table, tests, changes, kept, alpha, min_count)
         elif isinstance(knob, Real | Int):
             out[name] = _range(knob, mine, table, changes, kept, min_count)

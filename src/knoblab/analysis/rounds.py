@@ -124,6 +124,10 @@ def _enter(exp: Experiment, number: int, space: Space) -> None:
     from ..strategies import Strategy, make_strategy
 
     exp.record = exp.storage.get_experiment(exp.name)
+    if (
+        space.constraint is None and exp.space.constraint is not None
+    ):  # the experiment's constraint holds in every round
+        space = Space(space, exp.space.constraint)
     exp.space = space
     exp.round = number
     exp._warm_start = None  # read again from the record

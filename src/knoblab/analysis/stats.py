@@ -183,7 +183,7 @@ def train_val_gap(
     `pair`: (train, validation) metric names, default ("loss", "val_loss") when stored, else the first pair.
     `at`: "last" reads `last_<name>` (the last epoch, where overfitting shows) when stored, "best" the epoch the
     trial was scored at. gap = validation - training for a metric where lower is better (a loss), training -
-    validation where higher is (accuracy): gap > 0 means worse on validation. relative_gap = gap / |training|.
+    validation where higher is (accuracy): gap > 0 means worse on validation. ``relative_gap = gap / |training|``.
     `overfit` flags trials whose relative gap exceeds `tolerance` (default: validation 25% worse than training).
     """
     pair = pair or default_pair(table)

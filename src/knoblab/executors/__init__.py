@@ -21,23 +21,40 @@ if TYPE_CHECKING:
 EXECUTORS = ("local", "processes", "ray")
 
 
-def make_executor(executor: str | Executor | None, n_jobs: int) -> Executor:
-    """An executor from a name (or the instance given); None means processes."""
+def make_executor(executor: str | Executor | None, n_jobs: int, gpus: Any = None) -> Executor:
+    """An executor from a name (or the instance given); None means processes. `gpus` is the GPU request of
+    `knoblab.executors.devices`, for executors that place workers on devices."""
     if isinstance(executor, Executor):
         if getattr(executor, "capacity", None) is None:
             executor.capacity = n_jobs
+        if gpus is not None:
+            with_gpus(executor, gpus)
         return executor
     if executor is None or executor == "processes":
-        return ProcessExecutor(n_jobs)
+        return ProcessExecutor(n_jobs, gpus=gpus)
     if executor == "local":
         if n_jobs > 1:
             raise ValueError(f"executor='local' runs one trial at a time; got n_jobs={n_jobs}")
+        if gpus is not None:
+            raise ValueError("gpus needs trials in worker processes; use executor='processes' or 'ray'")
         return LocalExecutor()
     if executor == "ray":
         from .ray import RayExecutor
 
-        return RayExecutor(n_jobs)
+        return RayExecutor(n_jobs, gpus=gpus)
     raise ValueError(f"executor: got {executor!r}; allowed: {list(EXECUTORS)} or an Executor instance")
+
+
+def with_gpus(executor: Executor, gpus: Any) -> None:
+    """Gives an executor instance the `gpus` request of `optimize`, unless it was made with another one."""
+    from .devices import check_request
+
+    gpus = check_request(gpus)
+    if not hasattr(executor, "gpus"):
+        raise ValueError(f"gpus: {executor.describe()} does not place workers on devices; give it no gpus")
+    if executor.gpus is not None and executor.gpus != gpus:
+        raise ValueError(f"gpus={gpus!r} but the executor was made with gpus={executor.gpus!r}; give one")
+    executor.gpus = gpus
 
 
 def run_parallel(
@@ -53,9 +70,10 @@ def run_parallel(
     callbacks: Sequence[Callable[[Experiment, FrozenTrial], None]] | None,
     executor: str | Executor | None = None,
     trial_timeout: float | None = None,
+    gpus: Any = None,
 ) -> Experiment:
     """`Experiment.optimize` with an executor: the same budgets, trials run by workers."""
-    chosen = make_executor(executor, n_jobs)
+    chosen = make_executor(executor, n_jobs, gpus)
     if trial_timeout is not None and isinstance(chosen, LocalExecutor):
         raise ValueError("trial_timeout needs trials in workers that can be stopped; use executor='processes'")
     return drive(

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from ..storage import StorageError, safe_url
 from ..strategies.base import Strategy
 from ..trial import FrozenTrial, Trial, TrialState
+from . import devices
 
 if TYPE_CHECKING:
     from ..experiment import Experiment
@@ -77,6 +78,7 @@ class Executor(ABC):
         them interrupted)."""
 
     def describe(self) -> str:
+        """The executor in a few words, for messages."""
         return type(self).__name__
 
 
@@ -312,6 +314,7 @@ class TrialWorker:
                 return Event("late" if frozen.attrs.get("interrupted") else "done", trial_id)
             exp._deadline = time.monotonic() + time_left if time_left is not None else None
             exp._max_resource = getattr(self.work, "max_resource", None)
+            devices.record(exp.storage, trial_id)  # the GPUs this worker sees, if it was given any
             trial = exp._handle(frozen)
             with Heartbeat(exp.storage, exp.heartbeat_interval) as beat:
                 beat.ids = {trial_id}

@@ -29,6 +29,7 @@ from .base import (
     check_picklable,
     limit_threads,
 )
+from .devices import check_request, plan
 
 if TYPE_CHECKING:
     from ..experiment import Experiment
@@ -44,6 +45,7 @@ class _Slot:
     conn: Any
     trial_id: int | None = None
     ready: bool = False
+    devices: Any = None  # the GPUs its worker sees (knoblab.executors.devices), kept by a replacement
 
 
 class ProcessExecutor(Executor):
@@ -57,6 +59,8 @@ class ProcessExecutor(Executor):
             gets a MemoryError and its trial ends FAILED, instead of the machine swapping. None: no limit.
         start_method: "forkserver" (default where there is one) or "spawn".
         start_timeout: seconds a worker may take to start and load the objective.
+        gpus: the GPUs each worker sees: "auto", a device list, GPUs per worker (0.5 shares one device between
+            two workers), or None to leave the environment alone (see `knoblab.executors.devices`).
     """
 
     def __init__(
@@ -67,6 +71,7 @@ class ProcessExecutor(Executor):
         memory_limit: int | None = None,
         start_method: str | None = None,
         start_timeout: float = 120.0,
+        gpus: Any = None,
     ):
         if not (isinstance(n_jobs, int) and n_jobs >= 1):
             raise ValueError(f"n_jobs: got {n_jobs!r}; give an integer >= 1")
@@ -85,6 +90,7 @@ class ProcessExecutor(Executor):
         self.memory_limit = memory_limit
         self.start_method = start_method
         self.start_timeout = start_timeout
+        self.gpus = check_request(gpus)
         self._slots: list[_Slot] = []
         self._payload = b""
 
@@ -103,12 +109,13 @@ class ProcessExecutor(Executor):
         self._ctx = multiprocessing.get_context(self.start_method)
         if self.start_method == "forkserver":
             self._ctx.set_forkserver_preload(["knoblab.experiment", "knoblab.executors.processes"])
-        self._slots = [self._spawn() for _ in range(self.capacity)]
+        assignments = plan(self.gpus, self.capacity) or [None] * self.capacity  # checked before any worker starts
+        self._slots = [self._spawn(devices) for devices in assignments]
         deadline = time.monotonic() + self.start_timeout
         for slot in self._slots:  # all start at once; wait for each to have loaded the objective
             self._await_ready(slot, deadline)
 
-    def _spawn(self) -> _Slot:
+    def _spawn(self, devices: Any = None) -> _Slot:
         parent, child = self._ctx.Pipe(duplex=True)
         process = self._ctx.Process(
             target=_worker_main,
@@ -119,9 +126,10 @@ class ProcessExecutor(Executor):
         with _thread_env(self.threads):  # a spawned interpreter reads them before it imports numpy or torch
             process.start()
         child.close()
-        parent.send(dict(os.environ))  # a forkserver started earlier has an older environment: send today's
+        environ = dict(os.environ) if devices is None else dict(devices.apply(dict(os.environ)))
+        parent.send(environ)  # a forkserver started earlier has an older environment: send today's (and its GPUs)
         parent.send_bytes(self._payload)
-        return _Slot(process, parent)
+        return _Slot(process, parent, devices=devices)
 
     def _await_ready(self, slot: _Slot, deadline: float) -> None:
         while not slot.ready:
@@ -217,7 +225,7 @@ class ProcessExecutor(Executor):
             slot.process.kill()
         slot.process.join(timeout=5)
         slot.conn.close()
-        return self._spawn()
+        return self._spawn(slot.devices)
 
 
 @contextlib.contextmanager

@@ -7,9 +7,11 @@ a real cluster; a SQLite file only when all workers share this machine's disk).
 
 from __future__ import annotations
 
+import os
 import time
 from typing import TYPE_CHECKING, Any
 
+from . import devices
 from .base import Event, Executor, ExecutorError, TrialWorker, WorkSpec, limit_threads
 
 if TYPE_CHECKING:
@@ -27,6 +29,9 @@ class RayExecutor(Executor):
         resources: custom resources each trial reserves, e.g. {"large_memory": 1}.
         threads_per_worker: compute threads for torch in each task (None: leave as Ray sets them).
         init_kwargs: more arguments for `ray.init` (runtime_env, namespace, ...), when this executor starts Ray.
+        gpus: the same request as `optimize(gpus=...)`, mapped to `num_gpus` per trial: a number is the GPUs per
+            trial, "auto" shares the cluster's GPUs among `n_jobs` trials, a device list (a local Ray this
+            executor starts) gives Ray only those devices. Each trial records the GPU ids Ray gave it.
     """
 
     def __init__(
@@ -39,6 +44,7 @@ class RayExecutor(Executor):
         resources: dict[str, float] | None = None,
         threads_per_worker: int | None = 1,
         init_kwargs: dict[str, Any] | None = None,
+        gpus: Any = None,
     ):
         if n_jobs is not None and not (isinstance(n_jobs, int) and n_jobs >= 1):
             raise ValueError(f"n_jobs: got {n_jobs!r}; give an integer >= 1 or None")
@@ -52,6 +58,9 @@ class RayExecutor(Executor):
         self.resources = dict(resources or {})
         self.threads = threads_per_worker
         self.init_kwargs = dict(init_kwargs or {})
+        self.gpus = devices.check_request(gpus)
+        if self.gpus is not None and num_gpus:
+            raise ValueError(f"gpus={self.gpus!r} and num_gpus={num_gpus!r} both set the GPUs per trial; give one")
         self._refs: dict[Any, int] = {}
         self._started_ray = False
 
@@ -64,13 +73,17 @@ class RayExecutor(Executor):
         except ImportError:
             raise ExecutorError("the Ray executor needs Ray: pip install 'knoblab[ray]'") from None
         if not ray.is_initialized():
-            ray.init(address=self.address, **self.init_kwargs)
+            self._init_ray(ray)
             self._started_ray = True
+        elif isinstance(self.gpus, list):
+            raise ExecutorError("gpus=[...] names devices for a Ray this executor starts; Ray is already running")
         self._ray = ray
-        self._check_feasible(ray.cluster_resources())
         if self.capacity is None:
             cpus = ray.cluster_resources().get("CPU", 1)
             self.capacity = max(1, int(cpus // self.num_cpus)) if self.num_cpus else int(cpus)
+        if self.gpus is not None:  # the optimize(gpus=...) request, as Ray's num_gpus per trial
+            self.num_gpus = devices.ray_num_gpus(self.gpus, self.capacity, ray.cluster_resources().get("GPU", 0))
+        self._check_feasible(ray.cluster_resources())
         work.threads = self.threads
         try:
             self._work = ray.put(work)
@@ -82,6 +95,23 @@ class RayExecutor(Executor):
         self._task = ray.remote(_run_in_ray).options(**options)
         self._refs = {}
 
+    def _init_ray(self, ray: Any) -> None:
+        """Starts (or joins) Ray; a device list is what the local Ray may hand out (CUDA_VISIBLE_DEVICES)."""
+        if not isinstance(self.gpus, list):
+            ray.init(address=self.address, **self.init_kwargs)
+            return
+        if self.address is not None:
+            raise ExecutorError("gpus=[...] names devices of this machine; on a cluster give GPUs per trial (gpus=1)")
+        saved = os.environ.get("CUDA_VISIBLE_DEVICES")
+        os.environ["CUDA_VISIBLE_DEVICES"] = ",".join(str(d) for d in self.gpus)
+        try:
+            ray.init(**{"num_gpus": len(self.gpus), **self.init_kwargs})
+        finally:
+            if saved is None:
+                os.environ.pop("CUDA_VISIBLE_DEVICES", None)
+            else:
+                os.environ["CUDA_VISIBLE_DEVICES"] = saved
+
     def _check_feasible(self, cluster: dict[str, float]) -> None:
         wanted = {"CPU": self.num_cpus, "GPU": self.num_gpus, **self.resources}
         for name, amount in wanted.items():
@@ -92,7 +122,10 @@ class RayExecutor(Executor):
                 )
 
     def submit(self, trial: Trial, time_left: float | None) -> None:
-        ref = self._task.remote(self._work, trial.id, time_left)
+        if self.gpus is None:
+            ref = self._task.remote(self._work, trial.id, time_left)
+        else:  # a GPU request: the task records the GPUs Ray gave it
+            ref = self._task.remote(self._work, trial.id, time_left, self.num_gpus)
         self._refs[ref] = trial.id
 
     def wait(self, timeout: float) -> list[Event]:
@@ -143,7 +176,7 @@ def _first_line(e: BaseException) -> str:
 _workers: dict[tuple[str, str], TrialWorker] = {}
 
 
-def _run_in_ray(work: WorkSpec, trial_id: int, time_left: float | None) -> Event:
+def _run_in_ray(work: WorkSpec, trial_id: int, time_left: float | None, gpu_share: float | None = None) -> Event:
     """One trial inside a Ray worker process; the storage connection is kept for the worker's next trials."""
     started = time.monotonic()
     limit_threads(work.threads)
@@ -153,6 +186,13 @@ def _run_in_ray(work: WorkSpec, trial_id: int, time_left: float | None) -> Event
         worker = _workers[key] = TrialWorker(work)
     worker.work = work
     worker.exp.scheduler = work.scheduler
+    if gpu_share is None:  # a Ray worker runs tasks of several searches: no request, nothing to record
+        devices.forget(os.environ)
+    else:  # Ray set CUDA_VISIBLE_DEVICES for this task; the trial records (worker.run) which GPUs it got
+        import ray
+
+        ids = tuple(str(i) for i in ray.get_gpu_ids())
+        devices.Assignment(ids, gpu_share if 0 < gpu_share < 1 else 1.0).apply(os.environ)
     if time_left is not None:
         time_left -= time.monotonic() - started
     return worker.run(trial_id, time_left)

@@ -268,10 +268,11 @@ class WeightHistory(keras.callbacks.Callback):
 
     @property
     def nbytes(self) -> int:
+        """Bytes held by the recorded snapshots."""
         return sum(w.nbytes for snap in self.snapshots for ws in snap.values() for w in ws)
 
     def series(self, layer: str, index: int = 0) -> np.ndarray:
-        """One weight tensor of one layer across snapshots, shape (n_snapshots, *weight_shape)."""
+        """One weight tensor of one layer across snapshots, shape ``(n_snapshots, *weight_shape)``."""
         if not self.snapshots:
             raise ValueError("WeightHistory: nothing recorded yet")
         if layer not in self.snapshots[0]:

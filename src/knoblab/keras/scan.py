@@ -32,6 +32,7 @@ import pandas as pd
 
 from ..experiment import Experiment
 from ..observations import reached
+from ..reprs import experiment_html
 from ..schedulers import Hyperband
 from ..selection import ranked, sort_key, tie_breaker
 from ..space import Space, as_space
@@ -278,6 +279,10 @@ class Scan:
             trial attrs (`cv_mean`, `cv_std`, `cv`), and the best is the one with the best CV mean. Those fits are
             not trials and do not count against epoch_budget.
         storage, seed, n_jobs: as for `knoblab.Experiment`.
+        gpus: the GPUs each worker sees, as for `Experiment.optimize`: "auto", [0, 1], 0.5 (two trials per device),
+            0 (CPU only), or None to leave the environment alone.
+        callbacks: `fn(experiment, finished_trial)` after each trial, as for `Experiment.optimize` (e.g.
+            `knoblab.tracking.TensorBoardCallback`, `MLflowCallback`).
         run: start the search at once (as Talos does); False to call `scan.run()` later.
     """
 
@@ -320,6 +325,8 @@ class Scan:
         n_jobs: int = 1,
         show_progress: bool | None = None,
         custom_objects: Mapping[str, Any] | None = None,
+        callbacks: Iterable[Callable[[Experiment, FrozenTrial], Any]] = (),
+        gpus: Any = None,
         run: bool = True,
     ):
         if not callable(model):
@@ -376,6 +383,8 @@ class Scan:
         self.target = target if target is not None else performance_target
         self.n_jobs = n_jobs
         self.show_progress = show_progress
+        self.callbacks = list(callbacks)
+        self.gpus = gpus
         _check_data(x, y, x_val, y_val, val_split)
         space = as_space(params)
         store = open_storage(storage)
@@ -423,6 +432,8 @@ class Scan:
                 fraction_limit=self.fraction_limit,
                 target=self.target,
                 show_progress=self.show_progress,
+                callbacks=self.callbacks,
+                gpus=self.gpus,
                 max_resource=epoch_budget,
             )
             release = getattr(self.experiment.scheduler, "release_checkpoints", None)
@@ -453,10 +464,12 @@ class Scan:
 
     @property
     def best(self) -> FrozenTrial:
+        """The best COMPLETE trial."""
         return self.experiment.best
 
     @property
     def best_params(self) -> dict[str, Any]:
+        """The best trial's knobs."""
         return dict(self.experiment.best.params)
 
     def history(self, number: int | None = None) -> pd.DataFrame:
@@ -488,6 +501,9 @@ class Scan:
         kwargs.setdefault("custom_objects", self.custom_objects)
         kwargs.setdefault("search_data", (self._data[0], self._data[2]))
         return self.experiment.evaluate_best(k, x_test, y_test, **kwargs)
+
+    def _repr_html_(self) -> str:  # notebooks: the experiment's view (knoblab.reprs)
+        return experiment_html(self.experiment)
 
     def __repr__(self) -> str:
         return f"Scan({self.experiment.name!r}, metric={self.metric!r}, trials={len(self.experiment.trials)})"

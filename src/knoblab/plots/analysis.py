@@ -38,8 +38,17 @@ def _analysis(source: Any):
     return source if isinstance(source, Analysis) else analyze(source)
 
 
+class InlineFigure(Figure):
+    """A matplotlib Figure that a notebook shows inline (as PNG), without pyplot or `%matplotlib inline`."""
+
+    def _repr_png_(self) -> bytes:
+        from ..reprs import figure_png
+
+        return figure_png(self)
+
+
 def _figure(width: float = 7.0, height: float = 4.5) -> tuple[Figure, Any]:
-    fig = Figure(figsize=(width, height), layout="constrained")
+    fig = InlineFigure(figsize=(width, height), layout="constrained")
     return fig, fig.add_subplot()
 
 

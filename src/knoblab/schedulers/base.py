@@ -138,6 +138,7 @@ class Scheduler(ABC):
 
     # helpers
     def metric_of(self, experiment: Experiment) -> str:
+        """The metric this scheduler ranks: its own `metric`, else the experiment's."""
         return self.metric or experiment.metric
 
     def curves(self, experiment: Experiment) -> CurveCache:
@@ -182,6 +183,7 @@ class CurveCache:
                 self.rungs[r] = {tid: float(b[r - 1]) for tid, b in self.best.items() if len(b) >= r}
 
     def refresh(self, experiment: Experiment) -> None:
+        """Reads the trials and reports that are new since the last refresh (finished trials are kept)."""
         storage = experiment.storage
         open_ids = sorted(tid for tid in self.trials if tid not in self.closed)
         if hasattr(storage, "get_trials_since") and self.trials:

@@ -127,6 +127,7 @@ class Hyperband(SuccessiveHalving):
         self.brackets(experiment)  # needs max_resource: say so when the experiment opens, not in every trial
 
     def brackets(self, experiment) -> int:
+        """The number of brackets: given, or from max_resource, min_resource and the reduction factor."""
         if self.n_brackets is not None:
             return self.n_brackets
         top = max_resource_of(experiment, self.max_resource)

@@ -78,17 +78,19 @@ def explore(
 
 
 class PopulationBasedTraining(Scheduler):
-    """PBT. Args:
-    population: members trained together.
-    interval: units of resource (epochs) between ready points.
-    max_resource: the full training length (default: the space's fixed `epochs` knob).
-    quantile: the bottom fraction copies from the top fraction (at least one member each).
-    mutable: the knobs exploration may change (default: every Real knob, as learning rates and dropouts are;
-        knobs that shape the weights, such as units or layers, must stay out, or weights cannot be copied).
-    factors, resample_probability: how exploration perturbs (see `explore`).
-    metric: the reported metric ranked (default: the experiment's), at the ready point being decided.
-    keep_checkpoints: keep every segment's checkpoint file (default: each is deleted once every member of the round
-        has passed its ready point and no queued or running segment resumes from it).
+    """PBT: a population trained in segments; at each ready point the worst copy the best and explore.
+
+    Args:
+        population: members trained together.
+        interval: units of resource (epochs) between ready points.
+        max_resource: the full training length (default: the space's fixed `epochs` knob).
+        quantile: the bottom fraction copies from the top fraction (at least one member each).
+        mutable: the knobs exploration may change (default: every Real knob, as learning rates and dropouts are;
+            knobs that shape the weights, such as units or layers, must stay out, or weights cannot be copied).
+        factors, resample_probability: how exploration perturbs (see `explore`).
+        metric: the reported metric ranked (default: the experiment's), at the ready point being decided.
+        keep_checkpoints: keep every segment's checkpoint file (default: each is deleted once every member of the
+            round has passed its ready point and no queued or running segment resumes from it).
     """
 
     name = "pbt"
@@ -131,6 +133,7 @@ class PopulationBasedTraining(Scheduler):
         return top
 
     def mutable_knobs(self, space: Space) -> list[str]:
+        """The knobs exploration may change in this space (default: every Real knob)."""
         if self.mutable is not None:
             unknown = [k for k in self.mutable if k not in space.all_knobs()]
             if unknown:

@@ -11,6 +11,7 @@ import os
 import random
 import socket
 import time
+import warnings
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,6 +22,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DatabaseError, IntegrityError, NoSuchModuleError, OperationalError
 
+from .. import values
 from ..trial import FrozenTrial, TrialState
 from .base import SCHEMA_VERSION, DuplicatePoint, ExperimentRecord, StorageError
 
@@ -97,7 +99,10 @@ def _json_default(o: Any) -> Any:
         return o.tolist()
     if isinstance(o, datetime):
         return o.isoformat()
-    raise TypeError(f"{type(o).__name__} is not JSON-serializable")
+    try:  # a function, a class, a Keras object: its stored form (knoblab.values), never a pickle
+        return values.encode(o)
+    except ValueError:
+        raise TypeError(f"{type(o).__name__} is not JSON-serializable") from None
 
 
 def _json_safe(obj: Any) -> Any:
@@ -121,6 +126,26 @@ def dumps(obj: Any) -> str:
 
 def loads(text: str | None) -> Any:
     return json.loads(text) if text else {}
+
+
+class CorruptRow(StorageError):
+    """A stored row whose field cannot be read; the message names the table, row and field."""
+
+
+class CorruptRowWarning(UserWarning):
+    """A row of the database could not be read (it was edited by hand, or written by something else); the message
+    names the table, row and field, and what knoblab did with it."""
+
+
+def _read_field(where: str, name: str, text: Any, kind: type) -> Any:
+    """A JSON field of a row, or CorruptRow naming the table, row and field."""
+    try:
+        value = loads(text)
+    except (TypeError, ValueError) as e:
+        raise CorruptRow(f"{where}: field {name}: cannot read it as JSON ({type(e).__name__}: {e})") from None
+    if not isinstance(value, kind):
+        raise CorruptRow(f"{where}: field {name}: expected a JSON {kind.__name__}, got {type(value).__name__}")
+    return value
 
 
 def safe_url(url: str) -> str:
@@ -163,7 +188,7 @@ def _attr_is_true(conn: sa.Connection, key: str) -> sa.ColumnElement[bool]:
 def _added_since(conn: sa.Connection, experiment_id: int, round: int, after: int, params: dict) -> bool:
     """Whether a trial of `round` numbered above `after`, not interrupted, has these params (compared as
     canonical JSON, so 1, 1.0 and true stay apart)."""
-    key = _canonical(dumps(params))
+    key = _canonical(dumps(values.encode_params(params)))
     rows = conn.execute(
         sa.select(trials.c.params, trials.c.attrs).where(
             trials.c.experiment_id == experiment_id, trials.c.number > after, trials.c.round == round
@@ -311,18 +336,21 @@ class SQLStorage:
     # ---- experiments ----
     @staticmethod
     def _experiment(row: Any) -> ExperimentRecord:
+        where = f"table experiments, row {row.id} (experiment {row.name!r})"
         return ExperimentRecord(
             id=row.id,
             name=row.name,
             metric=row.metric,
             direction=row.direction,
-            space=loads(row.space),
+            space=_read_field(where, "space", row.space, dict),
             seed=row.seed,
             created_at=row.created_at,
-            attrs=loads(row.attrs),
+            attrs=_read_field(where, "attrs", row.attrs, dict),
         )
 
     def create_experiment(self, name, metric, direction, space, seed, attrs=None) -> ExperimentRecord:
+        """Stores a new experiment and returns its record."""
+
         def insert(conn: sa.Connection) -> None:
             conn.execute(
                 experiments.insert().values(
@@ -345,14 +373,23 @@ class SQLStorage:
         return record
 
     def get_experiment(self, name: str) -> ExperimentRecord | None:
+        """The experiment of that name, or None."""
         row = self._read(lambda c: c.execute(sa.select(experiments).where(experiments.c.name == name)).first())
         return self._experiment(row) if row else None
 
     def list_experiments(self) -> list[ExperimentRecord]:
+        """Every readable experiment; one whose row cannot be read is left out with a CorruptRowWarning naming it."""
         rows = self._read(lambda c: c.execute(sa.select(experiments).order_by(experiments.c.id)).all())
-        return [self._experiment(r) for r in rows]
+        out = []
+        for r in rows:
+            try:
+                out.append(self._experiment(r))
+            except CorruptRow as e:
+                warnings.warn(CorruptRowWarning(f"{e}; the experiment is left out"), stacklevel=2)
+        return out
 
     def set_experiment_attrs(self, experiment_id: int, attrs: dict[str, Any]) -> None:
+        """Merges these attrs into the experiment's."""
         self.update_experiment_attrs(experiment_id, lambda _: attrs)
 
     def update_experiment_attrs(
@@ -391,21 +428,52 @@ class SQLStorage:
     # ---- trials ----
     @staticmethod
     def _trial(row: Any) -> FrozenTrial:
+        """The FrozenTrial of a row. Params stored by reference (see `knoblab.values`) come back as the objects.
+        A row whose fields cannot be read (hand-edited JSON, an unknown state) comes back FAILED with an error that
+        names the table, trial and field, and a CorruptRowWarning: the rest of the experiment opens as usual."""
+        where = f"table trials, row {row.id} (trial {row.number})"
+        problems: list[str] = []
+
+        def field(name: str, text: Any) -> dict[str, Any]:
+            try:
+                return _read_field(where, name, text, dict)
+            except CorruptRow as e:
+                problems.append(str(e))
+                return {}
+
+        params = values.decode_params(field("params", row.params))
+        metrics = field("metrics", row.metrics)
+        attrs = field("attrs", row.attrs)
+        try:
+            state = TrialState(row.state)
+        except ValueError:
+            problems.append(
+                f"{where}: field state: unknown state {row.state!r} (known: {[s.value for s in TrialState]})"
+            )
+            state = TrialState.FAILED
+        error = row.error
+        if problems:
+            warnings.warn(CorruptRowWarning("; ".join(problems)), stacklevel=3)
+            error = "corrupt row: " + "; ".join(problems)
+            attrs["corrupt"] = True
+            state = (
+                TrialState.FAILED if state in (TrialState.COMPLETE, TrialState.RUNNING, TrialState.QUEUED) else state
+            )
         return FrozenTrial(
             id=row.id,
             number=row.number,
-            state=TrialState(row.state),
-            params=loads(row.params),
-            value=row.value,
-            metrics=loads(row.metrics),
+            state=state,
+            params=params,
+            value=row.value if not problems else None,
+            metrics=metrics,
             seed=row.seed,
             round=row.round,
             started_at=row.started_at,
             finished_at=row.finished_at,
             heartbeat_at=row.heartbeat_at,
-            error=row.error,
+            error=error,
             note=row.note,
-            attrs={**loads(row.attrs), "host": row.host, "pid": row.pid},
+            attrs={**attrs, "host": row.host, "pid": row.pid},
         )
 
     def create_trial(
@@ -447,7 +515,7 @@ class SQLStorage:
                     number=number,
                     round=round,
                     state=state.value,
-                    params=dumps(params),
+                    params=dumps(values.encode_params(params)),
                     metrics="{}",
                     seed=seed_for(number) if seed_for else seed,
                     attrs=dumps(attrs or {}),
@@ -588,9 +656,12 @@ class SQLStorage:
             )
 
     def set_note(self, trial_id: int, note: str) -> None:
+        """Sets a trial's free-text note."""
         self._write(lambda c: c.execute(trials.update().where(trials.c.id == trial_id).values(note=str(note))))
 
     def set_attrs(self, trial_id: int, attrs: dict[str, Any]) -> None:
+        """Merges these attrs into a trial's."""
+
         def update(conn: sa.Connection) -> None:
             current = self._trial_attrs(conn, trial_id) or {}
             conn.execute(trials.update().where(trials.c.id == trial_id).values(attrs=dumps({**current, **attrs})))
@@ -615,14 +686,17 @@ class SQLStorage:
         return self._write(update)
 
     def request_stop(self, trial_id: int) -> None:
+        """Asks the process running a trial to stop it (its `should_stop()` turns True)."""
         self._write(lambda c: c.execute(trials.update().where(trials.c.id == trial_id).values(stop_requested=True)))
 
     def stop_requested(self, trial_id: int) -> bool:
+        """True when someone asked this trial to stop."""
         return bool(
             self._read(lambda c: c.execute(sa.select(trials.c.stop_requested).where(trials.c.id == trial_id)).scalar())
         )
 
     def get_trial(self, trial_id: int, with_reports: bool = True) -> FrozenTrial:
+        """One trial by id, with its reports unless `with_reports=False`."""
         row = self._read(lambda c: c.execute(sa.select(trials).where(trials.c.id == trial_id)).first())
         if row is None:
             raise KeyError(f"no trial with id {trial_id}")
@@ -632,6 +706,7 @@ class SQLStorage:
         return trial
 
     def get_trials(self, experiment_id, states=None, with_reports=False) -> list[FrozenTrial]:
+        """An experiment's trials in number order, optionally only those in `states`."""
         q = sa.select(trials).where(trials.c.experiment_id == experiment_id)
         if states:
             q = q.where(trials.c.state.in_([s.value for s in states]))
@@ -653,6 +728,7 @@ class SQLStorage:
         return [self._trial(r) for r in self._read(lambda c: c.execute(q).all())]
 
     def get_reports(self, trial_ids: list[int]) -> dict[int, list[tuple[int, dict[str, float]]]]:
+        """The (step, metrics) reports of each of these trials, in step order."""
         out: dict[int, list[tuple[int, dict[str, float]]]] = {}
         for start in range(0, len(trial_ids), 500):
             chunk = trial_ids[start : start + 500]
@@ -677,6 +753,7 @@ class SQLStorage:
         return {int(tid): int(n) for tid, n in self._read(lambda c: c.execute(q).all())}
 
     def close(self) -> None:
+        """Releases the storage's connections."""
         self.engine.dispose()
 
     def __repr__(self) -> str:

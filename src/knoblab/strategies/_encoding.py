@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import values
 from ..observations import is_continuation, ranked_observations
 from ..space import Categorical, Space
 from ..trial import FrozenTrial, TrialState
@@ -94,7 +95,7 @@ class Encoding:
 
 def point_key(params: dict[str, Any]) -> tuple:
     """A hashable identity of a params dict (as in base.py) that keeps 1, 1.0 and True apart."""
-    return tuple(sorted((k, type(v).__name__, repr(v)) for k, v in params.items()))
+    return values.point_key(params)
 
 
 class Canonical:

@@ -58,7 +58,7 @@ class AutoStrategy(Strategy):
 
     def configure(self, *, n_trials: int | None, fraction_limit: float | None) -> None:
         """Chooses by the rule for this budget (anew when it changes). An experiment instead calls `choose` once
-        per round, stores the name and `use`s it, so the choice survives a rerun with another budget."""
+        per round, stores the name and calls `use` with it, so the choice survives a rerun with another budget."""
         if (n_trials, fraction_limit) != (self.budget, self.fraction_limit) or self.chosen is None:
             self.budget, self.fraction_limit = n_trials, fraction_limit
             self.use(self.choose(n_trials=n_trials, fraction_limit=fraction_limit))

@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import values
 from ..space import Space
 from ..trial import FrozenTrial, TrialState
 
@@ -73,25 +74,27 @@ class Strategy(ABC):
         seen = self._seen_keys(history) if finite else set()
         picked: list[dict[str, Any]] = []
         keys: set[tuple] = set()
+        feasible = self.space.feasible
         for drawn, params in enumerate(candidates):
             key = _point_key(params)
-            if key not in seen and key not in keys:
+            if key not in seen and key not in keys and feasible(params):
                 keys.add(key)
                 picked.append(params)
                 if len(picked) == n:
                     return picked
-            if drawn >= 64 * n + 64:  # mostly repeats: the space is nearly used up
+            if drawn >= 64 * n + 64:  # mostly repeats (or ruled out by the constraint): nearly used up
                 break
         if finite:
             from .grid import SeededPermutation
 
             size = self.space.grid_size()
             if len(seen) + len(keys) < size:
-                order = SeededPermutation(size, int(self.rng(99, self.position(history)).integers(2**32)))
-                for i in range(size):
+                extent = self.space.grid_extent()
+                order = SeededPermutation(extent, int(self.rng(99, self.position(history)).integers(2**32)))
+                for i in range(extent):
                     params = self.space.grid_point(order(i))
                     key = _point_key(params)
-                    if key not in seen and key not in keys:
+                    if key not in seen and key not in keys and feasible(params):
                         keys.add(key)
                         picked.append(params)
                         if len(picked) == n:
@@ -126,5 +129,6 @@ class Strategy(ABC):
 
 
 def _point_key(params: dict[str, Any]) -> tuple:
-    """A hashable identity of a params dict that keeps 1, 1.0 and True apart."""
-    return tuple(sorted((k, type(v).__name__, repr(v)) for k, v in params.items()))
+    """A hashable identity of a params dict that keeps 1, 1.0 and True apart, and compares objects (a Keras
+    optimizer, a tuple) in their stored form, so a point read back from storage is the point proposed."""
+    return values.point_key(params)

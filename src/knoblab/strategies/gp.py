@@ -386,12 +386,11 @@ class GPSearch(Strategy):
         pool = np.vstack([self.canon(polished), cands[order[: 4 * n_starts]]])
         pool = self._categorical_pass(gp, pool, best)
         pool_scores = self._acq(gp, pool, best)
-        for i in np.argsort(-pool_scores, kind="stable"):
-            if point_key(self.enc.decode(pool[i])) not in exclude:
-                return pool[i]
-        for i in order:
-            if point_key(self.enc.decode(cands[i])) not in exclude:
-                return cands[i]
+        for rows, ranking in ((pool, np.argsort(-pool_scores, kind="stable")), (cands, order)):
+            for i in ranking:
+                params = self.enc.decode(rows[i])
+                if point_key(params) not in exclude and self.space.feasible(params):
+                    return rows[i]
         return None
 
     def _polish(self, gp: _GP, raw: np.ndarray, canon: np.ndarray, best: float) -> np.ndarray:

@@ -67,7 +67,11 @@ class GridSearch(Strategy):
     def setup(self, space, *, seed, direction):
         super().setup(space, seed=seed, direction=direction)
         self._size = space.grid_size(self.resolution)  # raises, naming the knob, for a Real without resolution
-        self._order = SeededPermutation(self._size, self.seed) if self.shuffle else None
+        # with a constraint counted exactly, the walk is over the points it accepts; else over the whole grid,
+        # skipping what it rules out (see `Space.grid_size`)
+        self._feasible = space.feasible_grid_indices(self.resolution)
+        self._extent = len(self._feasible) if self._feasible is not None else space.grid_extent(self.resolution)
+        self._order = SeededPermutation(self._extent, self.seed) if self.shuffle else None
         self._cursor = 0
         self._seen: set[int] = set()
         self._seen_upto = 0
@@ -80,7 +84,8 @@ class GridSearch(Strategy):
 
     def position(self, k: int) -> int:
         """The grid index visited k-th."""
-        return self._order(k) if self._order else k
+        j = self._order(k) if self._order else k
+        return int(self._feasible[j]) if self._feasible is not None else j
 
     def ask(self, history: Sequence[FrozenTrial], n: int) -> list[dict[str, Any]]:
         if self._seen_upto > len(history):  # a different history than last time: start over
@@ -92,12 +97,15 @@ class GridSearch(Strategy):
                     self._seen.add(index)
         self._seen_upto = len(history)
         out = []
-        while len(out) < n and self._cursor < self._size:
+        check = self._feasible is None and self.space.constraint is not None
+        while len(out) < n and self._cursor < self._extent:
             index = self.position(self._cursor)
             self._cursor += 1
             if index not in self._seen:
                 self._seen.add(index)
-                out.append(self.space.grid_point(index, self.resolution))
+                point = self.space.grid_point(index, self.resolution)
+                if not check or self.space.feasible(point):
+                    out.append(point)
         return out
 
     def __repr__(self) -> str:

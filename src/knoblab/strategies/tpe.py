@@ -109,7 +109,8 @@ class TPESearch(Strategy):
                 dims = self.enc.groups[cond]
                 row[dims] = self._rank_group(cond, X, y, pending, rng)[0]
                 queue.extend(self.enc.children(cond, row))
-            if point_key(self.enc.decode(row)) not in exclude:
+            params = self.enc.decode(row)
+            if point_key(params) not in exclude and self.space.feasible(params):
                 return row
         return None
 
