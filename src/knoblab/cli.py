@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from .selection import ranked
 from .storage import DEFAULT_URL, StorageError, safe_url
 from .storage.sql import SQLStorage
 
@@ -86,14 +87,16 @@ def show_command(name: str, storage: str | None, top: int) -> None:
     )
     counts = df["state"].value_counts().to_dict() if len(df) else {}
     click.echo("trials: " + (", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "none"))
-    done = df[df["state"] == "COMPLETE"].sort_values("value", ascending=exp.direction == "min").head(top)
+    # in the order of knoblab.selection (the best first: CV means, then values, ties by val_loss)
+    order = [t.number for t in ranked(exp.storage.get_trials(exp.id), exp.metric, exp.direction)]
+    done = df.set_index("number", drop=False).loc[order].head(top) if order else df.iloc[:0]
     if len(done) == 0:
         click.echo("no COMPLETE trial yet")
         return
     # a knob named like a bookkeeping column (seed, duration...) is "param_<name>" in the results
     knobs = [f"param_{k}" if f"param_{k}" in done.columns else k for k in exp.space.all_knobs()]
     knobs = [k for k in knobs if k in done.columns]
-    view = done[["number", "value", *knobs, "duration"]]
+    view = done[["number", "value", *(["cv_mean"] if "cv_mean" in done.columns else []), *knobs, "duration"]]
     click.echo(f"best {len(view)}:")
     click.echo(view.to_string(index=False, float_format=lambda v: f"{v:.6g}"))
 
