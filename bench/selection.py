@@ -14,6 +14,10 @@ search never sees it (it is not reported, and no decision reads it). Rules:
   trained in full, ties broken by val_loss; the model at the last epoch of that window;
 - `cv` (`select="cv"`, what the demo uses): the top 5 of those by value, retrained with 5-fold cross-validation
   on the development rows; the best CV mean wins (its model from the search, at its chosen epoch).
+
+Then, for the trial a rule picked, two other final models: `+ refit` (`scan.refit()`: its params trained again on
+all development rows for its chosen number of epochs) and, for `cv`, `+ fold ensemble` (the mean prediction of
+its 5 cross-validation models, measured here only).
 """
 
 from __future__ import annotations
@@ -45,6 +49,7 @@ from breast_cancer import breast_cancer_model, params  # noqa: E402
 
 TEST_ACCURACY: dict[tuple[int, int], float] = {}  # (trial number, epoch) -> test accuracy, for one search
 DATA: dict[str, np.ndarray] = {}
+FOLD_PREDICTIONS: dict[str, list[np.ndarray]] = {}  # params (as JSON) -> test predictions of its CV fold models
 
 
 class PeekTest(keras.callbacks.Callback):
@@ -68,9 +73,20 @@ def peeking_model(x_train, y_train, x_val, y_val, p):
 
     keras.Model.fit = fit
     try:
-        return breast_cancer_model(x_train, y_train, x_val, y_val, p)
+        history, model = breast_cancer_model(x_train, y_train, x_val, y_val, p)
     finally:
         keras.Model.fit = original
+    if kl.current_trial() is None and len(y_train) < len(DATA["y_dev"]):  # a CV fit: its model, weights restored
+        FOLD_PREDICTIONS.setdefault(json.dumps(p, sort_keys=True), []).append(test_probabilities(model))
+    return history, model
+
+
+def test_probabilities(model) -> np.ndarray:
+    return model.predict(DATA["x_test"], verbose=0)[:, 0]
+
+
+def accuracy(p: np.ndarray) -> float:
+    return float(np.mean((p >= 0.5) == DATA["y_test"]))
 
 
 def data():
@@ -95,9 +111,27 @@ def chosen(trial) -> tuple[int, int]:
     return trial.number, int(trial.metrics["best_epoch"])
 
 
-def run_seed(seed: int, folder: Path, budget: int) -> list[dict]:
+class _Picked:
+    """A stand-in for a Scan whose best is the trial a rule picked, to call `Scan.refit` on it."""
+
+    def __init__(self, scan, trial):
+        self.__dict__.update(scan.__dict__)
+        self.experiment = _Best(scan.experiment, trial)
+
+
+class _Best:
+    def __init__(self, exp, trial):
+        self.best = trial
+        self.exp = exp
+
+    def __getattr__(self, name):
+        return getattr(self.exp, name)
+
+
+def run_seed(seed: int, folder: Path, budget: int, cv: tuple[int, int] = (5, 5), old_trials: int = 30) -> list[dict]:
     x_dev, y_dev, x_test, y_test = data()
-    DATA.update(x_test=x_test, y_test=y_test)
+    DATA.update(x_test=x_test, y_test=y_test, y_dev=y_dev)
+    FOLD_PREDICTIONS.clear()
     common = dict(
         params=params,
         val_split=0.3,
@@ -117,10 +151,20 @@ def run_seed(seed: int, folder: Path, budget: int) -> list[dict]:
     search_s = time.perf_counter() - wall
     exp = scan.experiment
     picks = {"raw max": raw_max(exp), "smoothed": chosen(ranked(exp.trials, exp.metric, exp.direction)[0])}
-    scan.cross_validate(5, 5)
+    scan.cross_validate(*cv)
     picks["cv"] = chosen(scan.best)
     seconds, cpu_s = time.perf_counter() - wall, time.process_time() - cpu
-    for rule, (number, epoch) in picks.items():
+    finals = {}
+    for rule in ("smoothed", "cv"):
+        trial = exp.trial(picks[rule][0], with_reports=False)
+        # refit the trial the rule picked (scan.refit refits the best, which is the cv pick now)
+        refit = kl.Scan.refit.__get__(_Picked(scan, trial))()
+        finals[f"{rule} + refit"] = (picks[rule], accuracy(test_probabilities(refit)))
+    folds = FOLD_PREDICTIONS.get(json.dumps(scan.best.params, sort_keys=True), [])[-cv[1] :]
+    if folds:
+        finals["cv + fold ensemble"] = (picks["cv"], accuracy(np.mean(folds, axis=0)))
+    scores = {rule: (pick, TEST_ACCURACY[pick]) for rule, pick in picks.items()} | finals
+    for rule, ((number, epoch), test) in scores.items():
         rows.append(
             {
                 "seed": seed,
@@ -128,8 +172,9 @@ def run_seed(seed: int, folder: Path, budget: int) -> list[dict]:
                 "rule": rule,
                 "trial": number,
                 "epoch": epoch,
+                "params": exp.trial(number, with_reports=False).params,
                 "val_accuracy": exp.trial(number, with_reports=False).value,
-                "test_accuracy": TEST_ACCURACY[(number, epoch)],
+                "test_accuracy": test,
                 "trials": len(exp.trials),
                 "epochs": exp.resource_spent,
                 "search_s": round(search_s, 1),
@@ -145,7 +190,7 @@ def run_seed(seed: int, folder: Path, budget: int) -> list[dict]:
         y_dev,
         model=peeking_model,
         experiment_name=f"old{seed}",
-        n_trials=30,
+        n_trials=old_trials,
         objective="best",
         scheduler=None,
         **common,
@@ -158,6 +203,7 @@ def run_seed(seed: int, folder: Path, budget: int) -> list[dict]:
             "rule": "raw max",
             "trial": number,
             "epoch": epoch,
+            "params": old.best.params,
             "val_accuracy": old.best.value,
             "test_accuracy": TEST_ACCURACY[(number, epoch)],
             "trials": len(old.data),

@@ -200,3 +200,18 @@ def test_bad_scan_arguments_of_issue_13_are_named(tiny_data, tmp_path, sqlite_ur
         name = next(iter(bad))
         with pytest.raises(ValueError, match=name):
             budget_scan(tiny_data, tmp_path, sqlite_url, run=False, **bad)
+
+
+def test_refit_trains_the_best_params_on_every_development_row(tiny_data, tmp_path, sqlite_url):
+    seen = []
+
+    def model_fn(x_train, y_train, x_val, y_val, params):
+        seen.append((len(x_train), len(x_val), params["epochs"]))
+        return tiny_model(x_train, y_train, x_val, y_val, params)
+
+    s = budget_scan(tiny_data, tmp_path, sqlite_url, model=model_fn, params={**SPACE, "epochs": 5}, n_trials=2)
+    model = s.refit()
+    assert seen[-1] == (96, 96, s.best.metrics["best_epoch"] + 1)  # training + validation rows, the chosen epochs
+    assert model.predict(tiny_data[0][:3], verbose=0).shape == (3, 1)
+    s.refit(epochs=2)
+    assert seen[-1][2] == 2 and len(s.experiment.trials) == 2  # not a trial: nothing stored

@@ -491,6 +491,25 @@ class Scan:
         objects = {**self.custom_objects, **(custom_objects or {})}
         return keras.saving.load_model(path, custom_objects=objects or None, safe_mode=True)
 
+    def refit(self, epochs: int | None = None) -> keras.Model:
+        """The best trial's params trained again on all the development rows (training and validation together),
+        for `epochs` epochs (default: as many as its chosen epoch took, `best_epoch + 1`), from its seed: a final
+        model that learns from the rows that only validated during the search. Nothing is stored and nothing is
+        stopped early; the model function gets the development rows as its validation data too, so the
+        validation metrics Keras logs in this fit are training metrics and mean nothing."""
+        best = self.experiment.best
+        if epochs is None:
+            epochs = int(best.metrics.get("best_epoch", (best.params.get("epochs") or 1) - 1)) + 1
+        if not (isinstance(epochs, int) and epochs >= 1):
+            raise ValueError(f"epochs: got {epochs!r}; give an integer >= 1 or None")
+        x_train, y_train, x_val, y_val = self._data
+        x_dev, y_dev = _concat(x_train, x_val), _concat(y_train, y_val)
+        params = {**best.params, "epochs": epochs}
+        hygiene.limit_threads(self.threads)
+        hygiene.seed_trial(best.seed)
+        _, model = _check_return(self.model_fn(x_dev, y_dev, x_dev, y_dev, params))
+        return model
+
     # ---- analysis and honest evaluation (knoblab.analysis) ----
     def analyze(self, rounds: Any = None, **kwargs: Any):
         """Correlations, importances, per-value summaries, overfitting, entropy: see `knoblab.analysis`."""
