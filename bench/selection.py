@@ -13,7 +13,8 @@ search never sees it (it is not reported, and no decision reads it). Rules:
 - `smoothed` (the new default, `select="value"`): the best 3-epoch mean val_accuracy among the trials that
   trained in full, ties broken by val_loss; the model at the last epoch of that window;
 - `cv` (`select="cv"`, what the demo uses): the top 5 of those by value, retrained with 5-fold cross-validation
-  on the development rows; the best CV mean wins (its model from the search, at its chosen epoch).
+  on the development rows; the best CV mean wins, means within one standard error tied and broken by the CV mean
+  of val_loss (its model from the search, at its chosen epoch).
 
 Then, for the trial a rule picked, two other final models: `+ refit` (`scan.refit()`: its params trained again on
 all development rows for its chosen number of epochs) and, for `cv`, `+ fold ensemble` (the mean prediction of
@@ -182,6 +183,8 @@ def run_seed(seed: int, folder: Path, budget: int, cv: tuple[int, int] = (5, 5),
                 "cpu_s": round(cpu_s, 1),
             }
         )
+    if not old_trials:
+        return _with_baseline(rows, x_dev, y_dev, x_test, y_test)
     # the demo before issue 13: 30 full trials, the raw best epoch of the best trial
     TEST_ACCURACY.clear()
     wall, cpu = time.perf_counter(), time.process_time()
@@ -213,6 +216,10 @@ def run_seed(seed: int, folder: Path, budget: int, cv: tuple[int, int] = (5, 5),
             "cpu_s": round(time.process_time() - cpu, 1),
         }
     )
+    return _with_baseline(rows, x_dev, y_dev, x_test, y_test)
+
+
+def _with_baseline(rows, x_dev, y_dev, x_test, y_test):
     baseline = LogisticRegression(max_iter=1000).fit(x_dev, y_dev).score(x_test, y_test)
     for row in rows:
         row["logistic_regression"] = round(float(baseline), 4)
@@ -224,12 +231,13 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
     ap.add_argument("--budget", type=int, default=600)
+    ap.add_argument("--old-trials", type=int, default=30, help="trials of the pre-issue-13 demo (0: skip it)")
     ap.add_argument("--out", default="bench/results/selection.jsonl")
     args = ap.parse_args()
     hygiene.limit_threads(1)
     for seed in args.seeds:
         with tempfile.TemporaryDirectory() as folder:
-            rows = run_seed(seed, Path(folder), args.budget)
+            rows = run_seed(seed, Path(folder), args.budget, old_trials=args.old_trials)
         with open(args.out, "a") as f:
             for row in rows:
                 f.write(json.dumps(row) + "\n")

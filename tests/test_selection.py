@@ -91,3 +91,16 @@ def test_the_best_is_chosen_among_trials_that_reached_the_top_rung(sqlite_url):
     assert any(t.state == TrialState.COMPLETE for t in trials)
     assert min(t.value for t in trials if t.state == TrialState.PRUNED) < exp.best.value
     assert exp.best.state == TrialState.COMPLETE and exp.best.metrics == {"loss": exp.best.value}
+
+
+def test_cv_means_within_one_standard_error_tie_and_the_cv_loss_breaks_the_tie():
+    cv = {"folds": 4}
+    trials = [
+        trial(0, C, 0.99, cv_mean=0.980, cv_std=0.02, cv_tie_mean=0.30, cv=cv),  # SE 0.01
+        trial(1, C, 0.98, cv_mean=0.975, cv_std=0.01, cv_tie_mean=0.10, cv=cv),  # tied: lower CV loss
+        trial(2, C, 0.98, cv_mean=0.960, cv_std=0.01, cv_tie_mean=0.05, cv=cv),  # 0.02 behind: not tied
+        trial(3, C, 0.97),
+    ]
+    assert numbers(ranked(trials, "val_accuracy", "max")) == [1, 0, 2, 3]
+    trials[1].attrs["cv_mean"] = 0.969  # now more than one SE behind
+    assert numbers(ranked(trials, "val_accuracy", "max")) == [0, 1, 2, 3]

@@ -7,7 +7,8 @@
    were paused at a rung or stopped by the resource budget and reached the largest resource are the candidates, so
    such a search still has a best (a trial pruned for being bad never is).
 2. Order: trials with a cross-validation score (attr `cv_mean`, stored by `Scan(select="cv")`, which
-   cross-validates the top k) first, by it; then by value; ties (an accuracy on a small validation set takes few
+   cross-validates the top k) first, by it, those within one standard error of the best CV mean counted as tied
+   and ordered by their CV validation loss (`cv_tie_mean`); then by value; ties (an accuracy on a small validation set takes few
    distinct values) by the validation loss when the metric is not itself a loss and the trials report one
    (`val_loss` for a `val_` metric, else `loss`); then the earlier trial.
 
@@ -81,7 +82,24 @@ def sort_key(trial: FrozenTrial, metric: str, direction: str, use_cv: bool = Tru
 
 
 def ranked(trials: Iterable[FrozenTrial], metric: str, direction: str, use_cv: bool = True) -> list[FrozenTrial]:
-    """The candidates, best first (by value alone, ignoring CV scores, when `use_cv` is False)."""
+    """The candidates, best first (by value alone, ignoring CV scores, when `use_cv` is False). Cross-validated
+    trials whose CV mean is within one standard error of the best one's are tied (their difference is noise); of
+    those, the one with the lowest CV mean of the tie-breaker (`cv_tie_mean`: val_loss) comes first."""
     if direction not in ("min", "max"):
         raise ValueError(f"direction: got {direction!r}; allowed: 'min' or 'max'")
-    return sorted(candidates(trials), key=lambda t: sort_key(t, metric, direction, use_cv))
+    order = sorted(candidates(trials), key=lambda t: sort_key(t, metric, direction, use_cv))
+    if not (use_cv and order and _finite(order[0].attrs.get("cv_mean"))):
+        return order
+    lead = order[0].attrs
+    folds = (lead.get("cv") or {}).get("folds") or 1
+    se = (lead.get("cv_std") or 0.0) / math.sqrt(folds)
+    sign = 1.0 if direction == "min" else -1.0
+    tied = [
+        t
+        for t in order
+        if _finite(t.attrs.get("cv_mean")) and sign * (t.attrs["cv_mean"] - lead["cv_mean"]) <= se + 1e-12
+    ]
+    if len(tied) > 1 and all(_finite(t.attrs.get("cv_tie_mean")) for t in tied):
+        first = sorted(tied, key=lambda t: t.attrs["cv_tie_mean"])  # stable: the CV order among equal losses
+        return first + [t for t in order if t not in first]
+    return order

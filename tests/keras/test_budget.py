@@ -168,7 +168,12 @@ def test_select_cv_stores_fold_scores_and_picks_the_best_mean(tiny_data, tmp_pat
         assert t.attrs["cv_mean"] == pytest.approx(np.mean(cv["scores"]))
         assert t.attrs["cv_std"] == pytest.approx(np.std(cv["scores"], ddof=1))
         assert cv["epochs"] == 12  # 3 folds of 4 epochs: not trials, not counted in the budget
-    assert s.best.attrs["cv_mean"] == max(t.attrs["cv_mean"] for t in done)
+        assert cv["tie"] == "val_loss" and t.attrs["cv_tie_mean"] == pytest.approx(np.mean(cv["tie_scores"]))
+        assert len(cv["best_epochs"]) == 3 and all(0 <= e < 4 for e in cv["best_epochs"])
+    lead = max(done, key=lambda t: t.attrs["cv_mean"])
+    se = lead.attrs["cv_std"] / np.sqrt(3)
+    tied = [t for t in done if t.attrs["cv_mean"] >= lead.attrs["cv_mean"] - se - 1e-12]
+    assert s.best.number == min(tied, key=lambda t: t.attrs["cv_tie_mean"]).number  # one-SE ties: the CV loss
     assert s.best_model() is not None  # keep_models rises to cv_top: the winner's model is on disk
     assert "cross-validation" in s.selection and {"cv_mean", "cv_std"} <= set(s.data.columns)
     assert s.experiment.resource_spent == 16
@@ -214,4 +219,9 @@ def test_refit_trains_the_best_params_on_every_development_row(tiny_data, tmp_pa
     assert seen[-1] == (96, 96, s.best.metrics["best_epoch"] + 1)  # training + validation rows, the chosen epochs
     assert model.predict(tiny_data[0][:3], verbose=0).shape == (3, 1)
     s.refit(epochs=2)
-    assert seen[-1][2] == 2 and len(s.experiment.trials) == 2  # not a trial: nothing stored
+    assert seen[-1][2] == 2
+    s.cross_validate(1, 2)  # cross-validated: refit trains for the median epoch its folds chose
+    chosen = s.best.attrs["cv"]["best_epochs"]
+    s.refit()
+    assert seen[-1][:2] == (96, 96) and seen[-1][2] == int(np.median(chosen)) + 1
+    assert len(s.experiment.trials) == 2  # not a trial: nothing stored

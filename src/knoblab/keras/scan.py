@@ -276,8 +276,10 @@ class Scan:
             among the trials that trained in full, ties broken by val_loss. "cv": besides, when a run ends, the top
             `cv_top` of them are retrained with `cv_folds`-fold cross-validation on the development data (the
             training and validation rows together; the same objective, each fold's rows validating), stored as
-            trial attrs (`cv_mean`, `cv_std`, `cv`), and the best is the one with the best CV mean. Those fits are
-            not trials and do not count against epoch_budget.
+            trial attrs (`cv_mean`, `cv_std`, `cv_tie_mean`, `cv`), and the best is the one with the best CV mean,
+            means within one standard error of it counting as tied and broken by the CV mean of val_loss. Those
+            fits are not trials and do not count against epoch_budget. `refit()` then trains the winner on every
+            development row.
         storage, seed, n_jobs: as for `knoblab.Experiment`.
         gpus: the GPUs each worker sees, as for `Experiment.optimize`: "auto", [0, 1], 0.5 (two trials per device),
             0 (CPU only), or None to leave the environment alone.
@@ -447,8 +449,9 @@ class Scan:
 
     def cross_validate(self, k: int | None = None, folds: int | None = None) -> pd.DataFrame:
         """Retrains the top k trials (default cv_top; by value, among the trials that trained in full) on `folds`
-        folds of the development data and stores each one's scores as trial attrs (`cv_mean`, `cv_std`, `cv`):
-        from then on the best is the one with the best CV mean (`knoblab.selection`). One row per trial."""
+        folds of the development data and stores each one's scores as trial attrs (`cv_mean`, `cv_std`,
+        `cv_tie_mean`, `cv`): from then on the best is the one with the best CV mean, ties within one standard
+        error broken by the tie-breaker's CV mean (`knoblab.selection`). One row per trial."""
         return _cross_validate(self, k or self.cv_top, folds or self.cv_folds)
 
     @property
@@ -493,12 +496,16 @@ class Scan:
 
     def refit(self, epochs: int | None = None) -> keras.Model:
         """The best trial's params trained again on all the development rows (training and validation together),
-        for `epochs` epochs (default: as many as its chosen epoch took, `best_epoch + 1`), from its seed: a final
+        for `epochs` epochs (default: as many as its chosen epoch took, `best_epoch + 1`, or, when it was
+        cross-validated, the median of the epochs its folds chose, + 1), from its seed: a final
         model that learns from the rows that only validated during the search. Nothing is stored and nothing is
         stopped early; the model function gets the development rows as its validation data too, so the
         validation metrics Keras logs in this fit are training metrics and mean nothing."""
         best = self.experiment.best
-        if epochs is None:
+        chosen = [e for e in (best.attrs.get("cv") or {}).get("best_epochs") or [] if e is not None]
+        if epochs is None and chosen:  # cross-validated: the median epoch its folds chose
+            epochs = int(np.median(chosen)) + 1
+        elif epochs is None:
             epochs = int(best.metrics.get("best_epoch", (best.params.get("epochs") or 1) - 1)) + 1
         if not (isinstance(epochs, int) and epochs >= 1):
             raise ValueError(f"epochs: got {epochs!r}; give an integer >= 1 or None")
@@ -674,8 +681,9 @@ def _fold_indices(y: Any, folds: int, seed: int) -> list[tuple[np.ndarray, np.nd
     return [(np.flatnonzero(fold_of != i), np.flatnonzero(fold_of == i)) for i in range(folds)]
 
 
-def _fit_fold(objective: _KerasObjective, params: dict[str, Any], data: tuple) -> tuple[float | None, int]:
-    """One cross-validation fit, scored as a trial is (its objective on the fold's validation rows)."""
+def _fit_fold(objective: _KerasObjective, params: dict[str, Any], data: tuple) -> dict[str, Any]:
+    """One cross-validation fit, scored as a trial is (its objective on the fold's validation rows): the metric, the
+    tie-breaker, the chosen epoch and the epochs trained."""
     if objective.hook_fit:
         _install_fit_hook()
     reporter = objective.reporter(None)
@@ -684,10 +692,26 @@ def _fit_fold(objective: _KerasObjective, params: dict[str, Any], data: tuple) -
         history, _ = _check_return(objective.model_fn(*data, params))
         if not reporter.epochs:
             _replay(reporter, history)
-        value = reporter.summary(objective.objective_epoch).get(objective.metric)
-        return (float(value) if value is not None and math.isfinite(value) else None), len(reporter.epochs)
+        summary = reporter.summary(objective.objective_epoch)
     finally:
         _active_reporter.reset(token)
+
+    def finite(v: Any) -> float | None:
+        return float(v) if v is not None and math.isfinite(v) else None
+
+    return {
+        "score": finite(summary.get(objective.metric)),
+        "tie": finite(summary.get(objective.tie)) if objective.tie else None,
+        "best_epoch": summary.get("best_epoch"),
+        "epochs": len(reporter.epochs),
+    }
+
+
+def _mean_std(values: list[float | None]) -> tuple[float | None, float | None]:
+    """Mean and sample standard deviation, or (None, None) when a fold has no value (it diverged)."""
+    if not values or any(v is None for v in values):
+        return None, None
+    return float(np.mean(values)), float(np.std(values, ddof=1)) if len(values) > 1 else 0.0
 
 
 def _cross_validate(scan: Scan, k: int, folds: int) -> pd.DataFrame:
@@ -698,32 +722,36 @@ def _cross_validate(scan: Scan, k: int, folds: int) -> pd.DataFrame:
     objective = _KerasObjective(scan)
     rows = []
     for t in ranked(exp.storage.get_trials(exp.id), exp.metric, exp.direction, use_cv=False)[:k]:
-        done = t.attrs.get("cv") or {}
-        if done.get("folds") == folds and done.get("metric") == exp.metric:
-            scores = done["scores"]
-        else:
-            scores, epochs = [], 0
+        record = t.attrs.get("cv") or {}
+        if not (record.get("folds") == folds and record.get("metric") == exp.metric):
+            fits = []
             for i, (train, val) in enumerate(splits):
                 hygiene.limit_threads(scan.threads)
                 hygiene.start_trial()
                 hygiene.seed_trial((int(t.seed or 0) + i) % 2**32)
                 try:
                     data = (_take(x_dev, train), _take(y_dev, train), _take(x_dev, val), _take(y_dev, val))
-                    score, n = _fit_fold(objective, dict(t.params), data)
+                    fits.append(_fit_fold(objective, dict(t.params), data))
                 finally:
                     hygiene.clean_up()
-                scores.append(score)
-                epochs += n
-            finite = [s for s in scores if s is not None]
-            mean = float(np.mean(finite)) if len(finite) == len(scores) else None  # a fold that diverged: no mean
-            std = float(np.std(finite, ddof=1)) if mean is not None else None
-            record = {"metric": exp.metric, "folds": folds, "scores": scores, "epochs": epochs, "rows": len(y_dev)}
-            exp.storage.set_attrs(t.id, {"cv_mean": mean, "cv_std": std, "cv": record})
-        finite = [s for s in scores if s is not None]
-        row = {"number": t.number, exp.metric: t.value}
-        row["cv_mean"] = float(np.mean(finite)) if len(finite) == len(scores) else None
-        row["cv_std"] = float(np.std(finite, ddof=1)) if row["cv_mean"] is not None else None
-        row.update({f"fold_{i}": s for i, s in enumerate(scores)})
+            record = {
+                "metric": exp.metric,
+                "folds": folds,
+                "scores": [f["score"] for f in fits],
+                "tie": objective.tie,
+                "tie_scores": [f["tie"] for f in fits] if objective.tie else None,
+                "best_epochs": [f["best_epoch"] for f in fits],
+                "epochs": sum(f["epochs"] for f in fits),
+                "rows": len(y_dev),
+            }
+            mean, std = _mean_std(record["scores"])
+            tie_mean = _mean_std(record["tie_scores"])[0] if objective.tie else None
+            exp.storage.set_attrs(t.id, {"cv_mean": mean, "cv_std": std, "cv_tie_mean": tie_mean, "cv": record})
+        mean, std = _mean_std(record["scores"])
+        row = {"number": t.number, exp.metric: t.value, "cv_mean": mean, "cv_std": std}
+        if record.get("tie"):
+            row[f"cv_{record['tie']}"] = _mean_std(record["tie_scores"])[0]
+        row.update({f"fold_{i}": v for i, v in enumerate(record["scores"])})
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -756,7 +784,10 @@ def _describe_selection(scan: Scan) -> str:
         n_cv = sum(1 for t in trials if t.attrs.get("cv_mean") is not None)
         text += (
             f"; then the top {n_cv} were retrained with {cv['folds']}-fold cross-validation on the "
-            f"{cv['rows']} development rows and the best mean won: {exp.metric} {best.attrs['cv_mean']:.4f} "
-            f"± {best.attrs['cv_std']:.4f} (its single-split value {best.value:.4f})"
+            f"{cv['rows']} development rows and the best CV mean won"
+            + (f" (means within one standard error tied, broken by the lowest CV {cv['tie']})" if cv.get("tie") else "")
+            + f": {exp.metric} {best.attrs['cv_mean']:.4f} ± {best.attrs['cv_std']:.4f}"
+            + (f", {cv['tie']} {best.attrs['cv_tie_mean']:.4f}" if best.attrs.get("cv_tie_mean") is not None else "")
+            + f" (its single-split value {best.value:.4f})"
         )
     return text
