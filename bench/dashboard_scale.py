@@ -1,9 +1,13 @@
-"""How fast the dashboard opens an experiment of 10,000 trials (issue 8 asks for under 2 seconds).
+"""How fast the dashboard opens an experiment of 10,000 trials (issue 8 asks for under 2 seconds; issue 17 adds the
+learning curves of every trial and four more plots, and asks for a trial page in under a second).
 
 Builds a SQLite file with N trials (20 reported epochs each), then times:
   * the API calls the experiment page makes, on a fresh server (cold cache) and again (warm);
   * a poll for changes, a sorted and filtered table page, a trial page, and the knob importances;
-  * with Chromium and playwright present: a real browser from navigation to the table and every plot drawn.
+  * the learning curves (every report of every trial read once, then kept current), a brushed table with the ids
+    the plots keep, and the CSV of every trial;
+  * with Chromium and playwright present: a real browser from navigation to the table and every plot drawn, and
+    a trial page (plotly.js fetched on the first visit, from the browser's cache after).
 
     python bench/dashboard_scale.py [--trials 10000] [--epochs 20] [--no-browser]
 """
@@ -97,7 +101,7 @@ def timed(fn, repeat: int = 1) -> float:
     return statistics.median(times)
 
 
-def api_numbers(url: str, exp_id: int) -> list[tuple[str, float]]:
+def api_numbers(url: str, exp_id: int, trial_id: int) -> list[tuple[str, float]]:
     out = []
 
     def open_page(c: TestClient) -> None:
@@ -130,7 +134,33 @@ def api_numbers(url: str, exp_id: int) -> list[tuple[str, float]]:
             ),
         )
     )
-    out.append(("trial page (20 epochs)", timed(lambda: c.get("/api/trials/5000"), 5)))
+    out.append(("trial page (20 epochs)", timed(lambda: c.get(f"/api/trials/{trial_id}"), 5)))
+    curves = f"/api/experiments/{exp_id}/curves"
+    other = iter(range(1, 7))  # layers!=1, !=2, ...: a selection not computed before
+    fresh = TestClient(create_app(url))  # its rows read, its reports not yet
+    fresh.get(f"/api/experiments/{exp_id}/points")
+    out.append(("learning curves, fresh server, first call", timed(lambda: fresh.get(curves))))
+    fresh.close()
+    out.append(
+        (
+            "learning curves, another filter each time",
+            timed(lambda: c.get(curves, params={"filter": f"layers!={next(other)}"}), 5),
+        )
+    )
+    got = c.get(curves).json()
+    same = {"since": got["rev"], "epoch": got["epoch"]}
+    out.append(("learning curves, poll with no change", timed(lambda: c.get(curves, params=same), 5)))
+    size = len(c.get(curves, params={"top": 200}).content)
+    out.append((f"learning curves payload (best 200 + band): {size / 1e3:.0f} kB", float("nan")))
+    brush = "param.lr>=0.0001, param.lr<=0.01, param.optimizer=adam|nadam"
+    trials_url = f"/api/experiments/{exp_id}/trials"
+    out.append(
+        (
+            "table brushed, with the ids the plots keep",
+            timed(lambda: c.get(trials_url, params={"brush": brush, "ids": 1}), 5),
+        )
+    )
+    out.append(("CSV of every trial", timed(lambda: c.get(f"/api/experiments/{exp_id}/trials.csv"), 3)))
 
     def importances() -> None:  # what the page asks once drawn: a forest in a child process
         while c.get(f"/api/experiments/{exp_id}/importances").json().get("computing"):
@@ -142,7 +172,7 @@ def api_numbers(url: str, exp_id: int) -> list[tuple[str, float]]:
     return out
 
 
-def browser_numbers(url: str, exp_id: int) -> list[tuple[str, float]]:
+def browser_numbers(url: str, exp_id: int, trial_id: int) -> list[tuple[str, float]]:
     import uvicorn
     from playwright.sync_api import sync_playwright
 
@@ -165,11 +195,14 @@ def browser_numbers(url: str, exp_id: int) -> list[tuple[str, float]]:
             def open_page() -> dict[str, float]:
                 """Seconds from navigation to each part first drawn (the page's performance marks)."""
                 page.goto(f"http://127.0.0.1:{port}/experiments/{exp_id}", wait_until="commit")
-                page.wait_for_function("performance.getEntriesByName('knoblab:knobs').length", timeout=120_000)
+                page.wait_for_function(
+                    "['timeline', 'curves'].every((m) => performance.getEntriesByName(`knoblab:${m}`).length)",
+                    timeout=120_000,
+                )
                 marks = page.evaluate("performance.getEntriesByType('mark').map((m) => [m.name, m.startTime])")
                 return {name.split(":")[1]: t / 1000 for name, t in marks}
 
-            parts = ["table", "parallel", "history", "knobs"]
+            parts = ["table", "history", "parallel", "curves", "knobs", "pair", "timeline"]
             first = open_page()
             again = [open_page() for _ in range(3)]
             for part in parts:
@@ -177,6 +210,24 @@ def browser_numbers(url: str, exp_id: int) -> list[tuple[str, float]]:
             for part in parts:
                 out.append(
                     (f"browser, reopened (median of 3): {part} drawn", statistics.median(a[part] for a in again))
+                )
+
+            def open_trial(tab) -> dict[str, float]:
+                tab.goto(f"http://127.0.0.1:{port}/trials/{trial_id}", wait_until="commit")
+                tab.wait_for_function("performance.getEntriesByName('knoblab:curves').length", timeout=120_000)
+                marks = tab.evaluate("performance.getEntriesByType('mark').map((m) => [m.name, m.startTime])")
+                return {name.split(":")[1]: t / 1000 for name, t in marks}
+
+            fresh = b.new_context(viewport={"width": 1400, "height": 1000}).new_page()  # an empty browser cache
+            first = open_trial(fresh)
+            again = [open_trial(fresh) for _ in range(3)]
+            for part, what in (("text", "text"), ("curves", "curves (plotly)")):
+                out.append((f"browser, trial page, first visit: {what} drawn", first[part]))
+                out.append(
+                    (
+                        f"browser, trial page, reopened (median of 3): {what} drawn",
+                        statistics.median(a[part] for a in again),
+                    )
                 )
             b.close()
     finally:
@@ -195,10 +246,10 @@ def main() -> None:
         t = time.perf_counter()
         url, exp_id = build(Path(tmp) / "scale.db", args.trials, args.epochs)
         print(f"built {args.trials} trials x {args.epochs} epochs in {time.perf_counter() - t:.1f} s")
-        rows = api_numbers(url, exp_id)
+        rows = api_numbers(url, exp_id, max(1, args.trials // 2))
         if not args.no_browser and os.path.exists("/usr/bin/chromium"):
             try:
-                rows += browser_numbers(url, exp_id)
+                rows += browser_numbers(url, exp_id, max(1, args.trials // 2))
             except ImportError:
                 print("(playwright missing: no browser timing)")
         width = max(len(name) for name, _ in rows)

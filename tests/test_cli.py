@@ -225,3 +225,52 @@ def test_the_progress_bar_prints_nothing_when_output_is_not_a_terminal(tmp_path)
     )
     assert loud.returncode == 0, loud.stderr
     assert "5/5" in loud.stderr and "best value=" in loud.stderr
+
+
+BAD_OUTPUTS = {
+    "missing folder": lambda tmp: tmp / "no" / "such" / "folder" / "out.{fmt}",
+    "read-only": lambda tmp: "/sys/knoblab-export.{fmt}",  # sysfs refuses new files, even to root
+    "impossible": lambda tmp: "/dev/null/out.{fmt}",
+    "a folder": lambda tmp: tmp,
+    "a name too long": lambda tmp: tmp / ("x" * 300 + ".{fmt}"),
+}
+
+
+@pytest.mark.parametrize("fmt", ["csv", "json", "parquet"])
+@pytest.mark.parametrize("kind", sorted(BAD_OUTPUTS))
+def test_export_to_a_bad_path_is_a_one_line_error(filled, tmp_path, fmt, kind):
+    if fmt == "parquet":
+        pytest.importorskip("pyarrow")
+    out = str(BAD_OUTPUTS[kind](tmp_path)).format(fmt=fmt)
+    before = sorted(p.name for p in tmp_path.iterdir())
+    one_line_error(invoke("export", "alpha", "--storage", filled, "--format", fmt, "-o", out), "cannot write")
+    assert sorted(p.name for p in tmp_path.iterdir()) == before  # nothing half-written left behind
+
+
+def test_export_keeps_integer_knobs_integers_and_floats_exact(sqlite_url, tmp_path):
+    """An Int inside a Branch is missing from the other branch's rows; it must still come out as an integer, and
+    every float with all its digits."""
+    space = {"lr": kl.Real(1e-5, 1e-1, log=True), "layers": kl.Branch({1: {}, 2: {"units": kl.Int(8, 512)}})}
+    exp = kl.Experiment("types", space, storage=sqlite_url, strategy="random", seed=4)
+    exp.optimize(lambda t: {"value": t.params["lr"] / 3, "epochs_run": t.number + 1}, n_trials=12)
+    trials = {t.number: t for t in exp.trials}
+    assert {t.params["layers"] for t in trials.values()} == {1, 2}  # both branches, so "units" has gaps
+    out = tmp_path / "t.json"
+    assert invoke("export", "types", "--storage", sqlite_url, "--format", "json", "-o", out).exit_code == 0
+    for row in json.loads(out.read_text()):
+        t = trials[row["number"]]
+        assert row["lr"] == t.params["lr"] and row["value"] == t.value  # exact, not rounded to 10 digits
+        assert row["units"] == t.params.get("units") and type(row["units"]) is type(t.params.get("units"))
+        assert type(row["layers"]) is int and type(row["epochs_run"]) is int
+    csv_out = tmp_path / "t.csv"
+    assert invoke("export", "types", "--storage", sqlite_url, "-o", csv_out).exit_code == 0
+    text = csv_out.read_text()
+    assert ".0," not in text  # no integer written as 123.0
+    df = pd.read_csv(csv_out)
+    assert df["units"].dropna().map(float.is_integer).all()
+    assert dict(zip(df["number"], df["lr"])) == {n: t.params["lr"] for n, t in trials.items()}
+    pytest.importorskip("pyarrow")
+    pq = tmp_path / "t.parquet"
+    assert invoke("export", "types", "--storage", sqlite_url, "--format", "parquet", "-o", pq).exit_code == 0
+    df = pd.read_parquet(pq)
+    assert str(df["units"].dtype) == "Int64" and str(df["layers"].dtype) == "int64"

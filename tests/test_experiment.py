@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import math
+import os
+import re
 import time
+from pathlib import Path
 
 import pandas as pd
 import pytest
 
 import knoblab as kl
+from knoblab import AllTrialsFailedError, TrialFailedWarning
 from knoblab.storage.sql import SQLStorage
 from knoblab.trial import LateResultWarning, TrialState
 
@@ -186,7 +190,8 @@ def test_a_failing_objective_fails_its_trial_and_the_search_goes_on(sqlite_url):
 )
 def test_unusable_results_fail_the_trial_with_a_clear_reason(sqlite_url, result, reason):
     exp = make(sqlite_url)
-    exp.optimize(lambda t: result, n_trials=2)
+    with pytest.warns(TrialFailedWarning, match=reason), pytest.raises(AllTrialsFailedError, match=reason):
+        exp.optimize(lambda t: result, n_trials=2)
     assert states(exp) == ["FAILED", "FAILED"]
     for t in exp.trials:
         assert reason in t.error, t.error
@@ -219,7 +224,8 @@ def test_dict_results_store_every_metric(sqlite_url):
 
 def test_a_result_that_cannot_be_stored_as_json_fails_the_trial(sqlite_url):
     exp = make(sqlite_url)
-    exp.optimize(lambda t: {"val_loss": 0.1, "model": object()}, n_trials=1)
+    with pytest.warns(TrialFailedWarning), pytest.raises(AllTrialsFailedError, match="JSON"):
+        exp.optimize(lambda t: {"val_loss": 0.1, "model": object()}, n_trials=1)
     assert exp.trials[0].state == TrialState.FAILED
     assert "JSON" in exp.trials[0].error
 
@@ -628,6 +634,166 @@ def test_a_late_result_after_stale_recovery_is_refused_and_the_search_goes_on(sq
     assert exp.trial(0).value is None
 
 
+# ---- reopening by name, failures told, retries ----
+
+
+def test_reopening_by_name_alone_needs_no_space(sqlite_url):
+    exp = make(sqlite_url, strategy="tpe", direction="max")
+    exp.optimize(objective, n_trials=4)
+    again = kl.Experiment("exp", storage=sqlite_url)  # no space, metric, direction or strategy
+    assert again.space.describe() == exp.space.describe()
+    assert (again.metric, again.direction, again.seed) == ("val_loss", "max", 0)
+    assert again.strategy.name == "tpe"
+    again.optimize(objective, n_trials=6)
+    assert len(again.trials) == 6
+    with pytest.raises(ValueError, match="no experiment 'nope'.*known: \\['exp'\\]; give a space to create it"):
+        kl.Experiment("nope", storage=sqlite_url)
+    with pytest.raises(KeyError, match="no experiment 'nope'"):
+        kl.Experiment.load("nope", sqlite_url)
+
+
+def test_a_rerun_with_nothing_left_says_so_in_one_line(sqlite_url, caplog):
+    caplog.set_level("INFO", logger="knoblab")
+    exp = make(sqlite_url)
+    exp.optimize(objective, n_trials=3)
+    assert not [r for r in caplog.records if r.name == "knoblab"]
+    exp.optimize(objective, n_trials=3)
+    (record,) = [r for r in caplog.records if r.name == "knoblab"]
+    assert record.getMessage() == (
+        "experiment 'exp' has nothing left to run: 3 trials count against n_trials=3; raise n_trials to run more"
+    )
+    caplog.clear()
+    grid = make(sqlite_url, name="grid", space={"a": [1, 2]}, strategy="grid")
+    grid.optimize(lambda t: t.params["a"])
+    grid.optimize(lambda t: t.params["a"])
+    (record,) = [r for r in caplog.records if r.name == "knoblab"]
+    assert "every point of its 2-point grid has run" in record.getMessage()
+
+
+def test_a_rerun_with_nothing_left_prints_one_line_without_logging_set_up(tmp_path):
+    import subprocess
+    import sys
+
+    code = (
+        "import knoblab as kl\n"
+        "exp = kl.Experiment('q', {'x': kl.Real(0, 1)}, storage='sqlite:///k.db', seed=0)\n"
+        "exp.optimize(lambda t: t.params['x'], n_trials=2)\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(Path(kl.__file__).parents[1])}  # this knoblab, from any folder
+    for _ in range(2):
+        done = subprocess.run(
+            [sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120
+        )
+        assert done.returncode == 0, done.stderr
+    assert done.stderr.strip() == (
+        "knoblab: experiment 'q' has nothing left to run: 2 trials count against n_trials=2; raise n_trials to run more"
+    )
+
+
+def test_failures_are_warned_with_the_last_line_of_the_traceback(sqlite_url):
+    def sometimes(trial):
+        if trial.number in (1, 2):
+            raise KeyError("units3")
+        if trial.number == 4:
+            raise RuntimeError("CUDA out of memory\nwhile allocating 2 GiB")
+        return loss(trial.params)
+
+    exp = make(sqlite_url, strategy="random")
+    with pytest.warns(TrialFailedWarning) as warned:
+        exp.optimize(sometimes, n_trials=6)
+    messages = [str(w.message) for w in warned]
+    assert messages == [
+        "trial 1 of 'exp' FAILED: KeyError: 'units3' (the full traceback is in exp.trial(1).error); the search goes on",
+        "trial 4 of 'exp' FAILED: RuntimeError: CUDA out of memory (the full traceback is in exp.trial(4).error); "
+        "the search goes on",
+    ]  # one per error, trial 2's repeats trial 1's; the last line of a traceback ends with the message's first
+    assert all(w.filename == __file__ for w in warned)  # pointing at the call to optimize
+
+
+def test_a_call_in_which_every_trial_failed_raises_at_its_end(sqlite_url):
+    calls = []
+
+    def broken(trial):
+        calls.append(trial.number)
+        raise ZeroDivisionError("division by zero")
+
+    exp = make(sqlite_url)
+    every = r"all 4 trials of this call .* FAILED.*trial 3: Zero"
+    with (
+        pytest.warns(TrialFailedWarning, match="division by zero") as warned,
+        pytest.raises(AllTrialsFailedError, match=every),
+    ):
+        exp.optimize(broken, n_trials=4)
+    assert calls == [0, 1, 2, 3] and len(warned) == 1  # every trial ran; the error warned once
+    assert states(exp) == ["FAILED"] * 4
+    exp.optimize(objective, n_trials=6)  # one that works: no error (the call's trials did not all fail)
+    assert states(exp)[4:] == ["COMPLETE", "COMPLETE"]
+
+
+def test_retries_run_a_failed_configuration_again_as_attempts_of_one_trial(sqlite_url):
+    runs: dict[float, int] = {}
+
+    def out_of_memory_twice(trial):
+        lr = trial.params["lr"]
+        runs[lr] = runs.get(lr, 0) + 1
+        if trial.number < 3 and runs[lr] <= 2:  # the first two configurations fail twice, then fit
+            raise MemoryError("out of memory")
+        if trial.params["units"] > 250:
+            raise ValueError("not retried: ValueError is not in retry_on")
+        return loss(trial.params)
+
+    exp = make(sqlite_url, strategy="random")
+    exp.optimize(out_of_memory_twice, n_trials=5, retries=2, retry_on=MemoryError)
+    trials = exp.trials
+    assert sum(1 for t in trials if not t.attrs.get("retried")) == 5  # a configuration counts once
+    first = trials[0]
+    assert first.state == TrialState.FAILED and first.attrs["retried"] and first.attrs["attempt"] == 1
+    chain = [first]
+    while True:
+        nxt = [t for t in trials if t.attrs.get("retry_of") == chain[-1].number]
+        if not nxt:
+            break
+        chain += nxt
+    assert [t.attrs.get("attempt", 1) for t in chain] == [1, 2, 3]
+    assert [t.state for t in chain] == [TrialState.FAILED, TrialState.FAILED, TrialState.COMPLETE]
+    assert all(t.params == first.params and t.seed == first.seed for t in chain)
+    assert "MemoryError: out of memory" in chain[1].error
+    assert all(t.attrs.get("retry_after") == "failed" for t in chain[1:])
+
+
+def test_a_configuration_out_of_retries_stays_failed(sqlite_url):
+    exp = make(sqlite_url)
+    with pytest.raises(AllTrialsFailedError):
+        exp.optimize(lambda t: 1 / 0, n_trials=2, retries=1)
+    trials = exp.trials
+    assert len(trials) == 4 and all(t.state == TrialState.FAILED for t in trials)
+    assert [t.attrs.get("attempt", 1) for t in trials] == [1, 2, 1, 2]
+    assert [bool(t.attrs.get("retried")) for t in trials] == [True, False, True, False]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "fragment"),
+    [
+        ({"retries": -1}, "retries: got -1"),
+        ({"retries": 1.5}, "retries: got 1.5"),
+        ({"retries": 1, "retry_on": "MemoryError"}, "retry_on: got 'MemoryError'"),
+        ({"retries": 1, "retry_on": ()}, "retry_on: got ()"),
+    ],
+)
+def test_bad_retry_arguments_are_one_line_errors(sqlite_url, kwargs, fragment):
+    with pytest.raises(ValueError, match=re.escape(fragment)):
+        make(sqlite_url).optimize(objective, n_trials=1, **kwargs)
+
+
+def test_an_interrupted_attempt_keeps_its_number(sqlite_url):
+    exp = make(sqlite_url)
+    (trial,) = exp.ask(1)
+    exp.storage.set_attrs(trial.id, {"attempt": 2, "retry_of": 7})
+    exp.interrupted(exp.trial(trial.number, with_reports=False), "interrupted: test")
+    queued = exp.trials[-1]
+    assert queued.state == TrialState.QUEUED and queued.attrs["attempt"] == 2 and queued.attrs["retry_of"] == 0
+
+
 # ---- constraints on permutations (issue 14: Talos' boolean_limit in the core) ----
 
 
@@ -661,3 +827,12 @@ def test_model_based_and_random_strategies_respect_a_constraint_on_a_continuous_
     )
     exp.optimize(lambda t: (t.params["x"] - 0.7) ** 2 + (t.params["y"] - 0.7) ** 2, n_trials=18)
     assert len(exp.trials) == 18 and all(rule(t.params) for t in exp.trials)
+
+
+def test_a_grid_with_a_fraction_limit_is_a_random_subset_not_the_first_rows(sqlite_url):
+    exp = kl.Experiment(
+        "grid_fraction", {"a": list(range(10)), "b": list(range(10))}, storage=sqlite_url, strategy="grid", seed=0
+    )
+    exp.optimize(lambda t: float(t.params["a"]), fraction_limit=0.1)
+    firsts = {t.params["a"] for t in exp.trials}
+    assert len(exp.trials) == 10 and len(firsts) > 3, f"the first rows of the grid ran in order: {firsts}"

@@ -95,6 +95,10 @@ def test_worker_bad_input(sqlite_url, tmp_path):
     missing = f"sqlite:///{tmp_path}/missing.db"
     r = runner.invoke(main, ["worker", "w", "--storage", missing, "--objective", "os.path:join"])
     assert r.exit_code == 1 and "no such file" in r.output
+    # os.path:join(trial) raises TypeError in every trial: one line saying so, not a traceback
+    r = runner.invoke(main, ["worker", "w", "--storage", sqlite_url, "--objective", "os.path:join", "--n-trials", "2"])
+    assert r.exit_code == 1 and "Error: all 2 trials of this call to optimize on 'w' FAILED" in r.output
+    assert "Traceback" not in r.output
 
 
 def test_worker_with_a_file_objective_and_postgres(postgres_url, tmp_path):

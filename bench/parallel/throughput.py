@@ -5,7 +5,11 @@ knoblab's `Experiment.load(...).optimize(n_trials=TOTAL)` (the budget is the exp
 `load_study(...).optimize(n_trials=TOTAL / WRITERS)` with its RandomSampler (knoblab: strategy="random").
 Afterwards every trial is checked: none lost, none duplicated, every writer's errors counted.
 
+`--space grid` runs knoblab on a finite space instead (`strategy="grid"` over a (0, 1, 2 * trials + 1) tuple), where
+writers must also never run the same point twice; `--space real grid` measures both, back to back.
+
     python -m bench.parallel.throughput --trials 10000 --writers 4 [--storage sqlite postgres] [--only knoblab]
+    python -m bench.parallel.throughput --trials 2000 --writers 8 --storage postgres --only knoblab --space real grid
 """
 
 from __future__ import annotations
@@ -51,13 +55,16 @@ def optuna_writer(url: str, per_writer: int, errors) -> None:
         errors.put(f"{type(e).__name__}: {e}"[:300])
 
 
-def run(lib: str, url: str, total: int, writers: int) -> dict:
+def run(lib: str, url: str, total: int, writers: int, space: str = "real") -> dict:
     ctx = multiprocessing.get_context("spawn")
     errors = ctx.Queue()
     if lib == "knoblab":
         import knoblab as kl
 
-        kl.Experiment("load", {"x": kl.Real(0.0, 1.0)}, storage=url, strategy="random", seed=0)
+        if space == "grid":
+            kl.Experiment("load", {"x": (0.0, 1.0, 2 * total + 1)}, storage=url, strategy="grid", seed=0)
+        else:
+            kl.Experiment("load", {"x": kl.Real(0.0, 1.0)}, storage=url, strategy="random", seed=0)
         procs = [ctx.Process(target=knoblab_writer, args=(url, total, errors)) for _ in range(writers)]
     else:
         import optuna
@@ -74,7 +81,14 @@ def run(lib: str, url: str, total: int, writers: int) -> dict:
     found = []
     while not errors.empty():
         found.append(errors.get())
-    result = {"library": lib, "writers": writers, "asked": total, "seconds": round(wall, 1), "errors": found}
+    result = {
+        "library": lib,
+        "space": space,
+        "writers": writers,
+        "asked": total,
+        "seconds": round(wall, 1),
+        "errors": found,
+    }
     result.update(check(lib, url))
     result["trials_per_s"] = round(result["complete"] / wall, 1)
     return result
@@ -88,13 +102,17 @@ def check(lib: str, url: str) -> dict:
         trials = kl.Experiment.load("load", url).trials
         numbers = [t.number for t in trials]
         complete = sum(t.state.value == "COMPLETE" for t in trials)
+        points = [repr(t.params["x"]) for t in trials if t.state.value == "COMPLETE"]
+        extra = {"points_run_twice": len(points) - len(set(points))}
     else:
         import optuna
 
         trials = optuna.load_study(study_name="load", storage=url).get_trials(deepcopy=False)
         numbers = [t.number for t in trials]
         complete = sum(t.state == optuna.trial.TrialState.COMPLETE for t in trials)
+        extra = {}
     return {
+        **extra,
         "stored": len(numbers),
         "complete": complete,
         "duplicated_numbers": len(numbers) - len(set(numbers)),
@@ -108,6 +126,7 @@ def main() -> None:
     parser.add_argument("--writers", type=int, default=4)
     parser.add_argument("--storage", nargs="+", default=["sqlite", "postgres"], choices=["sqlite", "postgres"])
     parser.add_argument("--only", nargs="+", default=["knoblab", "optuna"], choices=["knoblab", "optuna"])
+    parser.add_argument("--space", nargs="+", default=["real"], choices=["real", "grid"], help="grid: knoblab only")
     parser.add_argument("--out", default=str(HERE / "results" / "throughput.json"))
     args = parser.parse_args()
     from knoblab.testing.postgres import create_database, local_postgres
@@ -120,14 +139,17 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp, local_postgres(durable=True, max_connections=100) as pg:
         for storage in args.storage:
             for lib in args.only:
-                if storage == "sqlite":
-                    url = f"sqlite:///{tmp}/{lib}.db"
-                else:
-                    url = create_database(pg, f"bench_{lib}", replace=True)
-                r = run(lib, url, args.trials, args.writers)
-                r["storage"] = storage
-                print(json.dumps(r), flush=True)
-                results.append(r)
+                for space in args.space:
+                    if space == "grid" and lib != "knoblab":
+                        continue
+                    if storage == "sqlite":
+                        url = f"sqlite:///{tmp}/{lib}_{space}.db"
+                    else:
+                        url = create_database(pg, f"bench_{lib}_{space}", replace=True)
+                    r = run(lib, url, args.trials, args.writers, space)
+                    r["storage"] = storage
+                    print(json.dumps(r), flush=True)
+                    results.append(r)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     meta = {

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from .experiment import Experiment, current_trial
+from .outcomes import AllTrialsFailedError, TrialFailedWarning
 from .space import Bool, Branch, Categorical, Fixed, Int, Real, Space
 from .storage import StorageError
 from .trial import FrozenTrial, Trial, TrialPruned, TrialState
@@ -24,6 +25,10 @@ def __getattr__(name: str):
         from .export import restore
 
         return restore
+    if name in ("fmin", "from_hyperopt"):  # hyperopt code on knoblab; hyperopt loads only for hp.* spaces
+        from .compat import hyperopt
+
+        return getattr(hyperopt, name)
     if name == "metrics":
         import importlib
 
@@ -45,8 +50,12 @@ __all__ = [
     "TrialState",
     "TrialPruned",
     "StorageError",
+    "AllTrialsFailedError",
+    "TrialFailedWarning",
     "Scan",
     "current_trial",
     "restore",
+    "fmin",
+    "from_hyperopt",
     "__version__",
 ]

@@ -108,27 +108,26 @@ def show_command(name: str, storage: str | None, top: int) -> None:
 @click.option(
     "-o",
     "--output",
-    type=click.Path(dir_okay=False),
     default=None,
     help="file to write (default NAME.FORMAT; '-' for standard output, csv and json only)",
 )
 def export_command(name: str, storage: str | None, fmt: str, output: str | None) -> None:
     """Exports an experiment's results table (one row per trial) as CSV, Parquet or JSON."""
-    df = _load(name, storage).results
+    from .export import results_table, write_results
+
     output = output or f"{name}.{fmt}"
-    if fmt == "parquet":
-        if output == "-":
-            raise click.ClickException("parquet cannot go to standard output; give -o FILE")
-        try:
-            df.to_parquet(output, index=False)
-        except ImportError:
-            raise click.ClickException("parquet needs pyarrow: pip install 'knoblab[parquet]'") from None
-    else:
-        target = sys.stdout if output == "-" else output
-        if fmt == "csv":
-            df.to_csv(target, index=False)
-        else:
-            df.to_json(target, orient="records", date_format="iso", indent=1)
+    if fmt == "parquet" and output == "-":
+        raise click.ClickException("parquet cannot go to standard output; give -o FILE")
+    df = results_table(_load(name, storage))
+    try:
+        write_results(df, fmt, sys.stdout if output == "-" else output)
+    except ImportError:
+        raise click.ClickException("parquet needs pyarrow: pip install 'knoblab[parquet]'") from None
+    except OSError as e:  # a missing folder, a read-only disk, a name the file system refuses
+        text = str(e)
+        raise click.ClickException(
+            text if text.startswith("cannot write") else f"cannot write {output}: {text}"
+        ) from None
     if output != "-":
         click.echo(f"wrote {len(df)} trials to {output}", err=True)
 
@@ -178,6 +177,7 @@ def worker_command(
     import signal
 
     from .experiment import Experiment
+    from .outcomes import AllTrialsFailedError
 
     objective = _import_objective(objective_ref)
     store = _open(storage)
@@ -197,9 +197,7 @@ def worker_command(
         exp.optimize(
             objective, n_trials=n_trials, time_limit=time_limit, callbacks=[lambda e, t: ran.append(t.state.value)]
         )
-    except ValueError as e:
-        raise click.ClickException(str(e)) from None
-    except StorageError as e:
+    except (ValueError, StorageError, AllTrialsFailedError) as e:
         raise click.ClickException(str(e)) from None
     except KeyboardInterrupt:
         click.echo(f"worker {os.getpid()}: interrupted after {len(ran)} trials", err=True)
@@ -227,6 +225,8 @@ def _import_objective(ref: str):
             if not path.is_file():
                 raise click.BadParameter(f"no such file {path}", param_hint="--objective")
             spec = importlib.util.spec_from_file_location(path.stem, path)
+            if spec is None or spec.loader is None:
+                raise click.BadParameter(f"{path} is not a Python file that can be imported", param_hint="--objective")
             module = importlib.util.module_from_spec(spec)
             sys.modules[path.stem] = module
             spec.loader.exec_module(module)

@@ -25,6 +25,7 @@ import pandas as pd
 from . import selection
 from .heartbeat import Heartbeat, pid_alive
 from .observations import reached
+from .outcomes import CallOutcome, check_retry, retry_failed
 from .progress import ProgressBar
 from .reprs import experiment_html
 from .results import results_frame
@@ -67,16 +68,22 @@ class Experiment:
 
     Args:
         name: the experiment's name in the storage; reopening the same name continues it.
-        space: a dict of knobs (see `knoblab.space`) or a `Space`.
-        metric: the metric the objective optimizes (the key to read when the objective returns a dict).
-        direction: "min" or "max".
-        strategy: "auto", "grid", "random", "sobol", "lhs" (more as they land) or a `Strategy` instance.
+        space: a dict of knobs (see `knoblab.space`) or a `Space`. None reopens a stored experiment by name alone:
+            `Experiment("name")` gets its latest round's space, metric, direction, seed and strategy from storage.
+        metric: the metric the objective optimizes (the key to read when the objective returns a dict); default
+            the stored one when reopening, else "value".
+        direction: "min" or "max"; default the stored one when reopening, else "min".
+        strategy: "auto" (the default: picks by space and budget), "grid", "random", "sobol", "lhs", "tpe", "gp",
+            "cmaes" (the `strategies` extra), or a `Strategy` instance; reopening by name alone keeps the stored
+            one.
         scheduler: decides from intermediate reports whether a trial stops early (None: never): "median", "asha",
             "hyperband", "pbt", "patience" or an instance from `knoblab.schedulers`.
         storage: a SQLAlchemy URL or a storage object; default the SQLite file ./knoblab.db.
         seed: makes the search reproducible; stored with the experiment, so a reopened one keeps its stream.
         grid_resolution: points per continuous knob when a grid is asked of a space with Real knobs.
         stale_after: seconds without a heartbeat after which a RUNNING trial of another process is taken as dead.
+        heartbeat_interval: seconds between the heartbeats a running trial writes to storage (keep it well under
+            `stale_after`, so that a live trial is never taken as dead).
         on_stale: "retry" (run its params again) or "fail" (only mark it FAILED).
         constraint: `constraint(params) -> bool` rules out combinations of knobs (Talos' boolean_limit): no
             strategy proposes a point it rejects, and grid sizes and fraction_limit count only the points it
@@ -86,10 +93,10 @@ class Experiment:
     def __init__(
         self,
         name: str,
-        space: Mapping[str, Any] | Space,
-        metric: str = "value",
-        direction: str = "min",
-        strategy: str | Strategy = "auto",
+        space: Mapping[str, Any] | Space | None = None,
+        metric: str | None = None,
+        direction: str | None = None,
+        strategy: str | Strategy | None = None,
         scheduler: Any = None,
         storage: str | Storage | None = None,
         seed: int | None = None,
@@ -102,6 +109,11 @@ class Experiment:
     ):
         if not isinstance(name, str) or not name.strip():
             raise ValueError(f"name: got {name!r}; give a non-empty string")
+        store = open_storage(storage)
+        if space is None or metric is None or direction is None or strategy is None:
+            space, metric, direction, strategy, grid_resolution = _stored_defaults(
+                store, name, space, metric, direction, strategy, grid_resolution
+            )
         if direction not in ("min", "max"):
             raise ValueError(f"direction: got {direction!r}; allowed: 'min' or 'max'")
         if not isinstance(metric, str) or not metric:
@@ -115,7 +127,7 @@ class Experiment:
         self.metric = metric
         self.direction = direction
         self.scheduler = make_scheduler(scheduler)
-        self.storage = open_storage(storage)
+        self.storage = store
         self.stale_after = stale_after
         self.heartbeat_interval = heartbeat_interval
         self.on_stale = on_stale
@@ -130,6 +142,7 @@ class Experiment:
         # the round whose space this is (rounds narrow the space: see `next_round`)
         self.round = self._check_same(record, description, metric, direction, seed)
         self.record = record
+        assert record.seed is not None  # stored with every experiment since the first version
         self.seed = int(record.seed)
         self._strategy_arg = strategy
         self.strategy = make_strategy(strategy, grid_resolution=grid_resolution)
@@ -137,7 +150,7 @@ class Experiment:
         if isinstance(strategy, str) and "strategy" not in record.attrs:
             # remembered so that `Experiment.load` (a standalone worker) proposes with the same strategy; a grid
             # over Real knobs cannot be set up again without its resolution
-            remembered = {"strategy": strategy}
+            remembered: dict[str, Any] = {"strategy": strategy}
             if grid_resolution is not None:
                 remembered["grid_resolution"] = grid_resolution
             self.storage.set_experiment_attrs(record.id, remembered)
@@ -145,30 +158,19 @@ class Experiment:
         self._deadline: float | None = None
         self._limit: int | None = None  # n_trials while optimize runs: asks never overshoot it
         self._max_resource: int | None = None  # max_resource while optimize runs (see `optimize`)
+        self._retry: tuple[int, tuple[type[BaseException], ...]] = (0, ())  # optimize's retries, retry_on
+        self._warm_start: bool | None = None  # this round's warm_start, read once from the rounds stored
         if self.scheduler is not None and hasattr(self.scheduler, "setup"):
             self.scheduler.setup(self)  # PBT queues its population here
 
     @classmethod
     def load(cls, name: str, storage: str | Storage | None = None, **kwargs: Any) -> Experiment:
-        """Reopens a stored experiment by name alone (its space, metric, direction and seed come from storage)."""
+        """Reopens a stored experiment by name alone (its space, metric, direction and seed come from storage), as
+        `Experiment(name, storage=...)` does; a KeyError names the experiments stored when there is none by that name."""
         store = open_storage(storage)
-        record = store.get_experiment(name)
-        if record is None:
-            known = [e.name for e in store.list_experiments()]
-            raise KeyError(f"no experiment {name!r} in {store!r}; known: {known}")
-        kwargs.setdefault("strategy", record.attrs.get("strategy", "auto"))
-        kwargs.setdefault("grid_resolution", record.attrs.get("grid_resolution"))
-        from .analysis.rounds import round_records
-
-        return cls(
-            name,
-            Space.from_description(round_records(record)[-1]["space"]),  # the latest round's space
-            record.metric,
-            record.direction,
-            storage=store,
-            seed=record.seed,
-            **kwargs,
-        )
+        if store.get_experiment(name) is None:
+            raise KeyError(_unknown(store, name))
+        return cls(name, storage=store, **kwargs)
 
     # ---- opening ----
     def _check_same(self, record, description, metric, direction, seed) -> int:
@@ -277,7 +279,7 @@ class Experiment:
     def results(self) -> pd.DataFrame:
         """One row per trial: number, state, value, a column per knob, a column per metric, duration, resource (the
         steps it reported, when any trial reported), times."""
-        return results_frame(self.storage.get_trials(self.id), self.space, self.metric, self._resource_counts())
+        return results_frame(self.storage.get_trials(self.id), self.space, self.metric, resources=self._resource_counts())
 
     # ---- steering by hand ----
     def enqueue(self, params: Mapping[str, Any], note: str | None = None) -> FrozenTrial:
@@ -288,6 +290,7 @@ class Experiment:
         trial = self.storage.create_trial(
             self.id, clean, TrialState.QUEUED, attrs={"source": "enqueued"}, round=self.round
         )
+        assert trial is not None  # only a budget (limit=) makes create_trial refuse, and none is given
         if note:
             self.storage.set_note(trial.id, note)
         return trial
@@ -374,6 +377,7 @@ class Experiment:
         experiment and a standalone worker go on with the strategy the round started with; a new round chooses
         again. Of processes choosing at once, the first to store wins and the others use its choice."""
         key = str(self.round)
+        assert isinstance(self.strategy, AutoStrategy)
         choice = self.record.attrs.get("auto_choice", {}).get(key)
         if choice is None:
             proposed = self.strategy.choose(
@@ -423,7 +427,8 @@ class Experiment:
                 raise ValueError(f"trial {frozen.number} of {self.name!r} is already {frozen.state}")
             raise ValueError(f"trial {frozen.number} of {self.name!r} is {frozen.state}; tell only trials from ask()")
         state = TrialState(state) if state is not None else TrialState.COMPLETE
-        value, metrics = None, {}
+        value: float | None = None
+        metrics: dict[str, Any] = {}
         if state == TrialState.COMPLETE:
             try:
                 value, metrics = self._interpret(result)
@@ -533,7 +538,7 @@ class Experiment:
                 trial.params,
                 TrialState.QUEUED,
                 seed=trial.seed,
-                attrs={**scheduled, "source": "retry", "retry_of": trial.number},
+                attrs={**scheduled, **_attempt_of(trial), "source": "retry", "retry_of": trial.number},
                 round=trial.round,
             )
         return True
@@ -554,9 +559,15 @@ class Experiment:
         executor: Any = None,
         trial_timeout: float | None = None,
         max_resource: int | None = None,
+        retries: int = 0,
+        retry_on: type[BaseException] | tuple[type[BaseException], ...] = (Exception,),
         gpus: Any = None,
     ) -> Experiment:
         """Runs trials until a budget ends. Budgets count the whole experiment, so a rerun finishes what is left.
+
+        The first failures of a call are warned (`TrialFailedWarning`, with the last line of the traceback); a call
+        in which every trial failed raises `AllTrialsFailedError` at its end; a call with nothing left to run says
+        so in one line.
 
         Args:
             objective: `objective(trial) -> float | dict`; read `trial.params`, call `trial.report(step, ...)`.
@@ -579,6 +590,12 @@ class Experiment:
                 with attr `stopped_by`; the Keras reporter asks after every epoch). Trials running in parallel may
                 each finish the step they are in, so the total can pass the budget by up to n_jobs - 1 steps; an
                 objective that never asks `should_stop` is stopped only between trials.
+            retries: how many times a trial whose objective raised one of `retry_on` runs again (same params, same
+                seed) before it stays FAILED. Attempts are trials of their own, with attrs `attempt` and `retry_of`;
+                a configuration counts once against n_trials. Interrupted trials (a dead process) are retried as
+                `on_stale` says, whatever this is.
+            retry_on: the exceptions worth another attempt (e.g. `MemoryError`, a flaky data loader's `OSError`);
+                only exceptions in `catch` fail a trial, so only those can be retried.
             gpus: the GPUs each worker sees (runs trials in worker processes, even with n_jobs=1): "auto" (every
                 visible device, shared out), a device list such as [0, 1], GPUs per worker (0.5: two workers per
                 device; 0: none), or None to leave the environment alone. Each trial records its devices in
@@ -614,8 +631,13 @@ class Experiment:
                 raise ValueError("give a budget: n_trials, time_limit, fraction_limit, target or max_resource")
         if isinstance(self.strategy, AutoStrategy):
             self._resolve_auto(n_trials=n_trials, fraction_limit=fraction_limit, max_resource=max_resource)
+        elif fraction_limit is not None and self._strategy_arg == "grid" and not self.strategy.shuffle:
+            # strategy="grid" with a fraction: a random subset of the grid (as the README says), not its first rows
+            self.strategy = make_strategy("grid", fraction_limit=fraction_limit, grid_resolution=self.grid_resolution)
+            self.strategy.setup(self.space, seed=self._round_seed(), direction=self.direction)
         if trial_timeout is not None and not (_is_numeric(trial_timeout) and trial_timeout > 0):
             raise ValueError(f"trial_timeout: got {trial_timeout!r}; give seconds > 0 or None")
+        self._retry = check_retry(retries, retry_on)
         if max_resource is not None and self.round > 0:  # as n_trials: this round's budget, the experiment's count
             counts = self._resource_counts()
             max_resource += sum(counts.get(t.id, 0) for t in self.storage.get_trials(self.id) if t.round != self.round)
@@ -647,11 +669,13 @@ class Experiment:
                 )
             finally:
                 self._max_resource = None
+                self._retry = (0, ())
 
         self.recover_stale()
         self._limit = n_trials
         self._deadline = time.monotonic() + time_limit if time_limit else None
         progress = ProgressBar(self, n_trials, show_progress)
+        outcome = CallOutcome(self, n_trials, target)
         try:
             with Heartbeat(self.storage, self.heartbeat_interval) as beat:
                 while not self._budget_spent(n_trials, target):
@@ -665,6 +689,7 @@ class Experiment:
                     if trial.lost:  # recovered elsewhere while it ran (warned): its retry, if any, is queued
                         continue
                     progress.update(self, done)
+                    outcome.seen(done)
                     for cb in callbacks or ():
                         cb(self, done)
         finally:
@@ -672,6 +697,8 @@ class Experiment:
             self._deadline = None
             self._limit = None
             self._max_resource = None
+            self._retry = (0, ())
+        outcome.end()
         return self
 
     def _budget_spent(self, n_trials: int | None, target: float | None) -> bool:
@@ -712,7 +739,10 @@ class Experiment:
             raise
         except catch as e:
             tb = traceback.format_exc()
-            return self.tell(trial, None, state=TrialState.FAILED, error=f"{type(e).__name__}: {e}\n\n{tb}")
+            done = self.tell(trial, None, state=TrialState.FAILED, error=f"{type(e).__name__}: {e}\n\n{tb}")
+            if not trial.lost and retry_failed(self, done, e) is not None:
+                done.attrs.update(retried=True, attempt=done.attrs.get("attempt", 1))
+            return done
         finally:
             _current_trial.reset(token)
         return self.tell(trial, result)
@@ -723,7 +753,9 @@ class Experiment:
         """Every round: its number, space (as described), parent round, reason, changes and start time."""
         from .analysis.rounds import round_records
 
-        return round_records(self.storage.get_experiment(self.name))
+        record = self.storage.get_experiment(self.name)
+        assert record is not None  # an experiment is never deleted from under its handle
+        return round_records(record)
 
     def next_round(self, space: Mapping[str, Any] | Space, reason: str = "") -> int:
         """Starts a new round with its own space, narrowing the current one; returns its number. New trials carry
@@ -769,8 +801,49 @@ class Experiment:
 
 # ---- helpers ----
 def trials_used(trials: list[FrozenTrial]) -> int:
-    """How many trials count against n_trials: all but QUEUED and interrupted ones (a process died under them)."""
-    return sum(1 for t in trials if t.state != TrialState.QUEUED and not t.attrs.get("interrupted"))
+    """How many trials count against n_trials: all but QUEUED ones, interrupted ones (a process died under them)
+    and failed attempts that were retried (a configuration counts once, see `optimize(retries=...)`)."""
+    return sum(
+        1
+        for t in trials
+        if t.state != TrialState.QUEUED and not t.attrs.get("interrupted") and not t.attrs.get("retried")
+    )
+
+
+def _unknown(store: Storage, name: str) -> str:
+    known = [e.name for e in store.list_experiments()]
+    return f"no experiment {name!r} in {store!r}; known: {known}"
+
+
+def _stored_defaults(store, name, space, metric, direction, strategy, grid_resolution) -> tuple:
+    """What a constructor argument left out means: the stored experiment's (its latest round's space, its metric,
+    direction and strategy) when there is one, else the defaults of a new experiment ("value", "min", "auto")."""
+    record = store.get_experiment(name)
+    if record is None:
+        if space is None:
+            raise ValueError(f"{_unknown(store, name)}; give a space to create it")
+        return (
+            space,
+            "value" if metric is None else metric,
+            "min" if direction is None else direction,
+            "auto" if strategy is None else strategy,
+            grid_resolution,
+        )
+    if space is None:
+        from .analysis.rounds import round_records
+
+        space = Space.from_description(round_records(record)[-1]["space"])  # the latest round's space
+    if strategy is None:
+        strategy = record.attrs.get("strategy", "auto")
+    if grid_resolution is None:  # a grid over Real knobs cannot be set up again without it
+        grid_resolution = record.attrs.get("grid_resolution")
+    metric = record.metric if metric is None else metric
+    return space, metric, record.direction if direction is None else direction, strategy, grid_resolution
+
+
+def _attempt_of(trial: FrozenTrial) -> dict[str, Any]:
+    """An interrupted attempt's number goes to the run that replaces it: an interruption is no failed attempt."""
+    return {"attempt": trial.attrs["attempt"]} if "attempt" in trial.attrs else {}
 
 
 def _is_numeric(x: Any) -> bool:
@@ -796,7 +869,7 @@ def _short(x: Any) -> str:
 def _check_count(name: str, n: Any) -> int | None:
     if n is None:
         return None
-    if not (isinstance(n, numbers.Integral) and not isinstance(n, bool) and n >= 1):
+    if not (isinstance(n, numbers.Integral) and not isinstance(n, bool) and int(n) >= 1):
         raise ValueError(f"{name}: got {n!r}; give an integer >= 1 or None")
     return int(n)
 

@@ -14,9 +14,12 @@ Keras is imported only inside these functions: `import knoblab` stays framework-
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import importlib.metadata
 import json
+import math
+import numbers
 import os
 import platform
 import shutil
@@ -24,7 +27,10 @@ import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TextIO
+
+import numpy as np
+import pandas as pd
 
 from . import values
 from .storage.sql import dumps, now
@@ -33,7 +39,7 @@ if TYPE_CHECKING:
     from .experiment import Experiment
     from .trial import FrozenTrial
 
-__all__ = ["export_best", "restore", "Restored", "package_versions"]
+__all__ = ["export_best", "restore", "Restored", "package_versions", "results_table", "write_results"]
 
 _PACKAGES = ("knoblab", "keras", "torch", "tensorflow", "jax", "numpy", "scipy", "pandas", "scikit-learn", "h5py")
 
@@ -55,6 +61,55 @@ def package_versions() -> dict[str, str | None]:
     except Exception:
         pass
     return out
+
+
+def results_table(exp: Experiment) -> pd.DataFrame:
+    """The experiment's results table as exported: `exp.results`, with integer knobs and metrics kept integers
+    where some trials lack them (an Int inside a Branch) instead of turning into floats."""
+    from .results import results_frame
+
+    return results_frame(exp.storage.get_trials(exp.id), exp.space, exp.metric, integers=True)
+
+
+def write_results(df: pd.DataFrame, fmt: str, output: str | os.PathLike | TextIO) -> None:
+    """Writes a results table as "csv", "parquet" or "json" (a list of records, floats with all their digits) to
+    a path or an open text stream. A path that cannot be written is an OSError whose message names it."""
+    if fmt not in ("csv", "parquet", "json"):
+        raise ValueError(f"format: got {fmt!r}; allowed: 'csv', 'parquet' or 'json'")
+    if isinstance(output, str | os.PathLike):
+        path = Path(output)
+        if path.is_dir():
+            raise IsADirectoryError(f"cannot write {path}: it is a folder; give a file name")
+        if not path.parent.is_dir():
+            why = "is not a folder" if path.parent.exists() else "does not exist"
+            raise FileNotFoundError(f"cannot write {path}: {path.parent} {why}")
+    if fmt == "parquet":
+        if not isinstance(output, str | os.PathLike):
+            raise ValueError("parquet cannot go to a text stream; give a file")
+        df.to_parquet(output, index=False)  # ImportError without pyarrow
+    elif fmt == "csv":
+        df.to_csv(output, index=False)
+    else:
+        text = json.dumps([{k: _json_value(v) for k, v in row.items()} for row in df.to_dict("records")], indent=1)
+        if isinstance(output, str | os.PathLike):
+            Path(output).write_text(text + "\n", encoding="utf-8")
+        else:
+            output.write(text + "\n")
+
+
+def _json_value(v: Any) -> Any:
+    """A table cell as JSON: numbers as Python numbers (repr keeps every digit), missing as null, times as ISO."""
+    if v is None or v is pd.NA or v is pd.NaT:
+        return None
+    if isinstance(v, pd.Timestamp | datetime.datetime):
+        return v.isoformat()
+    if isinstance(v, bool | np.bool_):
+        return bool(v)
+    if isinstance(v, numbers.Integral):
+        return int(v)
+    if isinstance(v, numbers.Real):
+        return float(v) if math.isfinite(v) else None
+    return v
 
 
 def _sha256(path: Path) -> str:

@@ -24,6 +24,12 @@ from .trial import FrozenTrial, TrialState
 __all__ = ["reached", "ranked_observations", "superseded", "is_continuation"]
 
 
+def _value(trial: FrozenTrial) -> float:
+    """The value of a trial already known to have a finite one."""
+    assert trial.value is not None
+    return trial.value
+
+
 def reached(trial: FrozenTrial) -> int:
     """The resource (epochs, steps: reports count steps from 0) a trial reached: from its reports when loaded,
     else from what it stored when it ended (`reached`, or `paused_at` for a paused trial), else 0."""
@@ -65,11 +71,11 @@ def ranked_observations(
     gone = superseded(history)
     done = [t for t in history if t.state == TrialState.COMPLETE and _finite(t.value) and t.number not in gone]
     pruned = [t for t in history if t.state == TrialState.PRUNED and _finite(t.value) and t.number not in gone]
-    losses = [sign * t.value for t in done]
+    losses = [sign * _value(t) for t in done]
     worst = max(losses) if losses else 0.0
     spread = (max(losses) - min(losses)) if len(losses) > 1 else 1.0
     spread = spread if spread > 0 else 1.0
-    order = sorted(pruned, key=lambda t: (-reached(t), sign * t.value))
+    order = sorted(pruned, key=lambda t: (-reached(t), sign * _value(t)))
     if impute == "worst" and losses:
         extra = [worst] * len(order)
     else:

@@ -81,10 +81,10 @@ def experiment_html(exp: Experiment, top: int = 5) -> str:
         ("storage", repr(exp.storage)),
     ]
     body = "<table>" + "".join(f"<tr><th>{_e(k)}</th><td>{_e(v)}</td></tr>" for k, v in facts) + "</table>"
-    done = [t for t in trials if t.state == TrialState.COMPLETE and t.value is not None]
-    done.sort(key=lambda t: t.value if exp.direction == "min" else -t.value)
+    done = [(t, t.value) for t in trials if t.state == TrialState.COMPLETE and t.value is not None]
+    done.sort(key=lambda pair: pair[1] if exp.direction == "min" else -pair[1])
     if done:
-        rows = [{"trial": t.number, exp.metric: t.value, **t.params} for t in done[:top]]
+        rows = [{"trial": t.number, exp.metric: value, **t.params} for t, value in done[:top]]
         body += f"<h4>best {min(top, len(done))} of {len(done)} complete</h4>" + _table(rows)
     return _box(f"experiment {exp.name}", body)
 

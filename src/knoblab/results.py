@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Mapping
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from .space import Space
@@ -41,12 +43,18 @@ _BOOKKEEPING = (
 
 
 def results_frame(
-    trials: list[FrozenTrial], space: Space, metric: str, resources: Mapping[int, int] | None = None
+    trials: list[FrozenTrial],
+    space: Space,
+    metric: str,
+    integers: bool = False,
+    resources: Mapping[int, int] | None = None,
 ) -> pd.DataFrame:
     """The results table: one row per trial, knobs and metrics as columns. Names never collide: a knob named like
     a bookkeeping column (number, state, value, duration, seed, ...) is prefixed "param_", a metric named like a
-    knob or a bookkeeping column "metric_". `resources` (trial id -> steps reported) adds a `resource` column,
-    the epochs each trial trained, when any trial reported."""
+    knob or a bookkeeping column "metric_". `integers=True` (exports) keeps a column whose values are all integers
+    integer even where some rows have none (an Int inside a Branch): pandas' nullable "Int64" instead of float.
+    `resources` (trial id -> steps reported) adds a `resource` column, the epochs each trial trained, when any
+    trial reported."""
     knob_names = list(space.all_knobs())
     knob_columns = {k: f"param_{k}" if k in _BOOKKEEPING else k for k in knob_names}
     metric_names: list[str] = []
@@ -58,7 +66,8 @@ def results_frame(
     metric_columns = {m: f"metric_{m}" if m in taken or m in knob_names else m for m in metric_names}
     # schedulers' lineage (PBT members and generations, promotions), as columns when any trial has it
     lineage = [k for k in _LINEAGE if any(k in t.attrs for t in trials)]
-    with_resource = bool(resources) and any(resources.values())
+    counts = resources or {}
+    with_resource = any(counts.values())
     rows = []
     for t in trials:
         row: dict[str, Any] = {"number": t.number, "state": t.state.value, "value": t.value}
@@ -68,7 +77,7 @@ def results_frame(
             row[metric_columns[m]] = t.metrics.get(m)
         row["duration"] = t.duration
         if with_resource:
-            row["resource"] = int(resources.get(t.id, 0))
+            row["resource"] = int(counts.get(t.id, 0))
         row.update(
             started_at=t.started_at,
             finished_at=t.finished_at,
@@ -95,7 +104,17 @@ def results_frame(
         "error",
         *lineage,
     ]
-    return pd.DataFrame(rows, columns=columns)
+    frame = pd.DataFrame(rows, columns=columns)
+    if integers:
+        for column in [*knob_columns.values(), *metric_columns.values()]:
+            present = [r[column] for r in rows if r[column] is not None]
+            if present and frame[column].dtype != "int64" and all(_integer(v) for v in present):
+                frame[column] = frame[column].astype("Int64")
+    return frame
+
+
+def _integer(v: Any) -> bool:
+    return isinstance(v, numbers.Integral) and not isinstance(v, bool | np.bool_)
 
 
 def _shown(value: Any) -> Any:

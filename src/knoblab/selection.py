@@ -66,15 +66,15 @@ def sort_key(trial: FrozenTrial, metric: str, direction: str, use_cv: bool = Tru
     sign = 1.0 if direction == "min" else -1.0
     complete = trial.state == TrialState.COMPLETE
     cv = trial.attrs.get("cv_mean")
-    has_cv = use_cv and _finite(cv)
+    cv_value = float(cv) if use_cv and cv is not None and _finite(cv) else None
     tie = tie_breaker(metric)
     tie_value = trial.metrics.get(tie) if tie else None
-    value = trial.value if _finite(trial.value) else math.inf * -sign
+    value = float(trial.value) if trial.value is not None and _finite(trial.value) else math.inf * sign  # last
     return (
         0 if complete else 1,
         0 if complete else -reached(trial),
-        0 if has_cv else 1,
-        round(sign * cv, 12) if has_cv else 0.0,
+        0 if cv_value is not None else 1,
+        round(sign * cv_value, 12) if cv_value is not None else 0.0,
         round(sign * value, 12),
         tie_value if _finite(tie_value) else math.inf,
         trial.number,

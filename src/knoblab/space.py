@@ -215,7 +215,8 @@ class Int(Knob):
     def contains(self, value: Any) -> bool:
         if not (isinstance(value, numbers.Integral) and not isinstance(value, bool)):
             return False
-        return self.low <= value <= self.high and (value - self.low) % self.step == 0
+        v = int(value)
+        return self.low <= v <= self.high and (v - self.low) % self.step == 0
 
     def describe(self) -> dict[str, Any]:
         return {"kind": "int", "low": self.low, "high": self.high, "log": self.log, "step": self.step}
@@ -236,7 +237,7 @@ class Linspace(Sequence):
     def __len__(self) -> int:
         return self.n
 
-    def __getitem__(self, i):  # type: ignore[override]
+    def __getitem__(self, i: Any) -> Any:
         if isinstance(i, slice):
             return [self[j] for j in range(*i.indices(self.n))]
         if i < 0:
@@ -495,8 +496,9 @@ def _parse_tuple(name: str, spec: tuple) -> Categorical:
     low, high, n = (_plain(v) for v in spec)
     if not all(math.isfinite(v) for v in (low, high, n)):
         raise ValueError(f"knob {name!r}: got {spec!r}; low, high and n must be finite numbers")
-    if not (isinstance(n, numbers.Integral) and n >= 1):
+    if not (isinstance(n, numbers.Integral) and int(n) >= 1):
         raise ValueError(f"knob {name!r}: got n={n!r} in {spec!r}; n must be an integer >= 1")
+    n = int(n)
     if low >= high:
         raise ValueError(f"knob {name!r}: got {spec!r}; low must be < high")
     integer = isinstance(low, numbers.Integral) and isinstance(high, numbers.Integral)
@@ -505,7 +507,7 @@ def _parse_tuple(name: str, spec: tuple) -> Categorical:
             f"knob {name!r}: got {spec!r}; {n} integers between {low} and {high} would repeat: at most "
             f"{high - low + 1} fit (or give float ends, e.g. ({float(low)}, {float(high)}, {n}))"
         )
-    values = Linspace(low, high, int(n), integer)
+    values = Linspace(low, high, n, integer)
     if len(values) <= _LISTED:
         return Categorical(list(values), ordered=True)._bind(name)
     return Categorical(values, ordered=True)._bind(name)
@@ -535,6 +537,8 @@ def _from_scipy(name: str, spec: Any) -> Knob:
         return Real(float(loc), float(loc + scale))._bind(name)
     if dist in ("loguniform", "reciprocal"):
         a, b = kwds.get("a", args.get("a")), kwds.get("b", args.get("b"))
+        if a is None or b is None:
+            raise ValueError(f"knob {name!r}: scipy.stats.loguniform needs a and b")
         loc, scale = (0.0 if loc is None else loc), (1.0 if scale is None else scale)
         if loc != 0.0:
             raise ValueError(f"knob {name!r}: scipy.stats.loguniform with loc={loc} is not a log-uniform range")
@@ -616,8 +620,8 @@ class Space:
             raise ValueError("space: got an empty dict {}; give at least one knob (a scalar for a fixed value)")
         if constraint is not None and not callable(constraint):
             raise ValueError(f"constraint: got {constraint!r}; give a function constraint(params) -> bool")
-        self.spec = dict(spec)
-        self.constraint = constraint
+        self.spec: dict[str, Any] = dict(spec)
+        self.constraint: Callable[[dict[str, Any]], bool] | None = constraint
         scope = _Scope() if _scope is None else _scope
         self.knobs: dict[str, Knob] = {}
         for name, raw in self.spec.items():
@@ -688,12 +692,12 @@ class Space:
         return f"Space({self.knobs!r})"
 
     # ---- unit cube ----
-    def from_unit(self, u: Sequence[float]) -> dict[str, Any]:
+    def from_unit(self, u: Sequence[float] | np.ndarray) -> dict[str, Any]:
         """The params dict (active knobs only, fixed ones included) of a point of the unit cube."""
-        u = np.asarray(u, dtype=float)
-        if u.shape != (self.ndim,):
-            raise ValueError(f"expected a point of {self.ndim} coordinates, got shape {u.shape}")
-        coord = {id(d.knob): u[i] for i, d in enumerate(self.dimensions)}  # a name may repeat across options
+        x = np.asarray(u, dtype=float)
+        if x.shape != (self.ndim,):
+            raise ValueError(f"expected a point of {self.ndim} coordinates, got shape {x.shape}")
+        coord = {id(d.knob): x[i] for i, d in enumerate(self.dimensions)}  # a name may repeat across options
         return self._decode(lambda knob: knob.from_unit(coord.get(id(knob), 0.5)))
 
     def to_unit(self, params: Mapping[str, Any]) -> np.ndarray:

@@ -162,3 +162,46 @@ def report_and_sleep(trial):
     time.sleep(1.0)
     trial.report(1, loss=0.5)
     return trial.params["x"]
+
+
+class KilledWhileLoading:
+    """An objective whose loading kills the worker that loads it with SIGKILL, while the pool starts: the first
+    `times` loads (counted by marker files, so across processes), then it loads and runs as `trivial`."""
+
+    def __init__(self, folder: str, times: int = 1) -> None:
+        self.folder = folder
+        self.times = times
+
+    def __setstate__(self, state: dict) -> None:  # runs in the worker, as it starts
+        self.__dict__.update(state)
+        for k in range(self.times):
+            try:
+                fd = os.open(Path(self.folder) / f"killed-on-load-{k}", os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+            except FileExistsError:
+                continue
+            os.write(fd, str(os.getpid()).encode())
+            os.close(fd)
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    def __call__(self, trial):
+        return trial.params["x"]
+
+
+def flaky(trial):
+    """Raises MemoryError on the first two runs of every third configuration (counted per params, across
+    processes), ValueError for x > 0.95, and returns x otherwise."""
+    x = trial.params["x"]
+    if x > 0.95:
+        raise ValueError("not worth another attempt")
+    if int(x * 1000) % 3 == 0:
+        runs = _marker(f"flaky-{x!r}", trial)
+        seen = runs.read_text().count("\n") if runs.exists() else 0
+        with open(runs, "a") as f:
+            f.write(f"{trial.number}\n")
+        if seen < 2:
+            raise MemoryError(f"out of memory on run {seen + 1} of x={x!r}")
+    return x
+
+
+def always_fails(trial):
+    raise ZeroDivisionError("the objective is broken")

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import warnings
+from pathlib import Path
 
 import pytest
 
@@ -14,6 +17,7 @@ from knoblab.trial import TrialState
 from . import objectives
 
 SPACE = {"x": kl.Real(0.0, 1.0)}
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(autouse=True)
@@ -124,6 +128,78 @@ def test_worker_killed_mid_trial_is_retried(sqlite_url, marker_dir):
     assert len(retry) == 1 and retry[0].state == TrialState.COMPLETE and retry[0].params == dead[0].params
     counted = [t for t in trials if not t.attrs.get("interrupted")]
     assert len(counted) == 6 and all(t.state == TrialState.COMPLETE for t in counted)
+
+
+@pytest.mark.parametrize("start_method", ["forkserver", "spawn"])
+def test_a_worker_killed_while_the_pool_starts_is_replaced(sqlite_url, marker_dir, start_method):
+    exp = make(sqlite_url)
+    objective = objectives.KilledWhileLoading(str(marker_dir), times=2)
+    exp.optimize(objective, n_trials=6, executor=ProcessExecutor(2, start_method=start_method))
+    assert (marker_dir / "killed-on-load-0").exists() and (marker_dir / "killed-on-load-1").exists()
+    assert len(exp.trials) == 6 and all(t.state == TrialState.COMPLETE for t in exp.trials)
+
+
+def test_workers_killed_at_every_start_stop_the_search_clearly(sqlite_url, marker_dir):
+    exp = make(sqlite_url)
+    objective = objectives.KilledWhileLoading(str(marker_dir), times=1000)
+    with pytest.raises(ExecutorError, match="keep dying while starting.*signal 9"):
+        exp.optimize(objective, n_trials=4, n_jobs=2)
+    # 2 workers, 3 replacements each (the other slot's last one may have been killed too before the search gave up)
+    assert 7 <= len(list(marker_dir.glob("killed-on-load-*"))) <= 8
+    assert exp.trials == []
+
+
+UNGUARDED = """
+import knoblab as kl
+from knoblab.executors import ProcessExecutor
+from tests.executors import objectives
+
+exp = kl.Experiment("unguarded", {"x": kl.Real(0, 1)}, storage="sqlite:///unguarded.db", seed=0)
+exp.optimize(objectives.trivial, n_trials=4, executor=ProcessExecutor(2, start_method=START))
+print("ran", len(exp.trials))
+"""
+
+
+@pytest.mark.parametrize("start_method", ["forkserver", "spawn"])
+def test_n_jobs_in_a_script_without_a_main_guard_says_what_to_do(tmp_path, start_method):
+    script = tmp_path / "unguarded.py"
+    script.write_text(UNGUARDED.replace("START", repr(start_method)))
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "src")])}
+    done = subprocess.run([sys.executable, str(script)], cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert done.returncode == 1 and "ran" not in done.stdout
+    last = done.stderr.strip().splitlines()[-1]
+    assert last.startswith("knoblab.executors.base.ExecutorError: ") and 'if __name__ == "__main__":' in last, last
+    assert "bootstrapping phase" not in done.stderr  # multiprocessing's own error, which says nothing of knoblab
+    guarded = script.read_text().replace("\nexp =", '\nif __name__ == "__main__":\n    exp =')
+    guarded = guarded.replace("\nexp.optimize", "\n    exp.optimize").replace("\nprint", "\n    print")
+    script.write_text(guarded)
+    done = subprocess.run([sys.executable, str(script)], cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert done.returncode == 0 and "ran 4" in done.stdout, done.stderr
+
+
+def test_retries_in_workers_are_attempts_of_one_configuration(sqlite_url, marker_dir):
+    exp = kl.Experiment("r", {"x": [0.003, 0.004, 0.006, 0.007, 0.99]}, storage=sqlite_url, strategy="grid")
+    with pytest.warns(kl.TrialFailedWarning, match="not worth another attempt"):
+        exp.optimize(objectives.flaky, n_jobs=2, retries=2, retry_on=MemoryError)
+    trials = exp.trials
+    by_x = {x: [t for t in trials if t.params["x"] == x] for x in (0.003, 0.004, 0.006, 0.007, 0.99)}
+    for x in (0.003, 0.006):  # MemoryError twice, then it fits
+        runs = by_x[x]
+        assert [t.state for t in runs] == [TrialState.FAILED, TrialState.FAILED, TrialState.COMPLETE]
+        assert [t.attrs.get("attempt", 1) for t in runs] == [1, 2, 3]
+        assert [t.attrs.get("retry_of") for t in runs] == [None, runs[0].number, runs[1].number]
+    assert [t.state for t in by_x[0.004]] == [TrialState.COMPLETE]
+    assert [t.state for t in by_x[0.99]] == [TrialState.FAILED]  # a ValueError is not retried
+    assert len(trials) == 9
+
+
+def test_a_call_whose_trials_all_fail_in_workers_raises(sqlite_url):
+    exp = make(sqlite_url)
+    broken = "ZeroDivisionError: the objective is broken"
+    with pytest.warns(kl.TrialFailedWarning, match=broken) as warned, pytest.raises(kl.AllTrialsFailedError):
+        exp.optimize(objectives.always_fails, n_trials=4, n_jobs=2)
+    assert len(warned) == 1 and warned[0].filename == __file__
+    assert [t.state for t in exp.trials] == [TrialState.FAILED] * 4
 
 
 def test_worker_killed_with_on_stale_fail_is_not_retried(sqlite_url):

@@ -191,10 +191,11 @@ def test_a_nan_loss_stops_the_trial_and_fails_it(tiny_data, tmp_path, sqlite_url
         h = model.fit(x_train, y_train, validation_data=(x_val, y_val), epochs=10, verbose=0)
         return h, model
 
-    s = scan(
-        tiny_data, tmp_path, sqlite_url, model=diverging, metric="val_loss", n_trials=1, stop=[kl.keras.StopOnNaN()]
-    )
-    trial = s.experiment.trial(0)
+    with pytest.warns(kl.TrialFailedWarning), pytest.raises(kl.AllTrialsFailedError, match="is nan"):
+        scan(
+            tiny_data, tmp_path, sqlite_url, model=diverging, metric="val_loss", n_trials=1, stop=[kl.keras.StopOnNaN()]
+        )
+    trial = kl.Experiment("tiny", storage=sqlite_url).trial(0)  # the only trial failed: the scan raised at its end
     assert trial.state == TrialState.FAILED and "nan" in trial.error
     assert len(trial.reports) == 1  # stopped after the first epoch
 
@@ -235,3 +236,38 @@ def test_a_rerun_validates_on_the_same_rows_even_without_a_seed(tiny_data, tmp_p
     again = kl.Scan(x, y, params=SPACE, model=tiny_model, experiment_name="t", storage=sqlite_url, run=False)
     np.testing.assert_array_equal(first._data[2], again._data[2])
     assert len(first._data[2]) == round(0.3 * len(x))
+
+
+def _two_outputs(x_train, y_train, x_val, y_val, params):
+    """A Talos-style model with two named outputs, fitted on y given as a list or a dict."""
+    inputs = keras.Input((x_train.shape[1],))
+    hidden = keras.layers.Dense(params["units"], activation="relu")(inputs)
+    a = keras.layers.Dense(1, activation="sigmoid", name="a")(hidden)
+    b = keras.layers.Dense(1, activation="sigmoid", name="b")(hidden)
+    model = keras.Model(inputs, [a, b])
+    model.compile("adam", loss=["binary_crossentropy", "binary_crossentropy"])
+    history = model.fit(x_train, y_train, validation_data=(x_val, y_val), epochs=2, batch_size=16, verbose=0)
+    return history, model
+
+
+@pytest.mark.parametrize("as_dict", [False, True])
+def test_multi_output_y_as_a_list_or_a_dict_is_split_by_rows(tiny_data, tmp_path, sqlite_url, as_dict):
+    x, y = tiny_data
+    ys = {"a": y, "b": 1 - y} if as_dict else [y, 1 - y]
+    s = kl.Scan(
+        x,
+        ys,
+        params={"units": [2, 3]},
+        model=_two_outputs,
+        experiment_name="two",
+        storage=sqlite_url,
+        artifacts_dir=tmp_path / "m",
+        n_trials=2,
+        seed=0,
+    )
+    assert (s.data["state"] == "COMPLETE").all()
+    _, y_train, _, y_val = s._data
+    parts = y_train.values() if as_dict else y_train
+    assert [len(p) for p in parts] == [len(x) - round(0.3 * len(x))] * 2
+    first, second = (y_val["a"], y_val["b"]) if as_dict else y_val
+    np.testing.assert_array_equal(first, 1 - second)  # both outputs keep the same rows

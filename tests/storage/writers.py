@@ -8,6 +8,7 @@ import time
 
 
 def logged_trivial(trial):
+    time.sleep(0.02)  # long enough that no writer can run the whole budget before a slower-starting one asks
     with open(os.path.join(os.environ["KNOBLAB_TEST_DIR"], f"ran-{os.getpid()}.log"), "a") as f:
         f.write(f"{trial.number}\n")
     return trial.params["x"]

@@ -154,3 +154,35 @@ def test_seeded_permutation_of_a_huge_range_is_computed_index_by_index():
     values = [perm(i) for i in range(2000)]
     assert time.perf_counter() - t0 < 2.0
     assert len(set(values)) == 2000 and all(0 <= v < n for v in values)
+
+
+@pytest.mark.parametrize("shuffle", [False, True])
+def test_processes_asking_at_once_start_at_their_claimed_positions(shuffle):
+    """Writers that read the same history and claimed positions 0..7 (one each) propose 8 different points, instead
+    of all proposing the grid's next one and all but one being refused by the storage."""
+    from knoblab.strategies.base import History
+
+    space = Space({"x": (0.0, 1.0, 101)})
+    seen = [trial(i, space.grid_point(i)) for i in range(5)]
+    asks = [grid(space, shuffle=shuffle).ask(History(seen, start=5 + k), 1) for k in range(8)]
+    points = [repr(a[0]["x"]) for a in asks]
+    assert len(set(points)) == 8
+    assert not {p for p in points} & {repr(t.params["x"]) for t in seen}
+
+
+def test_positions_claimed_and_never_run_are_run_at_the_end():
+    """A process claimed positions 3 and 4 and died before running them: once the claims pass the grid's end, those
+    points come back, so the whole grid still runs, each point once."""
+    from knoblab.strategies.base import History
+
+    space = Space({"x": [0, 1, 2, 3, 4, 5, 6, 7]})
+    g = grid(space)
+    history = [trial(i, space.grid_point(i)) for i in (0, 1, 2)]
+    position = 5  # 3 and 4 were claimed by the dead process
+    while True:
+        points = g.ask(History(history, start=position), 1)
+        position += 1
+        if not points:
+            break
+        history.append(trial(len(history), points[0]))
+    assert [t.params["x"] for t in history] == [0, 1, 2, 5, 6, 7, 3, 4]

@@ -135,8 +135,8 @@ class Analysis:
         """A narrower space for the next round (see `knoblab.analysis.reduce`)."""
         return suggest_space_from_table(self.table, self.experiment.space, base_round=max(self.round_numbers), **kwargs)
 
-    def figures(self) -> dict[str, Any]:
-        """Every plot of the report, by title (matplotlib figures)."""
+    def figures(self) -> list[tuple[str, Any, str]]:
+        """Every plot of the report, in report order: (title, matplotlib figure, caption)."""
         from .report import figures
 
         return figures(self)

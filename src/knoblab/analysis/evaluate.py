@@ -85,7 +85,7 @@ def overlap(x_test: Any, *others: Any) -> int:
     test = np.asarray(x_test)
     if test.ndim == 0 or len(test) == 0:
         return 0
-    seen = set()
+    seen: set[bytes] = set()
     for other in others:
         o = np.ascontiguousarray(np.asarray(other, dtype=test.dtype)).reshape(len(other), -1)
         seen.update(row.tobytes() for row in o)
@@ -181,7 +181,9 @@ def _record_look(exp: Experiment, x_test: Any, y_test: Any, k: int, scores: pd.D
         exp.id, lambda attrs: {"test_evaluations": [*attrs.get("test_evaluations", []), look]}
     )
     before = sum(1 for x in merged["test_evaluations"][:-1] if x.get("fingerprint") == fp)
-    exp.record = exp.storage.get_experiment(exp.name)
+    record = exp.storage.get_experiment(exp.name)
+    assert record is not None
+    exp.record = record
     if before:
         warnings.warn(
             f"this test set ({fp}) was scored {before} time(s) before: only the first score is an unbiased "

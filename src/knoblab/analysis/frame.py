@@ -123,7 +123,7 @@ def trial_table(
         {m: pd.Series([_float(t.metrics.get(m)) for t in done], index=index, dtype=float) for m in metric_names},
         index=index,
     )
-    values = pd.Series([float(t.value) for t in done], index=index, name=metric, dtype=float)
+    values = pd.Series([_float(t.value) for t in done], index=index, name=metric, dtype=float)
     round_col = pd.Series([t.round for t in done], index=index, name="round", dtype=int)
     return TrialTable(metric, direction, space, knobs, values, metrics, round_col, list(done))
 
@@ -196,12 +196,12 @@ def _values_in_order(table: TrialTable, name: str) -> list[Any]:
     seen = table.knobs[name].dropna().tolist()
     if seen and all(_is_number(v) for v in seen):  # numbers in their order, whichever round's space had them
         return sorted(_unique(seen), key=float)
-    if isinstance(knob, Categorical):
-        order = [c for c in knob.choices if any(_key(c) == _key(v) for v in seen)]
+    if isinstance(knob, Categorical):  # objects by name, as the table holds them (see `_shown`)
+        order = [_shown(c) for c in knob.choices if any(_key(c) == _key(v) for v in seen)]
         order += [v for v in _unique(seen) if all(_key(v) != _key(c) for c in order)]
         return order
     if isinstance(knob, Fixed):
-        return [knob.value]
+        return [_shown(knob.value)]
     return _unique(seen)
 
 

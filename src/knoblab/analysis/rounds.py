@@ -87,6 +87,7 @@ def start_round(
     description = json.loads(dumps(new.describe()))
     parent = exp.round
     record = exp.storage.get_experiment(exp.name)
+    assert record is not None  # the experiment exists: `exp` opened it
     if description == next(r["space"] for r in round_records(record) if r["round"] == parent):
         raise ValueError(
             f"space: it is round {parent}'s own space; continue that round with optimize(), or change the space"
@@ -123,7 +124,9 @@ def start_round(
 def _enter(exp: Experiment, number: int, space: Space) -> None:
     from ..strategies import Strategy, make_strategy
 
-    exp.record = exp.storage.get_experiment(exp.name)
+    record = exp.storage.get_experiment(exp.name)
+    assert record is not None
+    exp.record = record
     if (
         space.constraint is None and exp.space.constraint is not None
     ):  # the experiment's constraint holds in every round

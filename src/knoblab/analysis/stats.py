@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -33,14 +34,14 @@ __all__ = [
 
 
 # ---- rank correlation ----
-def spearman(x: Sequence[float], y: Sequence[float]) -> tuple[float, float, int]:
+def spearman(x: Sequence[float] | np.ndarray, y: Sequence[float] | np.ndarray) -> tuple[float, float, int]:
     """Spearman's rank correlation of x and y over the pairs where both are finite: (rho, two-sided p, n).
 
     rho is Pearson's correlation of the ranks (ties get their average rank); with no ties it equals
     1 - 6 * sum(d^2) / (n (n^2 - 1)). NaN when fewer than 3 pairs remain or either side is constant."""
-    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
-    ok = np.isfinite(x) & np.isfinite(y)
-    x, y = x[ok], y[ok]
+    xs, ys = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    ok = np.isfinite(xs) & np.isfinite(ys)
+    x, y = xs[ok], ys[ok]
     n = len(x)
     if n < 3 or np.ptp(x) == 0 or np.ptp(y) == 0:
         return math.nan, math.nan, n
@@ -95,7 +96,7 @@ def first_order_importance(
         levels, counts = np.unique(x[:, j], return_counts=True)
         if len(levels) > max_levels:
             levels = np.quantile(x[:, j], (np.arange(max_levels) + 0.5) / max_levels)
-            counts = np.ones(max_levels)
+            counts = np.ones(max_levels, dtype=int)
         weights = counts / counts.sum()
         effects = np.empty(len(levels))
         for i, v in enumerate(levels):
@@ -153,7 +154,7 @@ def per_value(table: TrialTable, bins: int = 5) -> pd.DataFrame:
                 groups.append((f"[{lo:.4g}, {hi:.4g}]", idx))
         else:
             seen: dict[tuple, list] = {}
-            labels: dict[tuple, object] = {}
+            labels: dict[tuple, Any] = {}
             for number, v in col[active].items():
                 seen.setdefault(_key(v), []).append(number)
                 labels.setdefault(_key(v), v)
@@ -258,7 +259,7 @@ def result_entropy(values: Sequence[float], bins: int = 10, value_range: tuple[f
 
 
 # ---- KL divergence between validation and training curves ----
-def curve_kl(val: Sequence[float], train: Sequence[float]) -> float:
+def curve_kl(val: Sequence[float] | np.ndarray, train: Sequence[float] | np.ndarray) -> float:
     """The Kullback-Leibler divergence KL(P || Q) between a validation curve and a training curve of one trial,
     each turned into a distribution over epochs (walkthrough 000's "KL divergence of val_loss against loss").
 

@@ -8,10 +8,11 @@ storage calls the search uses. Nothing is fetched from the internet.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import hmac
 import importlib.resources
 import ipaddress
-import json
+import re
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -19,11 +20,14 @@ from urllib.parse import urlencode
 from fastapi import Body, FastAPI, HTTPException, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
 
-from ..space import Space
 from ..storage.sql import SQLStorage, loads, safe_url
 from ..trial import TrialState
-from .data import STATES, Data, FilterError, clean, table, to_json
+from . import curves as learning_curves
+from .data import STATES, Data, clean, shown, shown_params, to_json
 from .importance import MAX_TRIALS, Importances, analysis_missing
+from .knobs import all_knobs, flat_knobs, rounds_of, space_labels
+from .space_edit import read_space
+from .table import FilterError, default_columns, field_getter, matching, metrics_of, to_csv
 
 STATIC = Path(__file__).parent / "static"
 TOKEN_COOKIE = "knoblab_token"
@@ -66,46 +70,9 @@ def _json(obj: Any, status: int = 200) -> Response:
     return Response(to_json(obj), status_code=status, media_type="application/json")
 
 
-def _flat_knobs(description: dict[str, Any], parent: list | None = None) -> list[dict[str, Any]]:
-    """Every knob of a stored space, branch sub-knobs included, with the branch value that switches them on."""
-    out = []
-    for name, d in description.items():
-        item = {"name": name, **{k: v for k, v in d.items() if k != "options"}, "when": parent}
-        if d.get("kind") == "branch":
-            item["choices"] = [v for v, _ in d["options"]]
-        out.append(item)
-        if d.get("kind") == "branch":
-            for value, sub in d["options"]:
-                out += _flat_knobs(sub, [name, value])
-    return out
-
-
-def rounds_of(e: Any) -> list[dict[str, Any]]:
-    """Every round of a stored experiment, round 0 (the space it was created with) first.
-
-    Later rounds live in the experiment's attrs under "rounds" (see knoblab.analysis.rounds); read here directly so
-    the dashboard need not import the analysis stack.
-    """
-    attrs = loads(e.attrs)
-    first = {"round": 0, "space": loads(e.space), "parent": None, "reason": "", "created_at": e.created_at}
-    later = [r for r in attrs.get("rounds", []) if isinstance(r, dict) and isinstance(r.get("space"), dict)]
-    return [first, *later]
-
-
-def all_knobs(rounds: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The knobs of every round, merged: numeric ranges widened, choices joined (table columns, plot axes)."""
-    merged: dict[str, dict[str, Any]] = {}
-    for r in rounds:
-        for k in _flat_knobs(r["space"]):
-            have = merged.get(k["name"])
-            if have is None or have.get("kind") != k.get("kind"):
-                merged[k["name"]] = dict(k)
-            elif k.get("kind") in ("real", "int"):
-                have["low"], have["high"] = min(have["low"], k["low"]), max(have["high"], k["high"])
-            elif "choices" in k:
-                seen = {json.dumps(c) for c in have["choices"]}
-                have["choices"] = have["choices"] + [c for c in k["choices"] if json.dumps(c) not in seen]
-    return list(merged.values())
+def _storable_id(i: int) -> bool:
+    """Ids are 64-bit in every database: a larger one names no row (and would not even reach the query)."""
+    return -(2**63) <= i < 2**63
 
 
 def create_app(
@@ -176,15 +143,21 @@ def create_app(
                 return JSONResponse({"detail": f"changes need the {CSRF_HEADER}: 1 header"}, 403)
         return await call_next(request)
 
+    @app.middleware("http")  # added last, so it runs outermost: the guard's refusals get the header too
+    async def nosniff(request: Request, call_next):  # JSON too: a browser must never read an answer as a page
+        response = await call_next(request)
+        response.headers.setdefault("x-content-type-options", "nosniff")
+        return response
+
     # ---- helpers ----
     def experiment_or_404(experiment_id: int):
-        row = data.experiment_row(experiment_id)
+        row = data.experiment_row(experiment_id) if _storable_id(experiment_id) else None
         if row is None:
             raise HTTPException(404, f"no experiment with id {experiment_id}")
         return row
 
     def trial_or_404(trial_id: int):
-        row = data.trial_row(trial_id)
+        row = data.trial_row(trial_id) if _storable_id(trial_id) else None
         if row is None:
             raise HTTPException(404, f"no trial with id {trial_id}")
         return row
@@ -197,13 +170,38 @@ def create_app(
     def summary(e, rows: list[dict[str, Any]]) -> dict[str, Any]:
         counts = {s: 0 for s in STATES}
         best = None
+        stopped = 0
         for r in rows:
             counts[r["state"]] += 1
+            stopped += r["stopped"]
             v = r["value"]
             if r["state"] == TrialState.COMPLETE.value and v is not None:
                 if best is None or (v < best["value"] if e.direction == "min" else v > best["value"]):
                     best = {"id": r["id"], "number": r["number"], "value": v}
-        return {"counts": counts, "best": best, "n_trials": len(rows)}
+        return {"counts": counts, "stopped": stopped, "best": best, "n_trials": len(rows)}
+
+    def table_query(e, rows, state: str, filter_text: str, brush: str, sort: str, desc: bool):
+        """Every row the table's states, filter and brush keep, sorted; 400 naming what cannot be read."""
+        knobs = [k["name"] for k in all_knobs(rounds_of(e))]
+        metric_names = sorted(metrics_of(rows))
+        states = [s for s in state.split(",") if s]
+        bad = [s for s in states if s not in STATES]
+        if bad:
+            raise HTTPException(400, f"state: got {bad[0]!r}; allowed: {STATES}")
+        try:
+            kept = matching(
+                rows,
+                knobs=knobs,
+                metrics=metric_names,
+                states=states or None,
+                filter_text=filter_text,
+                brush=brush,
+                sort=sort,
+                descending=desc,
+            )
+        except FilterError as err:
+            raise HTTPException(400, str(err)) from None
+        return kept, knobs, metric_names
 
     # ---- pages ----
     def page() -> FileResponse:
@@ -214,9 +212,16 @@ def create_app(
     app.get("/trials/{trial_id}", include_in_schema=False)(lambda trial_id: page())
     app.get("/compare", include_in_schema=False)(page)
 
-    @app.get("/static/vendor/plotly.min.js", include_in_schema=False)
+    # plotly.js (4.8 MB) under a name that changes with its content: browsers keep it for a year and never ask again
+    plotly_url = f"/static/vendor/plotly-{hashlib.sha256(plotly_path.read_bytes()).hexdigest()[:12]}.min.js"
+
+    @app.get(plotly_url, include_in_schema=False)
     def plotly_asset():
-        return FileResponse(plotly_path, media_type="text/javascript", headers={"cache-control": "max-age=86400"})
+        return FileResponse(
+            plotly_path,
+            media_type="text/javascript",
+            headers={"cache-control": "public, max-age=31536000, immutable"},
+        )
 
     @app.get("/static/{name}", include_in_schema=False)
     def static_asset(name: str):
@@ -236,6 +241,7 @@ def create_app(
                 "poll_interval": poll_interval,
                 "rounds_supported": rounds_supported(),
                 "epoch": data.epoch,
+                "plotly": plotly_url,
             }
         )
 
@@ -247,17 +253,12 @@ def create_app(
     def experiment(experiment_id: int):
         e = experiment_or_404(experiment_id)
         rows = data.cache(experiment_id).all_rows()
-        metric_names: list[str] = []
-        seen = set()
-        for r in rows:
-            for m in r["metrics"]:
-                if m not in seen:
-                    seen.add(m)
-                    metric_names.append(m)
+        metric_names = metrics_of(rows)
         rounds = rounds_of(e)
         per_round: dict[int, int] = {}
         for r in rows:
             per_round[r["round"]] = per_round.get(r["round"], 0) + 1
+        attrs = loads(e.attrs)
         return _json(
             {
                 "id": e.id,
@@ -268,7 +269,8 @@ def create_app(
                 "created_at": e.created_at,
                 "space": rounds[-1]["space"],  # the latest round's, which the search and enqueue use
                 "knobs": all_knobs(rounds),
-                "enqueue_knobs": _flat_knobs(rounds[-1]["space"]),
+                "enqueue_knobs": flat_knobs(rounds[-1]["space"]),
+                "space_labels": space_labels(rounds[-1]["space"]),
                 "metrics": metric_names,
                 "rounds": max(len(rounds), max(per_round, default=0) + 1),
                 "round_list": [
@@ -277,11 +279,12 @@ def create_app(
                         "parent": r.get("parent"),
                         "reason": r.get("reason"),
                         "created_at": r.get("created_at"),
-                        "n_trials": per_round.get(r.get("round"), 0),
+                        "n_trials": per_round.get(r["round"], 0) if isinstance(r.get("round"), int) else 0,
                     }
                     for r in rounds
                 ],
-                "attrs": loads(e.attrs),
+                "attrs": attrs,
+                "note": attrs.get("note") if isinstance(attrs.get("note"), str) else "",
                 **summary(e, rows),
             }
         )
@@ -295,31 +298,47 @@ def create_app(
         desc: bool = False,
         state: str = "",
         filter: str = "",
+        brush: str = "",
+        ids: bool = False,
     ):
+        """One page of the trials table; with `ids`, the ids of every matching trial too (the plots keep those)."""
         e = experiment_or_404(experiment_id)
         cache = data.cache(experiment_id)
-        rows = cache.all_rows()
-        knobs = [k["name"] for k in all_knobs(rounds_of(e))]
-        metric_names = sorted({m for r in rows for m in r["metrics"]})
-        states = [s for s in state.split(",") if s]
-        bad = [s for s in states if s not in STATES]
-        if bad:
-            raise HTTPException(400, f"state: got {bad[0]!r}; allowed: {STATES}")
-        try:
-            total, page_rows = table(
-                rows,
-                knobs=knobs,
-                metrics=metric_names,
-                states=states or None,
-                filter_text=filter,
-                sort=sort,
-                descending=desc,
-                offset=offset,
-                limit=limit,
-            )
-        except FilterError as err:
-            raise HTTPException(400, str(err)) from None
-        return _json({"total": total, "offset": offset, "limit": limit, "rows": page_rows, "rev": cache.rev})
+        kept, _, _ = table_query(e, cache.all_rows(), state, filter, brush, sort, desc)
+        out = {"total": len(kept), "offset": offset, "limit": limit, "rows": kept[offset : offset + limit]}
+        if ids:
+            out["ids"] = [r["id"] for r in kept]
+        return _json({**out, "rev": cache.rev})
+
+    @app.get("/api/experiments/{experiment_id}/trials.csv")
+    def experiment_csv(
+        experiment_id: int,
+        sort: str = "number",
+        desc: bool = False,
+        state: str = "",
+        filter: str = "",
+        brush: str = "",
+        columns: str = "",
+    ):
+        """Every trial the table keeps (not one page), as CSV with exact values; `columns` as the filter names them."""
+        e = experiment_or_404(experiment_id)
+        kept, knobs, metric_names = table_query(
+            e, data.cache(experiment_id).all_rows(), state, filter, brush, sort, desc
+        )
+        chosen = [c.strip() for c in columns.split(",") if c.strip()] or default_columns(knobs, metric_names)
+        for c in chosen:
+            try:
+                field_getter(c, knobs, metric_names)
+            except FilterError:
+                raise HTTPException(
+                    400, f"columns: no column {c!r}; choose among {default_columns(knobs, metric_names)}"
+                ) from None
+        name = re.sub(r"[^A-Za-z0-9._-]+", "_", e.name).strip("_") or f"experiment-{e.id}"
+        return Response(
+            to_csv(kept, chosen, knobs, metric_names),
+            media_type="text/csv; charset=utf-8",
+            headers={"content-disposition": f'attachment; filename="{name}-trials.csv"'},
+        )
 
     @app.get("/api/experiments/{experiment_id}/points")
     def experiment_points(experiment_id: int, since: int = 0, epoch: str = ""):
@@ -329,7 +348,17 @@ def create_app(
         reset = epoch != data.epoch or since > cache.rev
         changed = cache.changed_since(0 if reset else since)
         points = [
-            {"id": r["id"], "n": r["number"], "s": r["state"], "v": r["value"], "p": r["params"], "r": r["round"]}
+            {
+                "id": r["id"],
+                "n": r["number"],
+                "s": r["state"],
+                "v": r["value"],
+                "p": r["params"],
+                "r": r["round"],
+                "t": r["t"],
+                "w": cache.worker_index[r["worker"]],
+                **({"x": True} if r["stopped"] else {}),  # stopped by user; left out for the others (bytes x 10,000)
+            }
             for r in changed
         ]
         return _json(
@@ -338,9 +367,49 @@ def create_app(
                 "rev": cache.rev,
                 "reset": reset,
                 "points": points,
+                "workers": cache.workers,
+                "created_at": e.created_at,
                 **summary(e, cache.all_rows()),
             }
         )
+
+    @app.get("/api/experiments/{experiment_id}/curves")
+    def experiment_curves(
+        experiment_id: int,
+        metric: str = "",
+        top: Annotated[int, Query(ge=1, le=5000)] = 200,
+        state: str = "",
+        filter: str = "",
+        brush: str = "",
+        since: int = 0,
+        epoch: str = "",
+    ):
+        """Learning curves of the trials the table keeps: all up to `top`, else the best `top`, every running one
+        and a band of all; `unchanged` when nothing changed after revision `since` (of this server's `epoch`)."""
+        e = experiment_or_404(experiment_id)
+        cache = data.cache(experiment_id)
+        rev = cache.rev  # before reading: a change meanwhile shows at the next poll
+        if epoch == data.epoch and since == rev:
+            return _json({"unchanged": True, "rev": rev, "epoch": data.epoch})
+        kept, _, _ = table_query(e, cache.all_rows(), state, filter, brush, "number", False)
+
+        def pick(name: str) -> dict[str, Any]:
+            return cache.memo(
+                rev,
+                ("curves", name, top, state, filter, brush),
+                lambda: learning_curves.choose(
+                    kept, cache.memo(rev, ("counts",), cache.report_counts), cache.reports_of, name, e.direction, top
+                ),
+            )
+
+        name = metric or e.metric
+        chosen = pick(name)
+        if chosen["metrics"] and name not in chosen["metrics"]:
+            if metric:
+                raise HTTPException(400, f"metric: no trial shown reported {metric!r}; reported: {chosen['metrics']}")
+            name = chosen["metrics"][0]  # the experiment's metric is not reported per step: the first one that is
+            chosen = pick(name)
+        return _json({"metric": name, "rev": rev, "epoch": data.epoch, "top": top, **chosen})
 
     @app.get("/api/experiments/{experiment_id}/importances")
     def importances(experiment_id: int):
@@ -358,7 +427,7 @@ def create_app(
         return _json({"available": True, "max_trials": MAX_TRIALS, **result})
 
     def trial_payload(row, after_step: int) -> dict[str, Any]:
-        e = data.experiment_row(row.experiment_id)
+        e = experiment_or_404(row.experiment_id)
         reps = data.reports([row.id], after_step)[row.id]
         return clean(
             {
@@ -368,7 +437,7 @@ def create_app(
                 "knobs": [k["name"] for k in all_knobs(rounds_of(e))],
                 "state": row.state,
                 "value": row.value,
-                "params": loads(row.params),
+                "params": shown_params(row.params),
                 "metrics": loads(row.metrics),
                 "note": row.note,
                 "error": row.error,
@@ -386,6 +455,7 @@ def create_app(
                     else None
                 ),
                 "stop_requested": bool(row.stop_requested),
+                "stopped": bool(row.stop_requested) and row.state == TrialState.PRUNED.value,
                 "reports": reps,
                 "after_step": after_step,
             }
@@ -409,6 +479,18 @@ def create_app(
         return _json({"trials": [trial_payload(trial_or_404(i), -1) for i in wanted]})
 
     # ---- steering ----
+    @app.post("/api/experiments/{experiment_id}/note")
+    def set_experiment_note(experiment_id: int, body: Annotated[dict, Body()]):
+        """A note (Markdown) on the experiment, kept in its attrs."""
+        experiment_or_404(experiment_id)
+        note = body.get("note")
+        if not isinstance(note, str):
+            raise HTTPException(400, f"note: got {note!r}; give text")
+        if len(note) > 10_000:
+            raise HTTPException(400, f"note: {len(note)} characters; at most 10,000")
+        storage.update_experiment_attrs(experiment_id, lambda _attrs: {"note": note})
+        return _json({"ok": True, "note": note})
+
     @app.post("/api/trials/{trial_id}/note")
     def set_note(trial_id: int, body: Annotated[dict, Body()]):
         row = trial_or_404(trial_id)
@@ -443,20 +525,18 @@ def create_app(
         except (ValueError, TypeError) as err:
             raise HTTPException(400, str(err)) from None
         data.cache(experiment_id).refresh(force=True)
-        return _json({"ok": True, "trial": {"id": queued.id, "number": queued.number, "params": queued.params}})
+        shown_back = {k: shown(v) for k, v in queued.params.items()}  # functions, Keras objects: by name
+        return _json({"ok": True, "trial": {"id": queued.id, "number": queued.number, "params": shown_back}})
 
     @app.post("/api/experiments/{experiment_id}/rounds")
     def new_round(experiment_id: int, body: Annotated[dict, Body()]):
         from ..experiment import Experiment
 
         e = experiment_or_404(experiment_id)
-        description = body.get("space")
-        if not isinstance(description, dict) or not description:
-            raise HTTPException(400, "space: give the edited space as a dict of knob descriptions")
         try:
-            space = Space.from_description(description)
-        except (ValueError, TypeError, KeyError, AttributeError) as err:
-            raise HTTPException(400, f"space: cannot read it ({type(err).__name__}: {err})") from None
+            space = read_space(body.get("space"))
+        except (ValueError, TypeError) as err:
+            raise HTTPException(400, str(err)) from None
         if not rounds_supported():
             raise HTTPException(
                 501,

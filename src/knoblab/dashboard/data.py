@@ -7,18 +7,20 @@ revision at which the cache last saw it change, so a browser sends `since=REV` a
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
-import re
+import operator
 import threading
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 
+from .. import values
 from ..storage.sql import SQLStorage, experiments, reports, trials
 from ..trial import TrialState
 
@@ -100,28 +102,90 @@ def _dt(t: datetime | str | None) -> datetime | None:
     return datetime.fromisoformat(t) if isinstance(t, str) else t
 
 
-def _iso_or_none(t: datetime | None) -> str | None:
+def _iso_or_none(t: datetime | str | None) -> str | None:
+    if isinstance(t, str):  # SQLite's text: the same ISO form as datetime.isoformat(), with a space for the T
+        return t.replace(" ", "T", 1) + "Z"
     return None if t is None else t.isoformat() + "Z"
 
 
-def _row(r: Any) -> dict[str, Any]:
+_BAD = object()  # a JSON field that cannot be read
+
+
+def _decode_all(texts: list[str | None]) -> list[Any]:
+    """Many JSON texts in one parse (one C call for 10,000 rows, not 10,000 calls); a text that cannot be read
+    comes back as _BAD, the others as they are."""
+    try:
+        return _DECODER.decode("[" + ",".join(t or "{}" for t in texts) + "]")
+    except ValueError:
+        out = []
+        for t in texts:
+            try:
+                out.append(_loads(t))
+            except ValueError:
+                out.append(_BAD)
+        return out
+
+
+def shown(value: Any) -> Any:
+    """A knob value as the pages show it: a function, class, Keras object or tuple stored by reference (see
+    `knoblab.values`) by its short name ("relu", "Adam(learning_rate=0.01)", "(64, 32)"); nothing is imported."""
+    return value if values.is_plain(value) else values.display(value)
+
+
+def shown_params(text: str | None, parsed: Any = None) -> dict[str, Any]:
+    """A trial's stored params with every value as `shown` (the JSON parse alone when all are plain values)."""
+    params = _loads(text) if parsed is None else parsed
+    if text and '"$' in text:  # only stored references have "$..." keys
+        params = {k: shown(v) for k, v in params.items()}
+    return params
+
+
+def worker_of(host: str | None, pid: int | None) -> str:
+    """The process a trial ran in, as the timeline names it: `host:pid`."""
+    if host is None and pid is None:
+        return "–"
+    return f"{host or '?'}:{pid}" if pid is not None else str(host)
+
+
+def _seconds(t: datetime | None, base: datetime | None) -> float | None:
+    return None if t is None or base is None else round((t - base).total_seconds(), 2)
+
+
+def _row(r: Any, base: datetime | None = None, params: Any = None, metrics: Any = None) -> dict[str, Any]:
+    """A trial row as the pages get it; `params` and `metrics` already parsed when given (_BAD: unreadable)."""
     value = r.value
     started, finished, beat = _dt(r.started_at), _dt(r.finished_at), _dt(r.heartbeat_at)
+    stop = bool(r.stop_requested)
+    params = _loads(r.params) if params is None else params
+    metrics = _loads(r.metrics) if metrics is None else metrics
+    bad = [name for name, x in (("params", params), ("metrics", metrics)) if x is _BAD or not isinstance(x, dict)]
+    error = (r.error or "").strip().split("\n")[-1][:300] or None
+    if bad:  # a row edited by hand: shown with what is readable, and why the rest is not
+        error = f"table trials, row {r.id}: field {bad[0]}: cannot read it as a JSON object"
+        params = params if isinstance(params, dict) else {}
+        metrics = metrics if isinstance(metrics, dict) else {}
     return {
         "id": r.id,
         "number": r.number,
         "round": r.round,
         "state": r.state,
         "value": value if value is None or math.isfinite(value) else None,
-        "params": _loads(r.params),
-        "metrics": _loads(r.metrics),
-        "started_at": _iso_or_none(started),
-        "finished_at": _iso_or_none(finished),
+        "params": shown_params(r.params, params),
+        "metrics": metrics,
+        "started_at": _iso_or_none(r.started_at),
+        "finished_at": _iso_or_none(r.finished_at),
         "duration": _duration(started, finished, beat),
+        # start and end (the last heartbeat while running) in seconds after the experiment was created
+        "t": None if started is None else [_seconds(started, base), _seconds(finished or beat, base)],
         "host": r.host,
+        "pid": r.pid,
+        "worker": worker_of(r.host, r.pid),
         "note": r.note,
-        "stop_requested": bool(r.stop_requested),
-        "error": (r.error or "").strip().split("\n")[-1][:300] or None,
+        "stop_requested": stop,
+        # ended because someone asked (the dashboard's Stop, `request_stop`), not by the scheduler
+        "stopped": stop and r.state == TrialState.PRUNED.value,
+        "error": error,
+        "last": None,  # the last report {"step", "metrics"} of a trial that did not complete, set by the cache
     }
 
 
@@ -137,23 +201,120 @@ _ROW_COLUMNS = [
     sa.type_coerce(trials.c.finished_at, sa.String).label("finished_at"),
     sa.type_coerce(trials.c.heartbeat_at, sa.String).label("heartbeat_at"),
     trials.c.host,
+    trials.c.pid,
     trials.c.note,
     trials.c.stop_requested,
     trials.c.error,
 ]
 
+# trials whose metrics the table shows from their last report: they never returned a full set
+_FROM_LAST_REPORT = (TrialState.RUNNING.value, TrialState.PRUNED.value, TrialState.FAILED.value)
+
+
+def _chunks(ids: list[int], n: int = 500):
+    for i in range(0, len(ids), n):
+        yield ids[i : i + n]
+
+
+def _last_reports(conn: sa.Connection, ids: list[int]) -> dict[int, dict[str, Any]]:
+    """The last reported step of each trial: {trial_id: {"step": s, "metrics": {...}}}."""
+    out: dict[int, dict[str, Any]] = {}
+    for chunk in _chunks(sorted(set(ids))):
+        last = (
+            sa.select(reports.c.trial_id, sa.func.max(reports.c.step).label("step"))
+            .where(reports.c.trial_id.in_(chunk))
+            .group_by(reports.c.trial_id)
+            .subquery()
+        )
+        rows = conn.execute(
+            sa.select(reports.c.trial_id, reports.c.step, reports.c.metrics).join(
+                last, sa.and_(reports.c.trial_id == last.c.trial_id, reports.c.step == last.c.step)
+            )
+        ).all()
+        for trial_id, step, metrics in rows:
+            out[trial_id] = {"step": step, "metrics": _loads(metrics)}
+    return out
+
+
+class Curve:
+    """One trial's reported metrics, step by step: `steps` and, per metric, the values (None where missing or not a
+    finite number)."""
+
+    __slots__ = ("steps", "values")
+
+    def __init__(self, steps: list[int], values: dict[str, list[Any]]) -> None:  # float | None
+        self.steps = steps
+        self.values = values
+
+
+_NUMBERS = frozenset((int, float))  # bool and text are not numbers here; NaN and infinities are parsed as None
+
+
+def _raw_rows(conn: sa.Connection, statement: sa.Select) -> list[tuple]:
+    """The rows of a select as plain tuples from the driver's cursor (SQLAlchemy's Row objects cost more than the
+    query when there are 200,000 of them), in the connection's transaction."""
+    compiled = statement.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})  # IN (...) too
+    params: Any = compiled.params
+    if compiled.positional:
+        params = tuple(params[k] for k in compiled.positiontup or ())
+    cursor = conn.connection.cursor()
+    try:
+        cursor.execute(str(compiled), params)
+        return list(cursor.fetchall())
+    finally:
+        cursor.close()
+
+
+def _reports_of(trial_ids: list[int]) -> sa.Select:
+    return (
+        sa.select(reports.c.trial_id, reports.c.step, reports.c.metrics)
+        .where(reports.c.trial_id.in_(trial_ids))
+        .order_by(reports.c.trial_id, reports.c.step)
+    )
+
+
+def _curves(rows: list[Any]) -> dict[int, Curve]:
+    """Curves from report rows (trial_id, step, metrics JSON) in trial and step order.
+
+    Reading every report of 10,000 trials is one pass: the metrics texts are parsed as one JSON array (in C), then
+    split per trial and per metric, so the cost stays a small multiple of the bytes read."""
+    if not rows:
+        return {}
+    parsed = _DECODER.decode("[" + ",".join(r[2] or "{}" for r in rows) + "]")
+    out: dict[int, Curve] = {}
+    ids = [r[0] for r in rows]
+    starts = [0] + [i for i in range(1, len(ids)) if ids[i] != ids[i - 1]]
+    for start, end in zip(starts, starts[1:] + [len(ids)], strict=True):
+        dicts = parsed[start:end]
+        names = dict.fromkeys(itertools.chain.from_iterable(dicts))
+        out[ids[start]] = Curve(
+            [r[1] for r in rows[start:end]],
+            {
+                name: [v if v.__class__ in _NUMBERS else None for v in map(operator.methodcaller("get", name), dicts)]
+                for name in names
+            },
+        )
+    return out
+
 
 class ExperimentCache:
-    """The trials of one experiment as JSON-ready rows, refreshed incrementally (at most every `min_interval` s)."""
+    """The trials of one experiment as JSON-ready rows, refreshed incrementally (at most every `min_interval` s).
 
-    def __init__(self, data: Data, experiment_id: int):
+    Reports (learning curves) are not kept: a page asks for the few hundred curves it draws, read when asked
+    (`reports_of`), and how far each trial got (`report_counts`) is one grouped query."""
+
+    def __init__(self, data: Data, experiment_id: int, created_at: datetime | None = None):
         self.data = data
         self.experiment_id = experiment_id
+        self.base = _dt(created_at)
         self.rows: dict[int, dict[str, Any]] = {}
         self.row_rev: dict[int, int] = {}
         self.rev = 0
         self.max_id = 0
         self.unfinished: set[int] = set()
+        self.workers: list[str] = []
+        self.worker_index: dict[str, int] = {}
+        self._memo: dict[tuple, Any] = {}
         self.lock = threading.Lock()
         self._refreshed = 0.0
         self._swept = 0.0
@@ -163,10 +324,30 @@ class ExperimentCache:
             self.rev += 1
             self.rows[row["id"]] = row
             self.row_rev[row["id"]] = self.rev
+        if row["worker"] not in self.worker_index:
+            self.worker_index[row["worker"]] = len(self.workers)
+            self.workers.append(row["worker"])
         if row["state"] in UNFINISHED:
             self.unfinished.add(row["id"])
         else:
             self.unfinished.discard(row["id"])
+
+    def _read_rows(self, conn: sa.Connection, where) -> list[dict[str, Any]]:
+        """Rows matching `where`, with the last report of those that did not complete."""
+        found = conn.execute(sa.select(*_ROW_COLUMNS).where(where).order_by(trials.c.id)).all()
+        lasts = _last_reports(conn, [r.id for r in found if r.state in _FROM_LAST_REPORT])
+        params, metrics = _decode_all([r.params for r in found]), _decode_all([r.metrics for r in found])
+        rows = []
+        for r, p, m in zip(found, params, metrics, strict=True):
+            row = _row(r, self.base, p, m)
+            row["last"] = lasts.get(r.id)
+            rows.append(row)
+        return rows
+
+    def _take(self, rows: list[dict[str, Any]]) -> None:
+        for row in rows:
+            self._put(row)
+            self.max_id = max(self.max_id, row["id"])
 
     def refresh(self, force: bool = False) -> None:
         with self.lock:
@@ -177,33 +358,25 @@ class ExperimentCache:
             eid = self.experiment_id
 
             def query(conn: sa.Connection):
-                new = conn.execute(
-                    sa.select(*_ROW_COLUMNS)
-                    .where(trials.c.experiment_id == eid, trials.c.id > self.max_id)
-                    .order_by(trials.c.id)
-                ).all()
-                changed = []
+                rows = self._read_rows(conn, (trials.c.experiment_id == eid) & (trials.c.id > self.max_id))
                 if self.unfinished:
-                    ids = sorted(self.unfinished)
-                    for i in range(0, len(ids), 500):
-                        changed += conn.execute(sa.select(*_ROW_COLUMNS).where(trials.c.id.in_(ids[i : i + 500]))).all()
-                flags = []
+                    rows += self._read_rows(conn, trials.c.id.in_(sorted(self.unfinished)))
+                flags: Sequence[Any] = []
                 if sweep:
                     flags = conn.execute(
                         sa.select(trials.c.id, trials.c.note, trials.c.stop_requested).where(
                             trials.c.experiment_id == eid
                         )
                     ).all()
-                return new, changed, flags
+                return rows, flags
 
-            new, changed, flags = self.data.read(query)
-            for r in (*new, *changed):
-                self._put(_row(r))
-                self.max_id = max(self.max_id, r.id)
+            rows, flags = self.data.read(query)
+            self._take(rows)
             for trial_id, note, stop in flags:
                 row = self.rows.get(trial_id)
                 if row is not None and (row["note"] != note or row["stop_requested"] != bool(stop)):
-                    self._put({**row, "note": note, "stop_requested": bool(stop)})
+                    stopped = bool(stop) and row["state"] == TrialState.PRUNED.value
+                    self._put({**row, "note": note, "stop_requested": bool(stop), "stopped": stopped})
             self._refreshed = t
             if sweep:
                 self._swept = t
@@ -211,10 +384,48 @@ class ExperimentCache:
     def invalidate(self, trial_id: int) -> None:
         """Re-reads one trial now (after the dashboard itself changed it)."""
         with self.lock:
-            r = self.data.read(lambda c: c.execute(sa.select(*_ROW_COLUMNS).where(trials.c.id == trial_id)).first())
-            if r is not None:
-                self._put(_row(r))
-                self.max_id = max(self.max_id, r.id)
+            self._take(self.data.read(lambda c: self._read_rows(c, trials.c.id == trial_id)))
+
+    def report_counts(self) -> dict[int, tuple[int, int]]:
+        """{trial_id: (reports, last step)} of every trial that reported, in one grouped query."""
+        eid = self.experiment_id
+        return {
+            trial_id: (n, last)
+            for trial_id, n, last in self.data.read(
+                lambda conn: _raw_rows(
+                    conn,
+                    sa.select(reports.c.trial_id, sa.func.count(), sa.func.max(reports.c.step))
+                    .join(trials, trials.c.id == reports.c.trial_id)
+                    .where(trials.c.experiment_id == eid)
+                    .group_by(reports.c.trial_id),
+                )
+            )
+        }
+
+    def reports_of(self, trial_ids: Iterable[int]) -> dict[int, Curve]:
+        """The reported curves of these trials, read now."""
+        ids = sorted(set(trial_ids))
+
+        def query(conn: sa.Connection) -> dict[int, Curve]:
+            out: dict[int, Curve] = {}
+            for chunk in _chunks(ids):
+                out.update(_curves(_raw_rows(conn, _reports_of(chunk))))
+            return out
+
+        return self.data.read(query) if ids else {}
+
+    def memo(self, rev: int, key: tuple, compute):
+        """compute() once per key at revision `rev` (read before the data compute uses): a curves selection asked
+        again by another page or poll costs nothing."""
+        key = (rev, *key)
+        hit = self._memo.get(key)
+        if hit is None:
+            hit = compute()
+            self._memo = {k: v for k, v in self._memo.items() if k[0] == rev}
+            if len(self._memo) >= 8:
+                self._memo.clear()
+            self._memo[key] = hit
+        return hit
 
     def changed_since(self, since: int) -> list[dict[str, Any]]:
         with self.lock:
@@ -272,6 +483,7 @@ class Data:
                     sa.func.max(trials.c.finished_at),
                     sa.func.max(trials.c.heartbeat_at),
                     sa.func.max(trials.c.round),
+                    sa.func.sum(sa.case((trials.c.stop_requested, 1), else_=0)),
                 ).group_by(trials.c.experiment_id, trials.c.state)
             ).all()
             return exps, stats
@@ -284,20 +496,25 @@ class Data:
         for e in exps:
             counts: dict[str, int] = {}
             best = first = last = None
-            rounds = 0
-            for _, state, n, vmin, vmax, started, finished, beat, rnd in by_exp.get(e.id, []):
+            rounds = stopped = 0
+            for _, state, n, vmin, vmax, started, finished, beat, rnd, stops in by_exp.get(e.id, []):
                 counts[state] = n
                 if state == TrialState.COMPLETE.value:
                     best = vmin if e.direction == "min" else vmax
+                if state == TrialState.PRUNED.value:
+                    stopped = int(stops or 0)
+                started, finished, beat = _dt(started), _dt(finished), _dt(beat)
                 if started is not None:
                     first = started if first is None else min(first, started)
                 for end in (finished, beat):
                     if end is not None:
                         last = end if last is None else max(last, end)
                 rounds = max(rounds, (rnd or 0) + 1)
-            stored = _loads(e.attrs).get("rounds", []) if e.attrs else []  # see knoblab.analysis.rounds
+            attrs = _loads(e.attrs) if e.attrs else {}
+            stored = attrs.get("rounds", [])  # see knoblab.analysis.rounds
             rounds = max(rounds, len(stored) + 1 if isinstance(stored, list) else 1)
             running = counts.get(TrialState.RUNNING.value, 0) > 0
+            note = attrs.get("note") if isinstance(attrs.get("note"), str) else None
             out.append(
                 clean(
                     {
@@ -308,12 +525,14 @@ class Data:
                         "created_at": e.created_at,
                         "rounds": max(rounds, 1),
                         "counts": counts,
+                        "stopped": stopped,
                         "n_trials": sum(counts.values()),
                         "best": best,
                         "first_start": first,
                         "last_activity": last,
                         "elapsed": (last - first).total_seconds() if first and last else None,
                         "running": running,
+                        "note": note,
                     }
                 )
             )
@@ -322,8 +541,12 @@ class Data:
     def cache(self, experiment_id: int) -> ExperimentCache:
         with self._lock:
             c = self._caches.get(experiment_id)
-            if c is None:
-                c = self._caches[experiment_id] = ExperimentCache(self, experiment_id)
+        if c is None:
+            row = self.experiment_row(experiment_id)
+            with self._lock:
+                c = self._caches.get(experiment_id)
+                if c is None:
+                    c = self._caches[experiment_id] = ExperimentCache(self, experiment_id, row and row.created_at)
         c.refresh()
         return c
 
@@ -348,123 +571,3 @@ class Data:
         for trial_id, step, metrics in self.read(query):
             out[trial_id].append({"step": step, **_loads(metrics)})
         return out
-
-
-# ---- sorting and filtering the trials table ----
-_FILTER = re.compile(r"\s*([A-Za-z_][\w.:/-]*)\s*(<=|>=|!=|==|=|<|>|~)\s*(\"[^\"]*\"|'[^']*'|[^,\s]+)\s*,?")
-
-
-class FilterError(ValueError):
-    """A filter expression the table cannot read, with the part at fault."""
-
-
-def parse_filter(text: str) -> list[tuple[str, str, Any]]:
-    """`lr<0.01, optimizer=adam note~retry` -> [(field, op, value)]; a value is a number when it reads as one."""
-    out = []
-    pos, text = 0, (text or "").strip()
-    while pos < len(text):
-        m = _FILTER.match(text, pos)
-        if not m:
-            raise FilterError(
-                f"filter: cannot read {text[pos:]!r}; write conditions like lr<0.01, optimizer=adam, note~text "
-                "(operators = != < <= > >= ~)"
-            )
-        field, op, raw = m.groups()
-        if raw[:1] in "\"'":
-            value: Any = raw[1:-1]
-        else:
-            try:
-                value = float(raw)
-            except ValueError:
-                value = {"true": True, "false": False, "none": None, "null": None}.get(raw.lower(), raw)
-        out.append((field, "=" if op == "==" else op, value))
-        pos = m.end()
-    return out
-
-
-BUILTIN = ("number", "value", "state", "duration", "round", "note", "host", "error", "id")
-
-
-def field_getter(field: str, knobs: Iterable[str], metrics: Iterable[str]):
-    """A function row -> value for a field name: a knob, else a metric, else a built-in column.
-    `param.NAME` and `metric.NAME` pick one explicitly."""
-    knobs, metrics = set(knobs), set(metrics)
-    if field.startswith(("param.", "knob.")):
-        name = field.split(".", 1)[1]
-        return lambda r: r["params"].get(name)
-    if field.startswith("metric."):
-        name = field.split(".", 1)[1]
-        return lambda r: r["metrics"].get(name)
-    if field in knobs:
-        return lambda r: r["params"].get(field)
-    if field in metrics:
-        return lambda r: r["metrics"].get(field)
-    if field in BUILTIN:
-        return lambda r: r.get(field)
-    raise FilterError(
-        f"filter: no knob, metric or column named {field!r}; knobs: {sorted(knobs)}, metrics: {sorted(metrics)}, "
-        f"columns: {list(BUILTIN)}"
-    )
-
-
-def _matches(x: Any, op: str, v: Any) -> bool:
-    if op == "~":
-        return x is not None and str(v).lower() in str(x).lower()
-    numbers = isinstance(x, int | float) and isinstance(v, int | float) and not isinstance(x, bool)
-    if op in ("=", "!="):
-        if numbers and not isinstance(v, bool):
-            same = math.isclose(x, v, rel_tol=1e-9, abs_tol=1e-12)
-        elif x is None or v is None:
-            same = x is None and v is None
-        else:  # text, booleans, and a number written as text: compare as written
-            same = str(x).lower() == str(v).lower()
-        return same if op == "=" else not same
-    if not (numbers or (isinstance(x, str) and isinstance(v, str))):
-        return False
-    return {"<": x < v, "<=": x <= v, ">": x > v, ">=": x >= v}[op]
-
-
-def sort_key(getter):
-    """Numbers before text, None last, whatever the column holds."""
-
-    def key(r):
-        x = getter(r)
-        if x is None:
-            return (2, 0.0, "")
-        if isinstance(x, bool):
-            return (1, 0.0, str(x))
-        if isinstance(x, int | float):
-            return (0, float(x), "")
-        return (1, 0.0, str(x))
-
-    return key
-
-
-def table(
-    rows: list[dict[str, Any]],
-    *,
-    knobs: list[str],
-    metrics: list[str],
-    states: list[str] | None,
-    filter_text: str,
-    sort: str,
-    descending: bool,
-    offset: int,
-    limit: int,
-) -> tuple[int, list[dict[str, Any]]]:
-    """(total matching, one page) of the trials table."""
-    if states:
-        wanted = set(states)
-        rows = [r for r in rows if r["state"] in wanted]
-    for field, op, value in parse_filter(filter_text):
-        get = field_getter(field, knobs, metrics)
-        rows = [r for r in rows if _matches(get(r), op, value)]
-    get = field_getter(sort or "number", knobs, metrics)
-    key = sort_key(get)
-    if descending:  # None stays last either way
-        present = [r for r in rows if get(r) is not None]
-        absent = [r for r in rows if get(r) is None]
-        rows = sorted(present, key=key, reverse=True) + sorted(absent, key=lambda r: r["number"])
-    else:
-        rows = sorted(rows, key=lambda r: (key(r), r["number"]))
-    return len(rows), rows[offset : offset + limit]

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from .base import Event, Executor, ExecutorError, TrialWorker, WorkSpec, drive
 from .local import LocalExecutor
-from .processes import ProcessExecutor
+from .processes import ProcessExecutor, _refuse_unguarded_main
 
 if TYPE_CHECKING:
     from ..experiment import Experiment
@@ -73,6 +73,7 @@ def run_parallel(
     gpus: Any = None,
 ) -> Experiment:
     """`Experiment.optimize` with an executor: the same budgets, trials run by workers."""
+    _refuse_unguarded_main()  # before anything is written: this may be a worker importing an unguarded script
     chosen = make_executor(executor, n_jobs, gpus)
     if trial_timeout is not None and isinstance(chosen, LocalExecutor):
         raise ValueError("trial_timeout needs trials in workers that can be stopped; use executor='processes'")

@@ -96,6 +96,8 @@ class WorkSpec:
     heartbeat_interval: float = 15.0
     on_stale: str = "retry"
     max_resource: int | None = None  # optimize's resource budget: a worker stops its trial once it is spent
+    retries: int = 0  # optimize's retry policy: failed attempts worth another run (see `outcomes.retry_failed`)
+    retry_on: tuple[type[BaseException], ...] = ()
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -151,6 +153,7 @@ def drive(
     trial_timeout: float | None,
 ) -> Experiment:
     """The parallel loop: keep every worker busy until a budget ends, then wait for the trials in flight."""
+    from ..outcomes import CallOutcome
     from ..progress import ProgressBar
 
     work = WorkSpec(
@@ -163,10 +166,13 @@ def drive(
         heartbeat_interval=exp.heartbeat_interval,
         on_stale=exp.on_stale,
         max_resource=getattr(exp, "_max_resource", None),
+        retries=exp._retry[0],
+        retry_on=exp._retry[1],
     )
     exp.recover_stale()
     exp._limit = n_trials
     progress = ProgressBar(exp, n_trials, show_progress)
+    outcome = CallOutcome(exp, n_trials, target)
     running: dict[int, tuple[Trial, float]] = {}  # trial id -> (trial, started, monotonic)
     exhausted = False  # nothing to run now (a finished grid, a PBT member still running); asked again when a
     # trial ends, since a retry or a scheduler's continuation may be queued then
@@ -196,13 +202,15 @@ def drive(
                     done = exp.storage.get_trial(trial.id, with_reports=True)
                     exp.strategy.tell(done)
                     progress.update(exp, done)
+                    outcome.seen(done)
                     for cb in callbacks or ():
                         cb(exp, done)
                 elif event.kind == "late":  # not ours to count or tell: the recovering process decided its end
                     exhausted = False  # and may have queued its retry
                 elif event.kind == "died":
                     frozen = trial.freeze()
-                    if frozen.attrs.get("source") == "retry":  # it killed its worker twice: no third run
+                    if frozen.attrs.get("source") == "retry" and frozen.attrs.get("retry_after") != "failed":
+                        # it killed its worker twice: no third run
                         exp.storage.requeue(trial.id, f"interrupted: {event.detail}; already a retry, not run again")
                     elif exp.interrupted(frozen, f"interrupted: {event.detail}"):
                         exhausted = False  # a retry may be queued
@@ -223,6 +231,7 @@ def drive(
                         done = exp.storage.get_trial(trial_id, with_reports=True)
                         exp.strategy.tell(done)
                         progress.update(exp, done)
+                        outcome.seen(done)
                         for cb in callbacks or ():
                             cb(exp, done)
     except BaseException as e:  # Ctrl-C, or the driver's own storage failing: stop now, retry what was cut short
@@ -242,6 +251,7 @@ def drive(
         exp._limit = None
     if failure is not None:
         raise failure
+    outcome.end()
     return exp
 
 
@@ -301,6 +311,7 @@ class TrialWorker:
             on_stale=work.on_stale,
         )
         self.exp.scheduler = work.scheduler
+        self.exp._retry = (work.retries, work.retry_on)
 
     def run(self, trial_id: int, time_left: float | None) -> Event:
         """Runs one trial to its end and says how it went; never raises for a failing objective."""

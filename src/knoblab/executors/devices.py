@@ -25,7 +25,7 @@ import shutil
 import subprocess
 from collections.abc import Mapping, MutableMapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
     from ..storage.base import Storage
@@ -43,6 +43,7 @@ __all__ = [
 ]
 
 GpuRequest = str | float | int | Sequence[int | str] | None
+CheckedRequest = Literal["auto"] | float | list[int | str] | None  # a request as check_request returns it
 
 _KNOBLAB_GPUS = "KNOBLAB_GPUS"  # how a worker knows its assignment (to record it per trial)
 _KNOBLAB_SHARE = "KNOBLAB_GPU_SHARE"
@@ -106,7 +107,7 @@ def _is_number(x: Any) -> bool:
     return isinstance(x, numbers.Real) and not isinstance(x, bool)
 
 
-def check_request(gpus: Any) -> GpuRequest:
+def check_request(gpus: Any) -> CheckedRequest:
     """The request as given when it is one of the allowed forms; a ValueError naming `gpus` otherwise."""
     if gpus is None or gpus == "auto":
         return gpus
@@ -180,7 +181,7 @@ def ray_num_gpus(gpus: GpuRequest, n_jobs: int, cluster_gpus: float) -> float:
     gpus = check_request(gpus)
     if gpus is None:
         return 0.0
-    if _is_number(gpus):
+    if gpus != "auto" and not isinstance(gpus, list):  # a number of GPUs per worker
         return float(gpus)
     total = len(gpus) if isinstance(gpus, list) else cluster_gpus
     if total <= 0:

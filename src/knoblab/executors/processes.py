@@ -37,6 +37,27 @@ if TYPE_CHECKING:
 
 
 _PENDING = ("pending",)
+_START_REPLACEMENTS = 3  # per worker slot, of workers killed while starting, before the search gives up
+
+#: the exit code of a worker that found itself re-running the user's script top level (see `_refuse_unguarded_main`)
+UNGUARDED_MAIN_EXIT = 87
+UNGUARDED_MAIN = (
+    "worker processes start by importing your script again, and its top level calls optimize(n_jobs > 1) once "
+    'more: put the code that runs the search under `if __name__ == "__main__":` (as in the README\'s n_jobs '
+    "section), or use n_jobs=1"
+)
+
+
+def _refuse_unguarded_main() -> None:
+    """Called before workers start: in a worker that is still importing the user's script (spawn and forkserver
+    import the main module anew, so a script without a `__main__` guard reaches optimize again there), ends that
+    worker at once with a code the driver turns into `UNGUARDED_MAIN`, instead of multiprocessing's bootstrap
+    error twice over."""
+    import multiprocessing
+
+    if getattr(multiprocessing.current_process(), "_inheriting", False):
+        sys.stderr.flush()
+        os._exit(UNGUARDED_MAIN_EXIT)
 
 
 @dataclass
@@ -106,14 +127,28 @@ class ProcessExecutor(Executor):
             check_picklable(work.scheduler, "scheduler")
         work.threads = self.threads
         self._payload = pickle.dumps(work)
-        self._ctx = multiprocessing.get_context(self.start_method)
+        self._ctx: Any = multiprocessing.get_context(self.start_method)  # a SpawnContext or a ForkServerContext
         if self.start_method == "forkserver":
             self._ctx.set_forkserver_preload(["knoblab.experiment", "knoblab.executors.processes"])
-        assignments = plan(self.gpus, self.capacity) or [None] * self.capacity  # checked before any worker starts
+        assignments: list[Any] = (
+            plan(self.gpus, self.capacity) or [None] * self.capacity
+        )  # checked before any worker starts
         self._slots = [self._spawn(devices) for devices in assignments]
         deadline = time.monotonic() + self.start_timeout
-        for slot in self._slots:  # all start at once; wait for each to have loaded the objective
-            self._await_ready(slot, deadline)
+        replaced = 0
+        for i in range(len(self._slots)):  # all start at once; wait for each to have loaded the objective
+            while not self._await_ready(self._slots[i], deadline):
+                # killed while starting (kill -9, the out-of-memory killer): a fresh one takes its place, as for
+                # a worker killed later; many in a row mean something kills every worker, and the search stops
+                replaced += 1
+                if replaced > _START_REPLACEMENTS * self.capacity:
+                    code = self._slots[i].process.exitcode
+                    raise ExecutorError(
+                        f"worker processes keep dying while starting (the last killed by signal {-code}; "
+                        f"{replaced - 1} replaced): is the machine out of memory? Try fewer n_jobs"
+                    )
+                self._slots[i] = self._respawn(self._slots[i])
+                deadline = max(deadline, time.monotonic() + self.start_timeout)
 
     def _spawn(self, devices: Any = None) -> _Slot:
         parent, child = self._ctx.Pipe(duplex=True)
@@ -131,16 +166,27 @@ class ProcessExecutor(Executor):
         parent.send_bytes(self._payload)
         return _Slot(process, parent, devices=devices)
 
-    def _await_ready(self, slot: _Slot, deadline: float) -> None:
+    def _await_ready(self, slot: _Slot, deadline: float) -> bool:
+        """Waits until the worker has loaded the objective: True, or False when a signal killed it meanwhile (to
+        be replaced). A worker that failed on its own (its objective could not be loaded) is an ExecutorError."""
         while not slot.ready:
             left = deadline - time.monotonic()
             if left <= 0 or not connection.wait([slot.conn, slot.process.sentinel], timeout=left):
                 raise ExecutorError(f"a worker process did not start within {self.start_timeout:g} s")
             message = self._receive(slot)
             if message is None:
-                raise ExecutorError(f"a worker process died while starting (exit code {slot.process.exitcode})")
+                code = slot.process.exitcode
+                if code == UNGUARDED_MAIN_EXIT:
+                    raise ExecutorError(UNGUARDED_MAIN)
+                if code is not None and code < 0:
+                    return False
+                raise ExecutorError(
+                    f"a worker process died while starting (exit code {code}); its error, if it printed one, is "
+                    "above (workers import the main script anew, so its top level must run without error)"
+                )
             if isinstance(message, tuple) and message[0] == "init_error":
                 raise ExecutorError(message[1])
+        return True
 
     def shutdown(self, now: bool = False) -> None:
         for slot in self._slots:

@@ -92,7 +92,7 @@ class RayExecutor(Executor):
         options: dict[str, Any] = {"num_cpus": self.num_cpus, "num_gpus": self.num_gpus, "max_retries": 0}
         if self.resources:
             options["resources"] = self.resources
-        self._task = ray.remote(_run_in_ray).options(**options)
+        self._task: Any = ray.remote(_run_in_ray).options(**options)  # its arguments vary with the GPU request
         self._refs = {}
 
     def _init_ray(self, ray: Any) -> None:

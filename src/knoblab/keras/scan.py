@@ -555,12 +555,17 @@ def _rows(a: Any) -> int:
 def _take(a: Any, index: np.ndarray) -> Any:
     if isinstance(a, pd.DataFrame | pd.Series):
         return a.iloc[index]
+    if isinstance(a, Mapping):  # inputs or outputs by layer name
+        return {k: _take(v, index) for k, v in a.items()}
     if isinstance(a, list | tuple) and a and hasattr(a[0], "__len__") and not isinstance(a[0], str):
-        return type(a)(_take(part, index) for part in a)  # multi-input models: a list of arrays
+        return type(a)(_take(part, index) for part in a)  # multi-input (or multi-output) models: a list of arrays
     return np.asarray(a)[index]
 
 
 def _n_rows(x: Any) -> int:
+    """Rows of a data argument: an array, or a list or dict of arrays (one per input or output of the model)."""
+    if isinstance(x, Mapping) and x:
+        return _n_rows(next(iter(x.values())))
     return _rows(x[0]) if isinstance(x, list | tuple) and x and hasattr(x[0], "__len__") else _rows(x)
 
 
@@ -568,11 +573,11 @@ def _check_data(x, y, x_val, y_val, val_split) -> None:
     if (x_val is None) != (y_val is None):
         raise ValueError("give both x_val and y_val, or neither (then val_split holds out part of x, y)")
     n = _n_rows(x)
-    if _rows(y) != n:
-        raise ValueError(f"x has {n} rows but y has {_rows(y)}")
+    if _n_rows(y) != n:
+        raise ValueError(f"x has {n} rows but y has {_n_rows(y)}")
     if x_val is not None:
-        if _n_rows(x_val) != _rows(y_val):
-            raise ValueError(f"x_val has {_n_rows(x_val)} rows but y_val has {_rows(y_val)}")
+        if _n_rows(x_val) != _n_rows(y_val):
+            raise ValueError(f"x_val has {_n_rows(x_val)} rows but y_val has {_n_rows(y_val)}")
         return
     if not 0 < val_split < 1:
         raise ValueError(f"val_split: got {val_split!r}; give a fraction in (0, 1)")

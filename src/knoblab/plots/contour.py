@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import cast
 
 import matplotlib
 
@@ -16,14 +17,14 @@ __all__ = ["loss_contour", "linear_mse"]
 
 def linear_mse(x: Sequence[float], y: Sequence[float]) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
     """The mean squared error of y ~ w * x + b, vectorized over grids of w and b."""
-    x = np.asarray(x, dtype=float).ravel()
-    y = np.asarray(y, dtype=float).ravel()
+    xs = np.asarray(x, dtype=float).ravel()
+    ys = np.asarray(y, dtype=float).ravel()
 
     def loss(w: np.ndarray, b: np.ndarray) -> np.ndarray:
         w, b = np.asarray(w, dtype=float), np.asarray(b, dtype=float)
         # expand (w^2 sum x^2 + ...) instead of materializing a grid x samples array
-        n = len(x)
-        sx, sy, sxx, sxy, syy = x.sum(), y.sum(), (x * x).sum(), (x * y).sum(), (y * y).sum()
+        n = len(xs)
+        sx, sy, sxx, sxy, syy = xs.sum(), ys.sum(), (xs * xs).sum(), (xs * ys).sum(), (ys * ys).sum()
         return (w * w * sxx + 2 * w * b * sx + n * b * b - 2 * w * sxy - 2 * b * sy + syy) / n
 
     return loss
@@ -57,7 +58,7 @@ def loss_contour(
     if ax is None:
         fig, ax = plt.subplots(figsize=(7, 5.5))
     else:
-        fig = ax.figure
+        fig = cast(Figure, ax.figure)  # a SubFigure's axes (it draws the colorbar the same way)
     floor = max(float(np.nanmin(z)), 1e-12)
     level_values = np.geomspace(floor, float(np.nanmax(z)), levels) if np.nanmin(z) > 0 else levels
     filled = ax.contourf(

@@ -12,7 +12,7 @@ import random
 import socket
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -202,14 +202,19 @@ def _canonical(text: str) -> str:
 
 
 def _count_used(conn: sa.Connection, experiment_id: int) -> int:
-    """Trials that count against n_trials: all but QUEUED ones and interrupted ones (see `requeue`). Two counts
+    """Trials that count against n_trials: all but QUEUED ones, interrupted ones (see `requeue`) and failed
+    attempts that were retried (`optimize(retries=...)`: a configuration counts once). Two counts
     that the (experiment_id, state) index answers, so the check stays cheap in a long experiment."""
     mine = trials.c.experiment_id == experiment_id
     started = sa.select(sa.func.count()).select_from(trials).where(mine, trials.c.state != TrialState.QUEUED.value)
     interrupted = (
         sa.select(sa.func.count())
         .select_from(trials)
-        .where(mine, trials.c.state == TrialState.FAILED.value, _attr_is_true(conn, "interrupted"))
+        .where(
+            mine,
+            trials.c.state == TrialState.FAILED.value,
+            sa.or_(_attr_is_true(conn, "interrupted"), _attr_is_true(conn, "retried")),
+        )
     )
     return int(conn.execute(started).scalar() or 0) - int(conn.execute(interrupted).scalar() or 0)
 
@@ -526,7 +531,9 @@ class SQLStorage:
                     stop_requested=False,
                 )
             )
-            return result.inserted_primary_key[0]
+            key = result.inserted_primary_key
+            assert key is not None  # an INSERT of one row always has it
+            return int(key[0])
 
         for _ in range(50):  # two writers that took the same number: the loser tries the next one
             try:
@@ -737,7 +744,11 @@ class SQLStorage:
                 .where(reports.c.trial_id.in_(chunk))
                 .order_by(reports.c.trial_id, reports.c.step)
             )
-            for trial_id, step, metrics in self._read(lambda c, q=q: c.execute(q).all()):
+
+            def chunk_rows(c: sa.Connection, q: sa.Select = q) -> Sequence[sa.Row]:
+                return c.execute(q).all()
+
+            for trial_id, step, metrics in self._read(chunk_rows):
                 out.setdefault(trial_id, []).append((step, loads(metrics)))
         return out
 

@@ -13,7 +13,7 @@ import numpy as np
 
 from .. import values
 from ..observations import is_continuation, ranked_observations
-from ..space import Categorical, Space
+from ..space import Branch, Categorical, Space
 from ..trial import FrozenTrial, TrialState
 
 
@@ -24,8 +24,9 @@ class Encoding:
         self.space = space
         dims = space.dimensions
         self.ndim = len(dims)
-        self.is_cat = np.array([isinstance(d.knob, Categorical) and not d.knob.ordered for d in dims], dtype=bool)
-        self.n_choices = np.array([len(d.knob.choices) if self.is_cat[i] else 0 for i, d in enumerate(dims)], dtype=int)
+        cats = [d.knob if isinstance(d.knob, Categorical) and not d.knob.ordered else None for d in dims]
+        self.is_cat = np.array([k is not None for k in cats], dtype=bool)
+        self.n_choices = np.array([0 if k is None else len(k.choices) for k in cats], dtype=int)
         # groups: dims that share the same branch conditions (the root group has none), in tree order
         self.groups: dict[tuple, list[int]] = {}
         for i, d in enumerate(dims):
@@ -58,7 +59,7 @@ class Encoding:
         out = []
         for i in self.groups[conditions]:
             knob = self.space.dimensions[i].knob
-            if hasattr(knob, "subspaces") and not np.isnan(row[i]):
+            if isinstance(knob, Branch) and not np.isnan(row[i]):
                 child = conditions + ((knob.name, knob.choices[int(row[i])]),)
                 if child in self.groups:  # absent when the branch's sub-space holds only fixed knobs
                     out.append(child)
@@ -115,6 +116,7 @@ class Canonical:
                 a, b = np.log(knob.low - 0.5), np.log(knob.high + 0.5)
                 self.snaps.append((i, "log", (a, b, knob.low, knob.high)))
             else:  # an Int on a step, or ordered choices: bin centres
+                assert isinstance(knob, Int | Categorical)  # a dimension's knob is never Fixed
                 count = knob.n if isinstance(knob, Int) else len(knob.choices)
                 self.snaps.append((i, "bin", (count,)))
         # conditions as (column of the branch, index of the required value)
@@ -123,7 +125,9 @@ class Canonical:
             pairs = []
             for name, value in d.conditions:
                 j = enc.index[name]
-                pairs.append((j, enc.space.dimensions[j].knob.index(value)))
+                branch = enc.space.dimensions[j].knob
+                assert isinstance(branch, Branch)  # conditions name branch knobs only
+                pairs.append((j, branch.index(value)))
             self.conds.append(pairs)
         self.conditional = any(self.conds)
 

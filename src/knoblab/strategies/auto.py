@@ -102,6 +102,7 @@ class AutoStrategy(Strategy):
     def ask(self, history: Sequence[FrozenTrial], n: int) -> list[dict[str, Any]]:
         if self.chosen is None:
             self.configure(n_trials=None, fraction_limit=None)
+        assert self.chosen is not None
         return self.chosen.ask(history, n)
 
     def tell(self, trial: FrozenTrial) -> None:

@@ -29,6 +29,7 @@ class Strategy(ABC):
     exactly where it stopped: everything a strategy needs is in `history` (every trial, in number order)."""
 
     name: str = "strategy"
+    _seen_cache: tuple[int, set[tuple], int | None]  # see _seen_keys: (trials seen, their keys, the last's number)
 
     def setup(self, space: Space, *, seed: int, direction: str) -> None:
         """Called once by the experiment before the first ask."""
@@ -103,7 +104,7 @@ class Strategy(ABC):
 
     def _seen_keys(self, history: Sequence[FrozenTrial]) -> set[tuple]:
         """The points of the history, as keys; kept between asks, since a history only grows."""
-        cache = getattr(self, "_seen_cache", None)
+        cache: tuple[int, set[tuple], int | None] | None = getattr(self, "_seen_cache", None)
         if cache is None or cache[0] > len(history) or (cache[0] and cache[2] != history[cache[0] - 1].number):
             cache = (0, set(), None)
         upto, keys, _ = cache
@@ -118,7 +119,7 @@ class Strategy(ABC):
         """The COMPLETE trials and their values as losses (smaller is better, whatever the direction)."""
         done = [t for t in history if t.state == TrialState.COMPLETE and t.value is not None]
         sign = 1.0 if self.direction == "min" else -1.0
-        return done, np.array([sign * t.value for t in done], dtype=float)
+        return done, np.array([sign * t.value for t in done if t.value is not None], dtype=float)
 
     def rng(self, *key: int) -> np.random.Generator:
         """A generator that depends only on the seed and the key: the same ask gives the same points."""

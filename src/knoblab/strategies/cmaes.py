@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from .._extras import require
 from ..space import Categorical, Space
 from ..trial import FrozenTrial, TrialState
 from ._encoding import Encoding
@@ -52,9 +53,7 @@ class CMAESSearch(Strategy):
                 "or a (low, high, n) tuple)"
             )
         super().setup(space, seed=seed, direction=direction)
-        import cmaes  # the `strategies` extra
-
-        self._cmaes = cmaes
+        self._cmaes = require("cmaes", "strategy 'cmaes'", "strategies")
         self.enc = Encoding(space)
         d = max(space.ndim, 1)
         self._popsize = int(self.popsize or 4 + math.floor(3 * math.log(d)))

@@ -15,6 +15,17 @@
 - Optimization of the acquisition: the best of ~1,000 random points and of perturbations of the best trials
   start a batched L-BFGS-B over the numeric knobs; then a pass over each categorical knob's choices. Integer and
   ordered knobs are optimized relaxed, then rounded, and the rounded point is what is scored and returned.
+- Small budgets (8-30 trials): 3 Sobol points start a search of up to 4 knobs (a typical Keras scan), where the
+  earlier clip(d + 1, 5, 10) spent 5 of 8 trials on them; from 5 knobs on, d + 1 (at most 10), since fewer
+  cost the GP at 32-50 evaluations on 6- and 10-knob functions.
+- A prior for scale knobs: a Real or Int written on a linear scale with low > 0 and high >= 30 low (a learning
+  rate, units, a batch size, a regularization strength) is modelled on a log scale, where such knobs act.
+- Trials stopped early (a scheduler's PRUNED or paused trials): they join the model at the resource they reached,
+  through one more numeric input, the fidelity log(reached) / log(top resource) in [0, 1] (a complete trial is at
+  1), with its own length scale; suggestions are scored at fidelity 1, and the incumbent of EI is the lowest
+  posterior mean at fidelity 1 of a point already run. So with Hyperband, where most trials stop at the first
+  rungs, the model learns from all of them (BOHB-like, with a GP), and how much a short run predicts the full one
+  is learnt from the data. Without PRUNED trials the model is the plain one.
 - Conditional knobs: a knob whose branch is not taken is imputed (0.5 for numeric, an extra level for categorical).
 - Batches and pending trials: kriging believer, a point picked (or RUNNING) is added with the posterior mean as
   its value, so the next pick goes elsewhere.
@@ -33,13 +44,16 @@ from scipy.linalg import cho_factor, cho_solve, lapack, solve_triangular
 from scipy.optimize import minimize
 from scipy.special import erfcx, log_ndtr
 
-from ..space import Space
-from ..trial import FrozenTrial
+from ..observations import reached
+from ..space import Int, Real, Space
+from ..trial import FrozenTrial, TrialState
 from ._encoding import Canonical, Encoding, point_key
 from .base import Strategy
 from .qmc import SobolSearch
 
 _SQRT5 = math.sqrt(5.0)
+# a positive knob on a linear scale whose range spans this factor or more is modelled on a log scale (_scale_warps)
+SCALE_RATIO = 30.0
 # log-normal prior of each length scale: median exp(LOG_MEDIAN) * sqrt(d), on unit-cube inputs
 LENGTH_SCALE_LOG_MEDIAN = math.log(0.25)
 LENGTH_SCALE_LOG_VAR = 1.0
@@ -52,8 +66,9 @@ _CONTROLLER: list = []
 
 
 def _one_blas_thread():
-    """BLAS on one thread while a suggestion is computed: the matrices are small (n <= 1,000), and threaded
-    OpenBLAS spins and slows down by 10x or more on a machine whose cores are busy (measured: bench/README.md)."""
+    """BLAS on one thread while a suggestion is computed: the matrices are small (n <= 1,000), threaded OpenBLAS
+    spins and slows down by 10x or more on a machine whose cores are busy (measured: bench/README.md), and threaded
+    sums round differently, so one thread is what makes a seed propose the same points on every machine."""
     import contextlib
 
     if not _CONTROLLER:
@@ -61,7 +76,8 @@ def _one_blas_thread():
             from threadpoolctl import ThreadpoolController
 
             _CONTROLLER.append(ThreadpoolController())
-        except ImportError:  # the `strategies` extra brings it; without it, BLAS keeps its own setting
+        except ImportError:  # a core dependency; an install without it keeps BLAS's setting, and seeded runs
+            # may then differ between machines with different BLAS thread counts
             _CONTROLLER.append(None)
     if _CONTROLLER[0] is None:
         return contextlib.nullcontext()
@@ -251,20 +267,31 @@ class GPSearch(Strategy):
     """Bayesian optimization with a Gaussian process and log expected improvement (see the module docstring).
 
     Args:
-        n_startup: complete trials drawn quasi-randomly (Sobol) first; default clip(d + 1, 5, 10).
+        n_startup: observed trials drawn quasi-randomly (Sobol) first; default 3 for up to 4 knobs, else
+            min(d + 1, 10) (`default_startup`).
         n_random: random candidates scored per suggestion before the local search.
         n_starts: local searches (L-BFGS-B) per suggestion.
         max_fit: the model is fitted on at most this many trials (the best half and the most recent others),
             which bounds the cost of a suggestion on long searches.
+        learn_from_pruned: with a scheduler, PRUNED (and paused) trials join the model at the resource they
+            reached, through a fidelity input (see the module docstring); False fits COMPLETE trials only.
     """
 
     name = "gp"
 
-    def __init__(self, n_startup: int | None = None, n_random: int = 1024, n_starts: int = 8, max_fit: int = 1000):
+    def __init__(
+        self,
+        n_startup: int | None = None,
+        n_random: int = 1024,
+        n_starts: int = 8,
+        max_fit: int = 1000,
+        learn_from_pruned: bool = True,
+    ):
         self.n_startup = n_startup
         self.n_random = int(n_random)
         self.n_starts = int(n_starts)
         self.max_fit = int(max_fit)
+        self.learn_from_pruned = bool(learn_from_pruned)
 
     def setup(self, space: Space, *, seed: int, direction: str) -> None:
         super().setup(space, seed=seed, direction=direction)
@@ -272,34 +299,78 @@ class GPSearch(Strategy):
         self.canon = Canonical(self.enc)
         self._startup = SobolSearch()
         self._startup.setup(space, seed=seed, direction=direction)
-        self._n_startup = self.n_startup if self.n_startup is not None else min(10, max(5, space.ndim + 1))
+        self._n_startup = self.n_startup if self.n_startup is not None else default_startup(space.ndim)
         self.num = ~self.enc.is_cat
+        self._warp = _scale_warps(space, self.num)
+        self._fidelity = False  # set per ask: whether the model has a fidelity input (PRUNED trials seen)
 
-    # rows (NaN for inactive, categorical as index) -> model inputs (imputed)
-    def _inputs(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    # rows (NaN for inactive, categorical as index) -> model inputs (imputed, warped; the fidelity column last)
+    def _inputs(self, rows: np.ndarray, fidelity: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         xn = rows[:, self.num]
         xn = np.where(np.isnan(xn), 0.5, xn)
+        if self._warp:
+            xn = xn.copy()
+            for j, warp in self._warp:
+                xn[:, j] = warp(xn[:, j])
+        if self._fidelity:
+            column = np.ones(len(rows)) if fidelity is None else fidelity
+            xn = np.hstack([xn, column[:, None]])
         xc = rows[:, self.enc.is_cat]
         xc = np.where(np.isnan(xc), -1.0, xc)
         return xn, xc
+
+    def _observations(self, history: Sequence[FrozenTrial]) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        """(rows, losses, fidelities): COMPLETE trials, and PRUNED ones at the resource they reached when
+        learn_from_pruned; fidelities are None when no PRUNED trial is observed (the plain model)."""
+        sign = 1.0 if self.direction == "min" else -1.0
+        rows, losses, spent = [], [], []
+        for t in history:
+            if t.value is None or not np.isfinite(t.value):
+                continue
+            if t.state == TrialState.COMPLETE:
+                r = reached(t)
+                spent.append(r if r > 0 else None)  # a complete trial without reports loaded: the full resource
+            elif t.state == TrialState.PRUNED and self.learn_from_pruned and reached(t) > 0:
+                spent.append(reached(t))
+            else:
+                continue
+            rows.append(self.enc.encode_trial(t))
+            losses.append(sign * t.value)
+        X = np.array(rows).reshape(-1, self.enc.ndim) if rows else np.empty((0, self.enc.ndim))
+        y = np.array(losses, dtype=float)
+        pruned = self.learn_from_pruned and any(t.state == TrialState.PRUNED for t in history)
+        if not pruned or not rows:
+            return X, y, None
+        top = max((r for r in spent if r is not None), default=1)
+        if top <= 1:
+            return X, y, None
+        resource = np.array([top if v is None else v for v in spent], dtype=float)
+        return X, y, np.clip(np.log(np.maximum(resource, 1.0)) / math.log(top), 0.0, 1.0)
 
     def ask(self, history: Sequence[FrozenTrial], n: int) -> list[dict[str, Any]]:
         with _one_blas_thread():
             return self._ask(history, n)
 
     def _ask(self, history: Sequence[FrozenTrial], n: int) -> list[dict[str, Any]]:
-        X, y, pending = self.enc.rows(history, self.direction)
+        X, y, fid = self._observations(history)
+        running = [self.enc.encode_trial(t) for t in history if t.state == TrialState.RUNNING]
+        pending = np.array(running).reshape(-1, self.enc.ndim) if running else np.empty((0, self.enc.ndim))
         if len(y) < self._n_startup or self.space.ndim == 0:
             return self._startup.ask(history, n)
         if len(y) > self.max_fit:  # keep the best half and the most recent others
-            best = np.argsort(y, kind="stable")[: self.max_fit // 2]
-            rest = np.setdiff1d(np.arange(len(y)), best)[-(self.max_fit - len(best)) :]
-            keep = np.sort(np.concatenate([best, rest]))
+            best_half = np.argsort(y, kind="stable")[: self.max_fit // 2]
+            rest = np.setdiff1d(np.arange(len(y)), best_half)[-(self.max_fit - len(best_half)) :]
+            keep = np.sort(np.concatenate([best_half, rest]))
             X, y = X[keep], y[keep]
+            fid = fid[keep] if fid is not None else None
         X = self.canon(X)
         ys = _standardize(y)
-        gp = _GP(*self._inputs(X), ys)
-        best = float(ys.min())
+        self._fidelity = fid is not None
+        gp = _GP(*self._inputs(X, fid), ys)
+        # the incumbent: the best value seen; with rung data, whose values were reached at several fidelities,
+        # the lowest posterior mean at full fidelity of a point already run
+        fitted = gp.predict(*self._inputs(X))[0] if self._fidelity else ys
+        best = float(fitted.min())
         for row in self.canon(pending) if len(pending) else []:  # RUNNING trials: kriging believer
             best = self._believe(gp, row, best)
         rng = self.rng(30, self.position(history))
@@ -307,7 +378,7 @@ class GPSearch(Strategy):
         out: list[dict[str, Any]] = []
         taken: set[tuple] = set()
         for _ in range(n):
-            row = self._optimize(gp, X, ys, best, rng, exclude=seen | taken, light=bool(out))
+            row = self._optimize(gp, X, fitted, best, rng, exclude=seen | taken, light=bool(out))
             if row is None:
                 extra = self.distinct(history, len(out) + 1, iter(out + self._random(rng)))
                 if len(extra) <= len(out):
@@ -347,7 +418,7 @@ class GPSearch(Strategy):
         self,
         gp: _GP,
         X: np.ndarray,
-        ys: np.ndarray,
+        fitted: np.ndarray,
         best: float,
         rng: np.random.Generator,
         exclude: set[tuple],
@@ -358,23 +429,22 @@ class GPSearch(Strategy):
         cat = self.enc.is_cat
         n_starts = max(2, self.n_starts // 2) if light else self.n_starts
         # candidates: random points, and perturbations of the best trials
-        n_random = self.n_random if len(ys) <= 300 and not light else self.n_random // 2  # each costs O(n^2)
-        cands = [self._random_rows(rng, n_random)]
-        top = X[np.argsort(ys, kind="stable")[:5]]
+        n_random = self.n_random if len(fitted) <= 300 and not light else self.n_random // 2  # each costs O(n^2)
+        random_rows = self._random_rows(rng, n_random)
+        top = X[np.argsort(fitted, kind="stable")[:5]]  # the best points by the model, at full fidelity
         local = np.repeat(np.where(np.isnan(top), 0.5, top), 40, axis=0)
         noise = rng.normal(0.0, 0.05, local.shape)
         local[:, self.num] = np.clip(local[:, self.num] + noise[:, self.num], 0.0, 1.0 - 1e-12)
         flip = rng.random(local.shape) < 0.1
         fresh = self._random_rows(rng, len(local))
         local[:, cat] = np.where(flip[:, cat] | np.isnan(local[:, cat]), fresh[:, cat], local[:, cat])
-        cands.append(local)
-        cands = np.vstack(cands)
+        cands = np.vstack([random_rows, local])
         relaxed = cands.copy()  # numeric columns before rounding: local search starts there
         cands = self.canon(cands)
         scores = self._acq(gp, cands, best)
         order = np.argsort(-scores, kind="stable")
         # local search from the best distinct candidates, numeric columns relaxed
-        starts = []
+        starts: list[int] = []
         for i in order:
             if len(starts) == n_starts:
                 break
@@ -402,9 +472,22 @@ class GPSearch(Strategy):
         active = ~np.isnan(canon[:, num])  # inactive numeric columns stay put (imputed anyway)
         xc = np.where(np.isnan(canon[:, self.enc.is_cat]), -1.0, canon[:, self.enc.is_cat])
 
+        mask = active.astype(float)
+        if self._fidelity:  # the fidelity input is held at full resource
+            mask = np.hstack([mask, np.zeros((B, 1))])
+
         def objective(flat: np.ndarray) -> tuple[float, np.ndarray]:
             xn = np.where(active, flat.reshape(B, dn), 0.5)
-            mean, std, dmean, dstd = gp.predict(xn, xc, grad_mask=active.astype(float))
+            scale = np.ones_like(xn)
+            if self._warp:
+                xn = xn.copy()
+                for j, warp in self._warp:
+                    scale[:, j] = warp.slope(xn[:, j])
+                    xn[:, j] = warp(xn[:, j])
+            if self._fidelity:
+                xn = np.hstack([xn, np.ones((B, 1))])
+            mean, std, dmean, dstd = gp.predict(xn, xc, grad_mask=mask)
+            dmean, dstd = dmean[:, :dn] * scale, dstd[:, :dn] * scale
             z = (best - mean) / std
             lh = log_h(z)
             dz = _dlog_h(z, lh)
@@ -438,3 +521,42 @@ class GPSearch(Strategy):
                         row[jj] = 0
                 variants.append(row)
         return np.vstack([pool, self.canon(np.array(variants))])
+
+
+def default_startup(ndim: int) -> int:
+    """Sobol points before the model: 3 for up to 4 knobs (a typical Keras scan: lr, units, dropout and one more),
+    so that a budget of 8 full trials spends 5 on the model; d + 1 (at most 10) from 5 knobs on. Measured
+    (bench/keras/small_budgets.py): with only (d + 3) // 2 points on Hartmann-6, Rosenbrock-10 and Ackley-10
+    the GP was 0.2-0.5 log10 regret worse at 32-50 evaluations, and level at 8-16."""
+    return 3 if ndim <= 4 else min(10, ndim + 1)
+
+
+class _LogWarp:
+    """The unit coordinate of a knob on a linear scale, mapped to its position on a log scale in [0, 1]."""
+
+    def __init__(self, low: float, high: float):
+        self.low, self.span = low, high - low
+        self.log_low, self.log_span = math.log(low), math.log(high) - math.log(low)
+
+    def __call__(self, u: np.ndarray) -> np.ndarray:
+        return (np.log(self.low + np.clip(u, 0.0, 1.0) * self.span) - self.log_low) / self.log_span
+
+    def slope(self, u: np.ndarray) -> np.ndarray:
+        return self.span / ((self.low + np.clip(u, 0.0, 1.0) * self.span) * self.log_span)
+
+
+def _scale_warps(space: Space, numeric: np.ndarray) -> list[tuple[int, _LogWarp]]:
+    """A prior for scale knobs written on a linear scale: a Real or Int with low > 0 and high >= SCALE_RATIO low
+    (a learning rate Real(1e-4, 1e-1), units Int(8, 512), a batch size, a regularization strength) is modelled on
+    a log scale, where such knobs act; knobs that cross zero or span less (dropout, momentum) stay linear.
+    Pairs of (column among the numeric columns, warp)."""
+    out = []
+    j = -1
+    for i, d in enumerate(space.dimensions):
+        if not numeric[i]:
+            continue
+        j += 1
+        knob = d.knob
+        if isinstance(knob, Real | Int) and not knob.log and knob.low > 0 and knob.high >= SCALE_RATIO * knob.low:
+            out.append((j, _LogWarp(float(knob.low), float(knob.high))))
+    return out

@@ -82,12 +82,17 @@ class GridSearch(Strategy):
     def supports(self, space) -> bool:
         return space.is_finite or self.resolution is not None
 
-    def position(self, k: int) -> int:
+    def position(self, k: int) -> int:  # type: ignore[override]  # a grid's own map; the stream's is Strategy's
         """The grid index visited k-th."""
         j = self._order(k) if self._order else k
         return int(self._feasible[j]) if self._feasible is not None else j
 
     def ask(self, history: Sequence[FrozenTrial], n: int) -> list[dict[str, Any]]:
+        """The next n unseen points, from the stream position the experiment claimed for this ask (see `History`):
+        processes asking at once start at different places of the grid instead of all proposing its next point
+        (which the storage would refuse to all but one). Points of positions claimed but never run (a budget that
+        ended, a process that died) are picked up from the start once the claimed positions pass the grid's end, so
+        every point runs once."""
         if self._seen_upto > len(history):  # a different history than last time: start over
             self._seen, self._seen_upto, self._cursor = set(), 0, 0
         for t in history[self._seen_upto :]:
@@ -96,16 +101,30 @@ class GridSearch(Strategy):
                 if index is not None:
                     self._seen.add(index)
         self._seen_upto = len(history)
-        out = []
+        out: list[dict[str, Any]] = []
+        picked: set[int] = set()  # proposed now; seen only once in the history (the storage may refuse them)
         check = self._feasible is None and self.space.constraint is not None
-        while len(out) < n and self._cursor < self._extent:
-            index = self.position(self._cursor)
-            self._cursor += 1
-            if index not in self._seen:
-                self._seen.add(index)
+
+        def take(k: int) -> None:
+            index = self.position(k)
+            if index not in self._seen and index not in picked:
                 point = self.space.grid_point(index, self.resolution)
-                if not check or self.space.feasible(point):
-                    out.append(point)
+                if check and not self.space.feasible(point):
+                    self._seen.add(index)  # ruled out by the constraint: never to be proposed
+                    return
+                picked.add(index)
+                out.append(point)
+
+        k = max(self._cursor, Strategy.position(history))
+        while len(out) < n and k < self._extent:  # from the claimed position on
+            take(k)
+            k += 1
+        while self._cursor < self._extent and self.position(self._cursor) in self._seen:
+            self._cursor += 1  # every position before the cursor is in the history (or ruled out)
+        k = self._cursor
+        while len(out) < n and k < self._extent:  # then the holes, from the start
+            take(k)
+            k += 1
         return out
 
     def __repr__(self) -> str:

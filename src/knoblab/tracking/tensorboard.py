@@ -132,9 +132,9 @@ class TensorBoardCallback:
         if self._knobs is None:
             self._knobs = _Knobs(exp.space, self._tb)
         if not self._configured and trial.state != TrialState.FAILED:  # the first trial that has metrics
-            self._write_config(exp, trial)
+            self._write_config(exp, trial, self._knobs)
             self._configured = True
-        self._write_trial(trial, folder)
+        self._write_trial(trial, folder, self._knobs)
 
     # ---- writing ----
     def _summary(self, tag: str, data: Any) -> Any:
@@ -155,22 +155,22 @@ class TensorBoardCallback:
         finally:
             writer.close()
 
-    def _write_config(self, exp: Experiment, first: FrozenTrial) -> None:
+    def _write_config(self, exp: Experiment, first: FrozenTrial, knobs: _Knobs) -> None:
         """The experiment summary: every knob with its domain, and the metrics shown as columns."""
         if any(self.logdir.glob("events.out.tfevents*")):
             return  # written by an earlier run into this folder: TensorBoard reads the first one only
         names = [RESULT_PREFIX + exp.metric, *result_metrics(first), *self.metrics]
         names += sorted({k for _, m in epoch_metrics(first) for k in m})
         metrics = [self._tb.hp.Metric(name) for name in dict.fromkeys(names)]
-        pb = self._tb.hp.hparams_config_pb(self._knobs.hparams, metrics, time_created_secs=time.time())
+        pb = self._tb.hp.hparams_config_pb(knobs.hparams, metrics, time_created_secs=time.time())
         self.logdir.mkdir(parents=True, exist_ok=True)
         self._write(self.logdir, [(time.time(), 0, pb)])
 
-    def _write_trial(self, trial: FrozenTrial, folder: Path) -> None:
+    def _write_trial(self, trial: FrozenTrial, folder: Path, knobs: _Knobs) -> None:
         tb = self._tb
         end = seconds(trial.finished_at) or time.time()
         start = seconds(trial.started_at) or end
-        values = self._knobs.values(trial.params)
+        values = knobs.values(trial.params)
         events: list[tuple[float, int, Any]] = [
             (start, 0, tb.hp.hparams_pb(values, trial_id=run_name(trial), start_time_secs=start))
         ]

@@ -1,0 +1,128 @@
+"""Tables of the Keras comparison: test accuracy of each tool's selected configuration, epochs, seconds, overhead.
+
+    python -m bench.keras.report [--results bench/results/keras/results.jsonl] [--full-trials ...]
+
+Mean ± standard error over seeds; paired differences (same task, budget and seed) against knoblab's default and
+against Keras Tuner Hyperband; "all tasks" pairs every (task, seed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+from collections import defaultdict
+from pathlib import Path
+
+from .full_trials import DEFAULT_OUT as FULL_OUT
+from .run import DEFAULT_OUT
+
+ORDER = ["knoblab-default", "knoblab-random", "kt-hyperband", "kt-bayesian", "optuna-tpe-hyperband", "talos-random"]
+
+
+def _load(path: Path) -> list[dict]:
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def mean_se(xs: list[float]) -> tuple[float, float]:
+    n = len(xs)
+    m = sum(xs) / n
+    se = math.sqrt(sum((x - m) ** 2 for x in xs) / (n - 1) / n) if n > 1 else float("nan")
+    return m, se
+
+
+def _fmt(xs: list[float], digits: int = 3, sign: bool = False) -> str:
+    if not xs:
+        return "-"
+    m, se = mean_se(xs)
+    return f"{m:+.{digits}f} ± {se:.{digits}f}" if sign else f"{m:.{digits}f} ± {se:.{digits}f}"
+
+
+def _paired(cells: dict, tool: str, ref: str) -> list[float]:
+    a, b = cells.get(tool, {}), cells.get(ref, {})
+    return [a[k] - b[k] for k in sorted(set(a) & set(b))]
+
+
+def comparison(rows: list[dict]) -> str:
+    out = []
+    budgets = sorted({r["budget"] for r in rows})
+    tasks = sorted({r["task"] for r in rows})
+    for budget in budgets:
+        # only (task, seed) cells that every tool of this budget has finished: the means compare like with like
+        at = [r for r in rows if r["budget"] == budget]
+        names = {r["tool"] for r in at}
+        have: dict[tuple, set] = defaultdict(set)
+        for r in at:
+            have[(r["task"], r["seed"])].add(r["tool"])
+        whole = {cell for cell, got in have.items() if got == names}
+        if len(whole) < len(have):
+            out.append(
+                f"\n({budget} epochs: {len(have) - len(whole)} (task, seed) cells not finished by every tool left out)"
+            )
+        for task in [*tasks, "all tasks"]:
+            sel = [r for r in at if (r["task"], r["seed"]) in whole and (task == "all tasks" or r["task"] == task)]
+            if not sel:
+                continue
+            acc: dict[str, dict] = defaultdict(dict)
+            for r in sel:
+                acc[r["tool"]][(r["task"], r["seed"])] = r["test_accuracy"]
+            seeds = sorted({r["seed"] for r in sel})
+            out.append(f"\n#### {task}, {budget} epochs ({len(seeds)} seeds: {seeds[0]}-{seeds[-1]})\n")
+            out.append(
+                "| tool | test accuracy | - knoblab default (paired) | - KT Hyperband (paired) | epochs | fits "
+                "| search s | s outside fit per fit |"
+            )
+            out.append("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+            tools = [t for t in ORDER if t in acc] + sorted(set(acc) - set(ORDER))
+            for tool in tools:
+                mine = [r for r in sel if r["tool"] == tool]
+                out.append(
+                    f"| {tool} (n={len(mine)}) | {_fmt(list(acc[tool].values()))} "
+                    f"| {_fmt(_paired(acc, tool, 'knoblab-default'), sign=True)} "
+                    f"| {_fmt(_paired(acc, tool, 'kt-hyperband'), sign=True)} "
+                    f"| {sum(r['epochs'] for r in mine) / len(mine):.0f} "
+                    f"| {sum(r['fits'] for r in mine) / len(mine):.1f} "
+                    f"| {sum(r['search_seconds'] for r in mine) / len(mine):.0f} "
+                    f"| {sum(r['overhead_per_fit'] for r in mine) / len(mine):.2f} |"
+                )
+    return "\n".join(out)
+
+
+def full_trials(rows: list[dict]) -> str:
+    out = ["\n#### knoblab GP against random search at 8, 16, 32 full trials\n"]
+    out.append("| task | full trials | GP | random | GP - random (paired) | seeds |")
+    out.append("| --- | ---: | ---: | ---: | ---: | ---: |")
+    tasks = sorted({r["task"] for r in rows})
+    for task in [*tasks, "all tasks"]:
+        for k in sorted({r["full_trials"] for r in rows}):
+            sel = [r for r in rows if r["full_trials"] == k and (task == "all tasks" or r["task"] == task)]
+            acc: dict[str, dict] = defaultdict(dict)
+            for r in sel:
+                acc[r["strategy"]][(r["task"], r["seed"])] = r["test_accuracy"]
+            pairs = _paired(acc, "gp", "random")
+            out.append(
+                f"| {task} | {k} | {_fmt(list(acc['gp'].values()))} | {_fmt(list(acc['random'].values()))} "
+                f"| {_fmt(pairs, sign=True)} | {len(pairs)} |"
+            )
+    return "\n".join(out)
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--results", type=Path, default=DEFAULT_OUT)
+    ap.add_argument("--full-trials", type=Path, default=FULL_OUT)
+    args = ap.parse_args(argv)
+    rows = _load(args.results)
+    if rows:
+        print(comparison(rows))
+    ft = _load(args.full_trials)
+    if ft:
+        print(full_trials(ft))
+    if not rows and not ft:
+        print(f"no results in {args.results} or {args.full_trials}")
+
+
+if __name__ == "__main__":
+    main()

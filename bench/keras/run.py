@@ -1,0 +1,185 @@
+"""Runs the Keras comparison: every (task, tool, budget, seed) cell in a fresh process, appended as a JSON line.
+
+    nice -n 10 /work/benchenv/bin/python -m bench.keras.run --workers 2          # the full comparison
+    /work/benchenv/bin/python -m bench.keras.run --budgets 60 --seeds 1 --out /tmp/smoke.jsonl   # a smoke run
+
+Cells already in the output file are skipped, so an interrupted run continues where it stopped. Each cell: the
+tool searches under the epoch ledger (tools.py), then the configuration it selects is retrained once from the same
+seed for every tool (MAX_EPOCHS epochs, the weights of the best validation epoch kept) and scored on the test
+split, which no tool ever saw.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import as_completed
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+DEFAULT_OUT = Path("bench/results/keras/results.jsonl")
+RETRAIN_SEED = 10_000
+
+
+def retrain(task: str, split, params: dict[str, Any], seed: int) -> dict[str, float]:
+    """Trains the selected configuration once from RETRAIN_SEED + seed; test accuracy at the best validation epoch."""
+    import keras
+    import numpy as np
+
+    from .tasks import BATCH_SIZE, MAX_EPOCHS, VAL_BATCH_SIZE, build
+
+    class KeepBest(keras.callbacks.Callback):
+        best, weights = -np.inf, None
+
+        def on_epoch_end(self, epoch, logs=None):
+            if logs["val_accuracy"] > self.best:
+                self.best, self.weights = float(logs["val_accuracy"]), self.model.get_weights()
+
+    model = build(task, params, split.n_classes, split.x_train.shape[1:], RETRAIN_SEED + seed)
+    keep = KeepBest()
+    model.fit(
+        split.x_train,
+        split.y_train,
+        validation_data=(split.x_val, split.y_val),
+        epochs=MAX_EPOCHS,
+        batch_size=BATCH_SIZE,
+        validation_batch_size=VAL_BATCH_SIZE,
+        verbose=0,
+        callbacks=[keep],
+    )
+    model.set_weights(keep.weights)
+    pred = np.argmax(model.predict(split.x_test, batch_size=512, verbose=0), axis=1)
+    return {"test_accuracy": float(np.mean(pred == split.y_test)), "retrain_val_accuracy": keep.best}
+
+
+def run_cell(task: str, tool: str, budget: int, seed: int) -> dict[str, Any]:
+    """One search and its retraining, in this (fresh) process."""
+    from knoblab.keras import hygiene
+
+    from . import tasks, tools
+
+    hygiene.limit_threads(1)
+    split = tasks.TASKS[task]()
+    tools.warm_up(tool, task, split)
+    tools.LEDGER.reset(budget)
+    with tempfile.TemporaryDirectory(prefix=f"kbench-{tool}-") as tmp:
+        start = time.perf_counter()
+        out = {**tools.TOOLS, **tools.EXTRA_TOOLS}[tool](task, split, budget, seed, Path(tmp))
+        wall = time.perf_counter() - start
+    ledger = tools.LEDGER
+    scores = retrain(task, split, out["best"], seed)
+    return {
+        "task": task,
+        "tool": tool,
+        "budget": budget,
+        "seed": seed,
+        **scores,
+        "epochs": ledger.epochs,
+        "fits": ledger.fits,
+        "trials": out["trials"],
+        "search_seconds": round(wall, 2),
+        "fit_seconds": round(ledger.fit_seconds, 2),
+        "overhead_per_fit": round((wall - ledger.fit_seconds) / max(ledger.fits, 1), 3),
+        "best": out["best"],
+        "how": out["how"],
+        "max_epochs": tasks.MAX_EPOCHS,
+        "commit": _commit(),
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "host": f"{platform.node()} {os.cpu_count()} cpus",
+    }
+
+
+def _commit() -> str:
+    try:
+        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
+    except OSError:
+        return ""
+
+
+def _done(path: Path) -> set[tuple]:
+    if not path.exists():
+        return set()
+    keys = set()
+    for line in path.read_text().splitlines():
+        if line.strip():
+            r = json.loads(line)
+            keys.add((r["task"], r["tool"], r["budget"], r["seed"]))
+    return keys
+
+
+def main(argv: list[str] | None = None) -> None:
+    from . import tasks, tools
+
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--tasks", nargs="+", default=list(tasks.TASKS), choices=list(tasks.TASKS))
+    ap.add_argument("--tools", nargs="+", default=list(tools.TOOLS), choices=[*tools.TOOLS, *tools.EXTRA_TOOLS])
+    ap.add_argument("--budgets", nargs="+", type=int, default=[240, 900])
+    ap.add_argument("--seeds", type=int, default=5)
+    ap.add_argument("--first-seed", type=int, default=0)
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    args = ap.parse_args(argv)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    done = _done(args.out)
+    cells = [
+        (task, tool, budget, seed)
+        for budget in args.budgets  # the smaller budget first, seed by seed: a cut-short run still has whole seeds
+        for seed in range(args.first_seed, args.first_seed + args.seeds)
+        for task in args.tasks
+        for tool in args.tools
+        if (task, tool, budget, seed) not in done
+    ]
+    print(f"{len(cells)} cells to run ({len(done)} already in {args.out})", flush=True)
+    for row in in_processes(cells, args.workers, "bench.keras.run"):
+        with args.out.open("a") as f:
+            f.write(json.dumps(row) + "\n")
+        print(
+            f"{row['task']} {row['tool']} budget={row['budget']} seed={row['seed']}: "
+            f"test {row['test_accuracy']:.4f}, {row['epochs']} epochs, {row['fits']} fits, "
+            f"{row['search_seconds']:.0f} s",
+            flush=True,
+        )
+
+
+def in_processes(cells: list[tuple], workers: int, module: str):
+    """Runs each cell as `python -m module --cell ...` in a fresh process, `workers` at a time; yields the rows
+    each prints as its last line of output. (Not a ProcessPoolExecutor: with max_tasks_per_child, Python 3.11's
+    can hang when it replaces a worker.) A cell that fails is reported with its error and the others go on."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def one(cell: tuple) -> list[dict]:
+        cmd = [sys.executable, "-m", module, "--cell", *map(str, cell)]
+        done = subprocess.run(cmd, capture_output=True, text=True)
+        if done.returncode != 0:
+            raise RuntimeError(f"{cell}: {done.stderr.strip().splitlines()[-1] if done.stderr.strip() else '?'}")
+        rows = json.loads(done.stdout.strip().splitlines()[-1])
+        return rows if isinstance(rows, list) else [rows]
+
+    with ThreadPoolExecutor(workers) as pool:
+        futures = {pool.submit(one, cell): cell for cell in cells}
+        for future in as_completed(futures):
+            try:
+                yield from future.result()
+            except Exception as e:  # one broken cell must not end the comparison: say which and go on
+                print(f"FAILED {futures[future]}: {e}", flush=True)
+
+
+def cell_main(argv: list[str]) -> bool:
+    """`--cell task tool budget seed`: runs one cell here and prints its row as JSON (see in_processes)."""
+    if not argv or argv[0] != "--cell":
+        return False
+    task, tool, budget, seed = argv[1:5]
+    print(json.dumps(run_cell(task, tool, int(budget), int(seed))), flush=True)
+    return True
+
+
+if __name__ == "__main__":
+    if not cell_main(sys.argv[1:]):
+        main()

@@ -1,0 +1,1 @@
+"""Talos' `talos.metrics` path; the metrics themselves are `knoblab.talos.utils.metrics`."""

@@ -1,0 +1,51 @@
+"""bench/keras runs end to end on a tiny budget: every epoch counted, the budget kept, a test score per tool.
+
+Nothing here is timed (performance lives in bench/); the peers run where they are installed (the benchmark's own
+environment has them, bench/keras/README.md), knoblab everywhere.
+"""
+
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+PEERS = {"kt-hyperband": "keras_tuner", "optuna-tpe-hyperband": "optuna", "talos-random": "talos"}
+
+
+@pytest.mark.slow
+@pytest.mark.keras
+def test_each_tool_searches_within_the_epoch_budget_and_is_scored_on_the_test_split(tmp_path):
+    tools = ["knoblab-default", "knoblab-random"]
+    tools += [tool for tool, module in PEERS.items() if importlib.util.find_spec(module) is not None]
+    out = tmp_path / "results.jsonl"
+    env = {**os.environ, "BENCH_KERAS_MAX_EPOCHS": "3", "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT)])}
+    cmd = [sys.executable, "-m", "bench.keras.run", "--budgets", "7", "--seeds", "1", "--workers", "2"]
+    cmd += ["--tasks", "tabular-mlp", "--tools", *tools, "--out", str(out)]
+    done = subprocess.run(cmd, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=1800)
+    assert done.returncode == 0, done.stderr[-3000:]
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert sorted(r["tool"] for r in rows) == sorted(tools), done.stdout
+    for r in rows:
+        # the ledger stops the fit that reaches the budget; full-trial tools get budget // max_epochs = 2 trials
+        assert 6 <= r["epochs"] <= 7, r
+        assert 0.0 <= r["test_accuracy"] <= 1.0
+        assert set(r["best"]) == {"lr", "units", "dropout", "layers"}
+        assert 1 <= r["best"]["layers"] <= 3 and 1e-4 <= r["best"]["lr"] <= 1e-1
+    # a rerun finds every cell done and runs none
+    again = subprocess.run(cmd, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+    assert "0 cells to run" in again.stdout
+    report = subprocess.run(
+        [sys.executable, "-m", "bench.keras.report", "--results", str(out), "--full-trials", str(tmp_path / "none")],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert report.returncode == 0, report.stderr
+    assert "| knoblab-random (n=1) |" in report.stdout
