@@ -3,6 +3,7 @@
 import pytest
 
 import knoblab as kl
+from knoblab.outcomes import AllTrialsFailedError, TrialFailedWarning
 from knoblab.trial import TrialPruned, TrialState
 
 SPACE = {"x": kl.Real(0.0, 1.0), "epochs": 5}
@@ -45,7 +46,8 @@ def test_failed_and_pruned_trials_count_too(sqlite_url):
         raise RuntimeError("boom")
 
     exp = make(sqlite_url)
-    exp.optimize(fails_after_two, max_resource=5, show_progress=False)
+    with pytest.warns(TrialFailedWarning), pytest.raises(AllTrialsFailedError):  # every trial of the call failed
+        exp.optimize(fails_after_two, max_resource=5, show_progress=False)
     assert [t.state for t in exp.trials] == [TrialState.FAILED] * 3  # 2 + 2 + 2: the third starts at 4 < 5
     assert exp.resource_spent == 6  # an objective that never asks should_stop is stopped between trials only
 

@@ -6,6 +6,7 @@ import pytest
 
 import knoblab as kl
 from knoblab.schedulers import Hyperband
+from knoblab.selection import ranked
 from knoblab.trial import TrialState
 
 from .conftest import keras, tiny_model
@@ -225,3 +226,43 @@ def test_refit_trains_the_best_params_on_every_development_row(tiny_data, tmp_pa
     s.refit()
     assert seen[-1][:2] == (96, 96) and seen[-1][2] == int(np.median(chosen)) + 1
     assert len(s.experiment.trials) == 2  # not a trial: nothing stored
+
+
+def test_an_ensemble_averages_the_top_trials_in_the_selection_order(tiny_data, tmp_path, sqlite_url):
+    seen = []
+
+    def model_fn(x_train, y_train, x_val, y_val, params):
+        seen.append((len(x_train), params["units"]))
+        return tiny_model(x_train, y_train, x_val, y_val, params)
+
+    s = budget_scan(
+        tiny_data, tmp_path, sqlite_url, model=model_fn, params={**SPACE, "epochs": 3}, n_trials=4, keep_models=4
+    )
+    order = [t.number for t in ranked(s.experiment.trials, s.metric, s.direction)]
+    refits = s.ensemble(3)
+    assert refits.numbers == order[:3] and len(refits) == 3
+    assert [n for n, _ in seen[-3:]] == [96, 96, 96]  # each member retrained on every development row
+    x = tiny_data[0][:5]
+    members = np.stack([m.predict(x, verbose=0) for m in refits.models])
+    assert np.allclose(refits.predict(x, verbose=0), members.mean(axis=0), atol=1e-6)
+    assert not np.allclose(members[0], members[1])  # different models, not one model three times
+    saved = s.ensemble(3, refit=False)  # the models the search saved: nothing retrained
+    n_fits = len(seen)
+    assert saved.numbers == order[:3] and len(seen) == n_fits
+    assert np.allclose(
+        saved.predict(x, verbose=0)[:, 0], np.mean([m.predict(x, verbose=0)[:, 0] for m in saved.models], axis=0)
+    )
+    one_kept = budget_scan(
+        tiny_data,
+        tmp_path / "b",
+        sqlite_url,
+        model=model_fn,
+        params={**SPACE, "epochs": 3},
+        n_trials=3,
+        keep_models=1,
+        experiment_name="one-kept",
+    )
+    with pytest.raises(FileNotFoundError, match="keep_models=1"):  # the second best's file was never kept
+        one_kept.ensemble(2, refit=False)
+    with pytest.raises(ValueError, match="k:"):
+        s.ensemble(0)

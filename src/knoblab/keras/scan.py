@@ -41,6 +41,7 @@ from ..storage import Storage, open_storage
 from ..trial import FrozenTrial, ObjectiveSetupError, Trial, TrialPruned, TrialState
 from . import hygiene
 from .callbacks import Reporter
+from .ensemble import Ensemble
 from .pbt import prepare as prepare_resume
 
 __all__ = ["Scan", "callbacks", "ModelFunctionError"]
@@ -494,28 +495,52 @@ class Scan:
         objects = {**self.custom_objects, **(custom_objects or {})}
         return keras.saving.load_model(path, custom_objects=objects or None, safe_mode=True)
 
-    def refit(self, epochs: int | None = None) -> keras.Model:
-        """The best trial's params trained again on all the development rows (training and validation together),
-        for `epochs` epochs (default: as many as its chosen epoch took, `best_epoch + 1`, or, when it was
-        cross-validated, the median of the epochs its folds chose, + 1), from its seed: a final
+    def refit(self, epochs: int | None = None, number: int | None = None) -> keras.Model:
+        """The best trial's params (or trial `number`'s) trained again on all the development rows (training and
+        validation together), for `epochs` epochs (default: as many as its chosen epoch took, `best_epoch + 1`,
+        or, when it was cross-validated, the median of the epochs its folds chose, + 1), from its seed: a final
         model that learns from the rows that only validated during the search. Nothing is stored and nothing is
         stopped early; the model function gets the development rows as its validation data too, so the
         validation metrics Keras logs in this fit are training metrics and mean nothing."""
-        best = self.experiment.best
-        chosen = [e for e in (best.attrs.get("cv") or {}).get("best_epochs") or [] if e is not None]
+        trial = self.experiment.best if number is None else self.experiment.trial(number, with_reports=False)
+        chosen = [e for e in (trial.attrs.get("cv") or {}).get("best_epochs") or [] if e is not None]
         if epochs is None and chosen:  # cross-validated: the median epoch its folds chose
             epochs = int(np.median(chosen)) + 1
         elif epochs is None:
-            epochs = int(best.metrics.get("best_epoch", (best.params.get("epochs") or 1) - 1)) + 1
-        if not (isinstance(epochs, int) and epochs >= 1):
+            epochs = int(trial.metrics.get("best_epoch", (trial.params.get("epochs") or 1) - 1)) + 1
+        if not (isinstance(epochs, int) and not isinstance(epochs, bool) and epochs >= 1):
             raise ValueError(f"epochs: got {epochs!r}; give an integer >= 1 or None")
         x_train, y_train, x_val, y_val = self._data
         x_dev, y_dev = _concat(x_train, x_val), _concat(y_train, y_val)
-        params = {**best.params, "epochs": epochs}
+        params = {**trial.params, "epochs": epochs}
         hygiene.limit_threads(self.threads)
-        hygiene.seed_trial(best.seed)
+        hygiene.seed_trial(trial.seed)
         _, model = _check_return(self.model_fn(x_dev, y_dev, x_dev, y_dev, params))
         return model
+
+    def ensemble(self, k: int = 5, refit: bool = True) -> Ensemble:
+        """The top k trials in the selection order (`knoblab.selection`: the best first), as one model whose
+        `predict` averages theirs. refit=True retrains each on all the development rows (`refit`); False reloads
+        the models the search saved (keep_models must be at least k). Nothing here reads a test row."""
+        if not (isinstance(k, int) and not isinstance(k, bool) and k >= 1):
+            raise ValueError(f"k: got {k!r}; give an integer >= 1")
+        exp = self.experiment
+        order = ranked(exp.storage.get_trials(exp.id), exp.metric, exp.direction)
+        complete = [t for t in order if t.state == TrialState.COMPLETE]
+        top = (complete or order)[:k]  # those that trained in full, when any did
+        if not top:
+            raise ValueError(f"experiment {exp.name!r} has no COMPLETE trial yet")
+        if refit:
+            return Ensemble([self.refit(number=t.number) for t in top], [t.number for t in top])
+        missing = [t.number for t in top if not (t.attrs.get("model_path") and Path(t.attrs["model_path"]).exists())]
+        if missing:
+            raise FileNotFoundError(
+                f"trials {missing} of the top {k} have no saved model (keep_models={self.keep_models}); "
+                f"use refit=True, or scan with keep_models >= {k}"
+            )
+        objects = self.custom_objects or None
+        models = [keras.saving.load_model(t.attrs["model_path"], custom_objects=objects, safe_mode=True) for t in top]
+        return Ensemble(models, [t.number for t in top])
 
     # ---- analysis and honest evaluation (knoblab.analysis) ----
     def analyze(self, rounds: Any = None, **kwargs: Any):
