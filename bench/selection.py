@@ -18,7 +18,9 @@ search never sees it (it is not reported, and no decision reads it). Rules:
 
 Then, for the trial a rule picked, two other final models: `+ refit` (`scan.refit()`: its params trained again on
 all development rows for its chosen number of epochs) and, for `cv`, `+ fold ensemble` (the mean prediction of
-its 5 cross-validation models, measured here only).
+its 5 cross-validation models, measured here only). And `scan.ensemble(5)`, the mean prediction of the top 5 in
+the rule's order: `+ ensemble of 5 refits` (each retrained on all development rows) and `+ ensemble of 5 saved`
+(the models as the search saved them); their row's `trial` is the first member, `epoch` -1.
 """
 
 from __future__ import annotations
@@ -143,6 +145,7 @@ def run_seed(seed: int, folder: Path, budget: int, cv: tuple[int, int] = (5, 5),
         seed=seed,
         show_progress=False,
         artifacts_dir=folder / f"art{seed}",
+        keep_models=5,  # for the ensemble of saved models (which models are kept changes nothing in the search)
     )
     rows = []
     # the new default, as the demo runs it
@@ -152,7 +155,16 @@ def run_seed(seed: int, folder: Path, budget: int, cv: tuple[int, int] = (5, 5),
     search_s = time.perf_counter() - wall
     exp = scan.experiment
     picks = {"raw max": raw_max(exp), "smoothed": chosen(ranked(exp.trials, exp.metric, exp.direction)[0])}
+    ensembles = {}
+    for name, refit in (("smoothed + ensemble of 5 refits", True), ("smoothed + ensemble of 5 saved", False)):
+        members = scan.ensemble(5, refit=refit)
+        ensembles[name] = ((members.numbers[0], -1), accuracy(members.predict(x_test, verbose=0)[:, 0]))
     scan.cross_validate(*cv)
+    members = scan.ensemble(5)
+    ensembles["cv + ensemble of 5 refits"] = (
+        (members.numbers[0], -1),
+        accuracy(members.predict(x_test, verbose=0)[:, 0]),
+    )
     picks["cv"] = chosen(scan.best)
     seconds, cpu_s = time.perf_counter() - wall, time.process_time() - cpu
     finals = {}
@@ -164,7 +176,7 @@ def run_seed(seed: int, folder: Path, budget: int, cv: tuple[int, int] = (5, 5),
     folds = FOLD_PREDICTIONS.get(json.dumps(scan.best.params, sort_keys=True), [])[-cv[1] :]
     if folds:
         finals["cv + fold ensemble"] = (picks["cv"], accuracy(np.mean(folds, axis=0)))
-    scores = {rule: (pick, TEST_ACCURACY[pick]) for rule, pick in picks.items()} | finals
+    scores = {rule: (pick, TEST_ACCURACY[pick]) for rule, pick in picks.items()} | finals | ensembles
     for rule, ((number, epoch), test) in scores.items():
         rows.append(
             {
@@ -227,13 +239,39 @@ def _with_baseline(rows, x_dev, y_dev, x_test, y_test):
     return rows
 
 
+def report(paths: list[str]) -> str:
+    """A markdown table: per search and rule, the test accuracy of each seed, their mean ± standard error."""
+    rows = [json.loads(line) for p in paths for line in Path(p).read_text().splitlines() if line.strip()]
+    latest = {}
+    for r in rows:  # a later run of the same seed, search and rule replaces an earlier one
+        latest[(r["search"], r["rule"], r["seed"])] = r
+    seeds = sorted({k[2] for k in latest})
+    out = ["| search | rule | " + " | ".join(f"seed {s}" for s in seeds) + " | mean ± s.e. | >= 0.97 |"]
+    out.append("|" + " --- |" * (len(seeds) + 4))
+    for search, rule in dict.fromkeys((k[0], k[1]) for k in latest):
+        tests = [latest.get((search, rule, s), {}).get("test_accuracy") for s in seeds]
+        have = np.array([t for t in tests if t is not None])
+        se = have.std(ddof=1) / np.sqrt(len(have)) if len(have) > 1 else float("nan")
+        cells = " | ".join("" if t is None else f"{t:.3f}" for t in tests)
+        out.append(
+            f"| {search} | {rule} | {cells} | {have.mean():.3f} ± {se:.3f} | {int((have >= 0.97).sum())}/{len(have)} |"
+        )
+    lr = {r["logistic_regression"] for r in rows}
+    out.append(f"\nLogisticRegression (untuned) on the same split: {', '.join(f'{v:.3f}' for v in sorted(lr))}")
+    return "\n".join(out)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
     ap.add_argument("--budget", type=int, default=600)
     ap.add_argument("--old-trials", type=int, default=30, help="trials of the pre-issue-13 demo (0: skip it)")
     ap.add_argument("--out", default="bench/results/selection.jsonl")
+    ap.add_argument("--report", nargs="+", metavar="JSONL", help="print the table of these results and exit")
     args = ap.parse_args()
+    if args.report:
+        print(report(args.report))
+        return
     hygiene.limit_threads(1)
     for seed in args.seeds:
         with tempfile.TemporaryDirectory() as folder:
