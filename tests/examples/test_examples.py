@@ -44,6 +44,7 @@ def test_breast_cancer_scan_reaches_the_demo_bar(tmp_path, monkeypatch, capsys):
     assert scan.best.value >= 0.96
     out = capsys.readouterr().out
     assert "held-out test set" in out and "accuracy = 0.9" in out
+    assert "final model: the mean of trials [" in out  # the top 5 in the selection order, retrained
     assert "how the best was chosen: trial" in out and "LogisticRegression on the same split: accuracy = 0.98" in out
 
 
