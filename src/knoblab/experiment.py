@@ -279,7 +279,9 @@ class Experiment:
     def results(self) -> pd.DataFrame:
         """One row per trial: number, state, value, a column per knob, a column per metric, duration, resource (the
         steps it reported, when any trial reported), times."""
-        return results_frame(self.storage.get_trials(self.id), self.space, self.metric, resources=self._resource_counts())
+        return results_frame(
+            self.storage.get_trials(self.id), self.space, self.metric, resources=self._resource_counts()
+        )
 
     # ---- steering by hand ----
     def enqueue(self, params: Mapping[str, Any], note: str | None = None) -> FrozenTrial:

@@ -21,7 +21,6 @@ def scan_object(tmp_path_factory):
         os.chdir(here)
 
 
-
 @pytest.fixture(autouse=True)
 def _gpu_settings_stay_here(monkeypatch):
     """Talos' force_cpu() sets CUDA_VISIBLE_DEVICES="" for the whole process (as Talos does): undone after each
