@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from .selection import ranked
 from .storage import DEFAULT_URL, StorageError, safe_url
 from .storage.sql import SQLStorage
 
@@ -96,18 +97,19 @@ def show_command(name: str, storage: str | None, top: int) -> None:
     counts = df["state"].value_counts().to_dict() if len(df) else {}
     click.echo("trials: " + (", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "none"))
     done = df[df["state"] == "COMPLETE"]
-    if len(done) == 0:
-        click.echo("no COMPLETE trial yet")
-        return
+    broken = 0
     if "feasible" in done.columns:
         broken = int((done["feasible"] == False).sum())  # noqa: E712 - a column of True/False/None
         if broken:
             click.echo(f"{broken} COMPLETE trials break an outcome constraint: never the best, never on the front")
         done = done[done["feasible"] != False]  # noqa: E712
     # a knob named like a bookkeeping column (seed, duration...) is "param_<name>" in the results
-    knobs = [f"param_{k}" if f"param_{k}" in done.columns else k for k in exp.space.all_knobs()]
-    knobs = [k for k in knobs if k in done.columns]
+    knobs = [f"param_{k}" if f"param_{k}" in df.columns else k for k in exp.space.all_knobs()]
+    knobs = [k for k in knobs if k in df.columns]
     if len(exp.metrics) > 1:
+        if len(done) == 0:
+            click.echo("no COMPLETE trial meets the outcome constraints yet" if broken else "no COMPLETE trial yet")
+            return
         front = done[done["pareto"]]
         columns = [f"metric_{m}" if f"metric_{m}" in front.columns else m for m in exp.metrics]
         front = front.sort_values(columns[0], ascending=exp.directions[0] == "min").head(top)
@@ -116,11 +118,14 @@ def show_command(name: str, storage: str | None, top: int) -> None:
         )
         click.echo(front[["number", *columns, *knobs, "duration"]].to_string(index=False, float_format=_g))
         return
-    done = done.sort_values("value", ascending=exp.direction == "min").head(top)
-    if len(done) == 0:
-        click.echo("no COMPLETE trial meets the outcome constraints yet")
+    # in the order of knoblab.selection (the best first: CV means, then values, ties by val_loss; never a trial
+    # that broke an outcome constraint)
+    order = [t.number for t in ranked(exp.storage.get_trials(exp.id), exp.metric, exp.direction)]
+    if not order:
+        click.echo("no COMPLETE trial meets the outcome constraints yet" if broken else "no COMPLETE trial yet")
         return
-    view = done[["number", "value", *knobs, "duration"]]
+    best = df.set_index("number", drop=False).loc[order].head(top)
+    view = best[["number", "value", *(["cv_mean"] if "cv_mean" in best.columns else []), *knobs, "duration"]]
     click.echo(f"best {len(view)}:")
     click.echo(view.to_string(index=False, float_format=_g))
 

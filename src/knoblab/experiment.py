@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from . import selection
 from .heartbeat import Heartbeat, pid_alive
 from .objectives import Objectives, OutcomeConstraints, is_feasible, pareto_trials
 from .observations import reached
@@ -171,6 +172,7 @@ class Experiment:
             record.attrs.update(remembered)
         self._deadline: float | None = None
         self._limit: int | None = None  # n_trials while optimize runs: asks never overshoot it
+        self._max_resource: int | None = None  # max_resource while optimize runs (see `optimize`)
         self._retry: tuple[int, tuple[type[BaseException], ...]] = (0, ())  # optimize's retries, retry_on
         self._warm_start: bool | None = None  # this round's warm_start, read once from the rounds stored
         if self.scheduler is not None and hasattr(self.scheduler, "setup"):
@@ -285,23 +287,33 @@ class Experiment:
 
     @property
     def best(self) -> FrozenTrial:
-        """The best COMPLETE trial (among those that meet the outcome constraints). With several objectives there is
-        none: see `pareto_front` and `best_by`."""
+        """The best trial by the selection rule of `knoblab.selection`: among COMPLETE trials that meet the outcome
+        constraints (in a multi-fidelity search, those that reached the top rung), cross-validated ones first by their
+        CV mean, then by value, ties broken by the validation loss; with no COMPLETE trial, the PRUNED trials that got
+        furthest. With several objectives there is none: see `pareto_front` and `best_by`."""
         if self.objectives.multi:
             raise ValueError(
                 f"experiment {self.name!r} has {len(self.metrics)} objectives ({self.objectives.describe()}), so no "
                 f"single best trial: use exp.pareto_front (the trials no other beats in every objective) or "
                 f"exp.best_by({self.metric!r})"
             )
-        best: FrozenTrial | None = None
-        for t in self.storage.get_trials(self.id, states=(TrialState.COMPLETE,)):
-            if t.value is None or not is_feasible(t):
-                continue
-            if best is None or best.value is None or self._better(t.value, best.value):
-                best = t
-        if best is None:
+        ranked = selection.ranked(self.storage.get_trials(self.id), self.metric, self.direction)
+        if not ranked:
             raise ValueError(f"experiment {self.name!r} has no COMPLETE {self._feasible_word()}trial yet")
-        return best
+        return ranked[0]
+
+    @property
+    def resource_spent(self) -> int:
+        """The training resource spent so far: steps (epochs) reported by every trial, promoted or not."""
+        return sum(self._resource_counts().values())
+
+    def _resource_counts(self) -> dict[int, int]:
+        """Trial id -> steps reported (one storage query)."""
+        count = getattr(self.storage, "count_reports", None)
+        if count is not None:
+            return count(self.id)
+        ids = [t.id for t in self.storage.get_trials(self.id)]
+        return {tid: len(r) for tid, r in self.storage.get_reports(ids).items()}
 
     def _feasible_word(self) -> str:
         return "feasible " if self.constraints else ""
@@ -340,9 +352,11 @@ class Experiment:
 
     @property
     def results(self) -> pd.DataFrame:
-        """One row per trial: number, state, value, a column per knob, a column per metric, duration, times."""
+        """One row per trial: number, state, value, a column per knob, a column per metric, duration, resource (the
+        steps it reported, when any trial reported), times; with several objectives or outcome constraints, `pareto`,
+        `feasible` and `violation` columns."""
         trials = self.storage.get_trials(self.id)
-        df = results_frame(trials, self.space, self.metric)
+        df = results_frame(trials, self.space, self.metric, resources=self._resource_counts())
         return outcome_columns(df, trials, self.directions, bool(self.constraints))
 
     # ---- steering by hand ----
@@ -433,7 +447,9 @@ class Experiment:
 
         return int(self.storage.update_experiment_attrs(self.id, claim)["stream_positions"][key]) - n
 
-    def _resolve_auto(self, *, n_trials: int | None, fraction_limit: float | None) -> None:
+    def _resolve_auto(
+        self, *, n_trials: int | None, fraction_limit: float | None, max_resource: int | None = None
+    ) -> None:
         """strategy="auto" chooses from the budget once per round, on first use, and stores the choice with the
         experiment (attrs "auto_choice", by round, as rounds are stored): a rerun with a larger n_trials, a reopened
         experiment and a standalone worker go on with the strategy the round started with; a new round chooses
@@ -442,7 +458,9 @@ class Experiment:
         assert isinstance(self.strategy, AutoStrategy)
         choice = self.record.attrs.get("auto_choice", {}).get(key)
         if choice is None:
-            proposed = self.strategy.choose(n_trials=n_trials, fraction_limit=fraction_limit)
+            proposed = self.strategy.choose(
+                n_trials=n_trials, fraction_limit=fraction_limit, max_resource=max_resource, scheduler=self.scheduler
+            )
 
             def remember(attrs: dict[str, Any]) -> dict[str, Any]:
                 stored = dict(attrs.get("auto_choice", {}))
@@ -458,8 +476,11 @@ class Experiment:
     def _should_stop(self, trial: Trial) -> bool:
         if self._deadline is not None and time.monotonic() > self._deadline:
             return True
-        if self.scheduler is not None:
-            return bool(self.scheduler.should_stop(self, trial))
+        if self.scheduler is not None and self.scheduler.should_stop(self, trial):
+            return True  # asked first: a trial pausing at its rung keeps its checkpoint even as the budget ends
+        if self._max_resource is not None and self.resource_spent >= self._max_resource:
+            self.storage.set_attrs(trial.id, {"stopped_by": f"max_resource={self._max_resource} spent"})
+            return True
         return False
 
     def tell(
@@ -676,6 +697,7 @@ class Experiment:
         callbacks: list[Callable[[Experiment, FrozenTrial], None]] | None = None,
         executor: Any = None,
         trial_timeout: float | None = None,
+        max_resource: int | None = None,
         retries: int = 0,
         retry_on: type[BaseException] | tuple[type[BaseException], ...] = (Exception,),
         gpus: Any = None,
@@ -700,6 +722,13 @@ class Experiment:
                 "ray", or an executor from `knoblab.executors` (e.g. `RayExecutor(address=..., num_gpus=0.5)`).
             trial_timeout: seconds a trial may take, from being handed to a worker, before its worker is killed
                 and the trial FAILED (runs trials in worker processes, even with n_jobs=1).
+            max_resource: the training resource the experiment may spend: steps (Keras epochs) reported, counted
+                over every trial of the experiment (pruned, paused, promoted, failed or interrupted alike) from
+                storage, so a rerun continues the same budget. No trial starts once it is spent, and a running
+                trial is stopped at the first `trial.should_stop()` after the step that spends it (it ends PRUNED
+                with attr `stopped_by`; the Keras reporter asks after every epoch). Trials running in parallel may
+                each finish the step they are in, so the total can pass the budget by up to n_jobs - 1 steps; an
+                objective that never asks `should_stop` is stopped only between trials.
             retries: how many times a trial whose objective raised one of `retry_on` runs again (same params, same
                 seed) before it stays FAILED. Attempts are trials of their own, with attrs `attempt` and `retry_of`;
                 a configuration counts once against n_trials. Interrupted trials (a dead process) are retried as
@@ -715,6 +744,7 @@ class Experiment:
             raise ValueError(f"objective: got {type(objective).__name__}; give a function objective(trial)")
         self.constraints.check_usable()  # a stored constraint function that cannot be imported here
         n_trials = _check_count("n_trials", n_trials)
+        max_resource = _check_count("max_resource", max_resource)
         if time_limit is not None and not (_is_numeric(time_limit) and time_limit > 0):
             raise ValueError(f"time_limit: got {time_limit!r}; give seconds > 0 or None")
         if not (isinstance(n_jobs, numbers.Integral) and n_jobs >= 1):
@@ -740,11 +770,12 @@ class Experiment:
             size = self.space.grid_size(self.grid_resolution)
             by_fraction = max(1, math.ceil(Fraction(repr(float(fraction_limit))) * size))
             n_trials = by_fraction if n_trials is None else min(n_trials, by_fraction)
-        if n_trials is None and time_limit is None and target is None and self.strategy.size() is None:
+        no_budget = n_trials is None and time_limit is None and target is None and max_resource is None
+        if no_budget and self.strategy.size() is None:
             if not (isinstance(self.strategy, AutoStrategy) and self.space.is_finite):
-                raise ValueError("give a budget: n_trials, time_limit, fraction_limit or target")
+                raise ValueError("give a budget: n_trials, time_limit, fraction_limit, target or max_resource")
         if isinstance(self.strategy, AutoStrategy):
-            self._resolve_auto(n_trials=n_trials, fraction_limit=fraction_limit)
+            self._resolve_auto(n_trials=n_trials, fraction_limit=fraction_limit, max_resource=max_resource)
         elif fraction_limit is not None and self._strategy_arg == "grid" and not self.strategy.shuffle:
             # strategy="grid" with a fraction: a random subset of the grid (as the README says), not its first rows
             self.strategy = make_strategy("grid", fraction_limit=fraction_limit, grid_resolution=self.grid_resolution)
@@ -752,6 +783,9 @@ class Experiment:
         if trial_timeout is not None and not (_is_numeric(trial_timeout) and trial_timeout > 0):
             raise ValueError(f"trial_timeout: got {trial_timeout!r}; give seconds > 0 or None")
         self._retry = check_retry(retries, retry_on)
+        if max_resource is not None and self.round > 0:  # as n_trials: this round's budget, the experiment's count
+            counts = self._resource_counts()
+            max_resource += sum(counts.get(t.id, 0) for t in self.storage.get_trials(self.id) if t.round != self.round)
         if n_trials is not None and self.round > 0:
             # n_trials counts this round's trials; the loop and the storage count the whole experiment's
             n_trials += sum(1 for t in self.storage.get_trials(self.id) if t.round != self.round and trials_used([t]))
@@ -759,6 +793,7 @@ class Experiment:
             from .executors.devices import check_request
 
             gpus = check_request(gpus)
+        self._max_resource = max_resource  # read by _budget_spent, _should_stop and the progress bar
         if n_jobs > 1 or executor is not None or trial_timeout is not None or gpus is not None:
             from .executors import run_parallel
 
@@ -778,6 +813,7 @@ class Experiment:
                     gpus=gpus,
                 )
             finally:
+                self._max_resource = None
                 self._retry = (0, ())
 
         self.recover_stale()
@@ -805,12 +841,15 @@ class Experiment:
             progress.close()
             self._deadline = None
             self._limit = None
+            self._max_resource = None
             self._retry = (0, ())
         outcome.end()
         return self
 
     def _budget_spent(self, n_trials: int | None, target: float | None) -> bool:
         if self._deadline is not None and time.monotonic() >= self._deadline:
+            return True
+        if self._max_resource is not None and self.resource_spent >= self._max_resource:
             return True
         trials = self._all_trials()
         if n_trials is not None:
@@ -833,8 +872,8 @@ class Experiment:
         token = _current_trial.set(trial)
         try:
             result = objective(trial)
-        except TrialPruned:
-            return self.tell(trial, None, state=TrialState.PRUNED)
+        except TrialPruned as e:  # it may carry the metrics of the steps it ran (the Keras reporter's summary)
+            return self.tell(trial, getattr(e, "result", None), state=TrialState.PRUNED)
         except KeyboardInterrupt:
             self.interrupted(trial.freeze(), "interrupted: KeyboardInterrupt")
             raise

@@ -9,6 +9,11 @@ document it), so neither package imports the other.
 Under outcome constraints (`Experiment(constraints=...)`), a COMPLETE trial that breaks one is ranked after every
 other observation, infeasible trials among themselves by their violation (smaller first): its value was measured,
 but it is not an acceptable result, so a model should look elsewhere.
+
+A trial promoted by a scheduler in promotion mode goes on as a continuation (a new trial with the same params and
+attr `resumed_from`); once the continuation has finished, it speaks for the configuration at the larger resource,
+and the paused parent is `superseded`: left out of the observations, so a model sees each configuration once, at
+the furthest rung it reached.
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ import numpy as np
 from .objectives import is_feasible, violation
 from .trial import FrozenTrial, TrialState
 
-__all__ = ["reached", "ranked_observations", "infeasible_as_worst"]
+__all__ = ["reached", "ranked_observations", "superseded", "is_continuation", "infeasible_as_worst"]
 
 
 def _value(trial: FrozenTrial) -> float:
@@ -38,11 +43,26 @@ def reached(trial: FrozenTrial) -> int:
     return int(trial.attrs.get("reached") or trial.attrs.get("paused_at") or 0)
 
 
+def is_continuation(trial: FrozenTrial) -> bool:
+    """Whether the trial continues a paused one (a promotion): its params were proposed before, by its parent."""
+    return trial.attrs.get("resumed_from") is not None
+
+
+def superseded(history: Sequence[FrozenTrial]) -> set[int]:
+    """The numbers of paused trials whose continuation has finished with a value (see the module docstring)."""
+    return {
+        int(t.attrs["resumed_from"])
+        for t in history
+        if is_continuation(t) and t.state in (TrialState.COMPLETE, TrialState.PRUNED) and _finite(t.value)
+    }
+
+
 def ranked_observations(
     history: Sequence[FrozenTrial], direction: str, impute: str = "rank"
 ) -> tuple[list[FrozenTrial], np.ndarray]:
     """COMPLETE and PRUNED trials with losses (lower is better) that rank every COMPLETE trial before every PRUNED
-    one, and PRUNED trials by the resource they reached (more first), then by their value.
+    one, and PRUNED trials by the resource they reached (more first), then by their value. Superseded trials (a
+    paused trial whose continuation finished) are left out.
 
     impute="rank": PRUNED losses are placed above the worst COMPLETE loss, spaced by the spread of the complete
     losses (for rank-based models, e.g. TPE's split). impute="worst": every PRUNED loss is the worst COMPLETE loss
@@ -54,11 +74,12 @@ def ranked_observations(
     if direction not in ("min", "max"):
         raise ValueError(f"direction: got {direction!r}; allowed: 'min' or 'max'")
     sign = 1.0 if direction == "min" else -1.0
-    done = [t for t in history if t.state == TrialState.COMPLETE and _finite(t.value)]
+    gone = superseded(history)
+    done = [t for t in history if t.state == TrialState.COMPLETE and _finite(t.value) and t.number not in gone]
     infeasible = [t for t in done if not is_feasible(t)]
     if infeasible:
         done = [t for t in done if is_feasible(t)]
-    pruned = [t for t in history if t.state == TrialState.PRUNED and _finite(t.value)]
+    pruned = [t for t in history if t.state == TrialState.PRUNED and _finite(t.value) and t.number not in gone]
     losses = [sign * _value(t) for t in done]
     worst = max(losses) if losses else 0.0
     spread = (max(losses) - min(losses)) if len(losses) > 1 else 1.0

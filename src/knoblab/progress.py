@@ -1,4 +1,4 @@
-"""The progress bar of a search: trials done, best so far and time left (tqdm).
+"""The progress bar of a search: trials done, best so far, resource spent and time left (tqdm).
 
 One rule everywhere: by default the bar shows in a terminal and in a notebook, and nowhere else (a log file, a
 pipe, CI). In a notebook it is tqdm's widget when ipywidgets is installed, else the same text bar as in a terminal
@@ -70,8 +70,12 @@ class ProgressBar:
         ):
             if self.best is None or exp._better(trial.value, self.best):
                 self.best = trial.value
-        if self.best is not None:
-            self.bar.set_postfix_str(f"best {exp.metric}={self.best:.4g}", refresh=False)
+        parts = [f"best {exp.metric}={self.best:.4g}"] if self.best is not None else []
+        budget = getattr(exp, "_max_resource", None)
+        if budget is not None:  # a resource budget (optimize's max_resource, Scan's epoch_budget)
+            parts.append(f"resource {exp.resource_spent}/{budget}")
+        if parts:
+            self.bar.set_postfix_str(", ".join(parts), refresh=False)
         self.bar.update(1)
 
     def close(self) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numbers
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -16,15 +17,45 @@ from .values import display, is_plain
 __all__ = ["results_frame", "outcome_columns"]
 
 
-_LINEAGE = ("member", "generation", "parent", "exploited_from", "resumed_from", "bracket", "paused_at")
-_BOOKKEEPING = ("number", "state", "value", "duration", "started_at", "finished_at", "round", "seed", "note", "error")
+_LINEAGE = (
+    "member",
+    "generation",
+    "parent",
+    "exploited_from",
+    "resumed_from",
+    "bracket",
+    "paused_at",
+    "cv_mean",
+    "cv_std",
+)
+_BOOKKEEPING = (
+    "number",
+    "state",
+    "value",
+    "duration",
+    "resource",
+    "started_at",
+    "finished_at",
+    "round",
+    "seed",
+    "note",
+    "error",
+)
 
 
-def results_frame(trials: list[FrozenTrial], space: Space, metric: str, integers: bool = False) -> pd.DataFrame:
+def results_frame(
+    trials: list[FrozenTrial],
+    space: Space,
+    metric: str,
+    integers: bool = False,
+    resources: Mapping[int, int] | None = None,
+) -> pd.DataFrame:
     """The results table: one row per trial, knobs and metrics as columns. Names never collide: a knob named like
     a bookkeeping column (number, state, value, duration, seed, ...) is prefixed "param_", a metric named like a
     knob or a bookkeeping column "metric_". `integers=True` (exports) keeps a column whose values are all integers
-    integer even where some rows have none (an Int inside a Branch): pandas' nullable "Int64" instead of float."""
+    integer even where some rows have none (an Int inside a Branch): pandas' nullable "Int64" instead of float.
+    `resources` (trial id -> steps reported) adds a `resource` column, the epochs each trial trained, when any
+    trial reported."""
     knob_names = list(space.all_knobs())
     knob_columns = {k: f"param_{k}" if k in _BOOKKEEPING else k for k in knob_names}
     metric_names: list[str] = []
@@ -36,6 +67,8 @@ def results_frame(trials: list[FrozenTrial], space: Space, metric: str, integers
     metric_columns = {m: f"metric_{m}" if m in taken or m in knob_names else m for m in metric_names}
     # schedulers' lineage (PBT members and generations, promotions), as columns when any trial has it
     lineage = [k for k in _LINEAGE if any(k in t.attrs for t in trials)]
+    counts = resources or {}
+    with_resource = any(counts.values())
     rows = []
     for t in trials:
         row: dict[str, Any] = {"number": t.number, "state": t.state.value, "value": t.value}
@@ -43,8 +76,10 @@ def results_frame(trials: list[FrozenTrial], space: Space, metric: str, integers
             row[knob_columns[k]] = _shown(t.params.get(k))
         for m in metric_names:
             row[metric_columns[m]] = t.metrics.get(m)
+        row["duration"] = t.duration
+        if with_resource:
+            row["resource"] = int(counts.get(t.id, 0))
         row.update(
-            duration=t.duration,
             started_at=t.started_at,
             finished_at=t.finished_at,
             round=t.round,
@@ -61,6 +96,7 @@ def results_frame(trials: list[FrozenTrial], space: Space, metric: str, integers
         *knob_columns.values(),
         *metric_columns.values(),
         "duration",
+        *(["resource"] if with_resource else []),
         "started_at",
         "finished_at",
         "round",

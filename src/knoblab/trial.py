@@ -36,7 +36,14 @@ class TrialState(enum.StrEnum):
 
 
 class TrialPruned(Exception):
-    """Raised inside an objective to end its trial as PRUNED (for example after `trial.should_stop()`)."""
+    """Raised inside an objective to end its trial as PRUNED (for example after `trial.should_stop()`).
+
+    `result` (optional): the metrics of the steps it ran, as an objective would return them; the trial's value is
+    then read from it (else it is the best value of its reported curve)."""
+
+    def __init__(self, *args: Any, result: Any = None):
+        super().__init__(*args)
+        self.result = result
 
 
 class ObjectiveSetupError(Exception):

@@ -214,6 +214,7 @@ def test_the_ray_executor_maps_the_request_to_num_gpus(sqlite_url):
     pytest.importorskip("ray")
     root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([root, os.path.join(root, "src")])}
+    env.pop("CUDA_VISIBLE_DEVICES", None)  # an empty one (left by an earlier test) makes Ray refuse its 2 GPUs
     done = subprocess.run(
         [sys.executable, "-c", RAY_SCRIPT, sqlite_url], cwd=root, env=env, capture_output=True, text=True, timeout=300
     )

@@ -76,6 +76,8 @@ def test_bad_extra_metrics_and_orders_are_one_line(tiny_data, tmp_path, sqlite_u
         scan(tiny_data, tmp_path, sqlite_url, metric=["params", "latency"])
     with pytest.raises(ValueError, match="schedulers stop trials on the first metric"):
         scan(tiny_data, tmp_path, sqlite_url, metric=["params", "val_accuracy"], scheduler="asha")
+    with pytest.raises(ValueError, match=r"select: 'cv' picks one best trial, .*several objectives"):
+        scan(tiny_data, tmp_path, sqlite_url, select="cv")  # the selection rule is about one objective
 
 
 def test_the_epoch_is_chosen_by_the_first_logged_objective(tiny_data, tmp_path, sqlite_url):

@@ -3,6 +3,8 @@
 import collections
 import pickle
 
+import pytest
+
 import knoblab as kl
 from knoblab.schedulers import Hyperband
 
@@ -69,3 +71,37 @@ def test_promote_mode_keeps_a_continuation_in_its_parents_bracket(sqlite_url):
             assert end in hb.rungs(exp, hb.bracket_of(exp, t))
         else:
             assert t.state.value == "COMPLETE" and end == 9
+
+
+# ---- brackets sized to a budget (issue 13) ----
+def test_plan_brackets_fits_the_budget_and_expects_trials_at_the_top():
+    from knoblab.schedulers.hyperband import PLAN_MIN_TOP, plan_brackets
+
+    assert plan_brackets(27, 100) is None  # 3.7 full trials: nothing to gain from rungs
+    small, large = plan_brackets(27, 240), plan_brackets(27, 900)
+    assert small["expected_top"] >= PLAN_MIN_TOP and large["expected_top"] >= PLAN_MIN_TOP
+    # a larger budget affords an earlier first rung, more brackets and more configurations
+    assert large["min_resource"] <= small["min_resource"] and large["n_brackets"] >= small["n_brackets"]
+    assert large["expected_trials"] > 3 * small["expected_trials"]
+    for epochs, budget in ((9, 60), (27, 240), (40, 600), (100, 1000)):
+        plan = plan_brackets(epochs, budget)
+        assert epochs / plan["min_resource"] <= 3**3 * 3  # at most 3 rungs below the top
+    hb = Hyperband.for_budget(27, 240)
+    assert hb.mode == "promote" and hb.n_brackets == small["n_brackets"] and hb.min_resource == small["min_resource"]
+    assert Hyperband.for_budget(27, 80) is None
+
+
+@pytest.mark.parametrize("budget", [240, 900])
+def test_a_schedule_sized_to_the_budget_brings_several_trials_to_the_top(sqlite_url, budget):
+    """What the plan expects happens with the real (asynchronous) scheduler: trials reach max_resource, the
+    budget is spent exactly, and more configurations are tried than full trials would allow."""
+    from .objectives import bowl
+
+    hb = Hyperband.for_budget(27, budget)
+    exp = kl.Experiment("plan", {"x": kl.Real(0, 1), "epochs": 27}, metric="loss", scheduler=hb, storage=sqlite_url)
+    exp.optimize(bowl, max_resource=budget, show_progress=False)
+    trials = exp.trials
+    configurations = sum(1 for t in trials if "resumed_from" not in t.attrs)
+    top = sum(1 for t in trials if t.state.value == "COMPLETE")
+    assert exp.resource_spent == budget
+    assert top >= 3 and configurations > 1.5 * budget / 27, (top, configurations)

@@ -99,3 +99,39 @@ def test_ask_and_tell_store_the_choice_for_an_unknown_budget(tmp_path):
     assert isinstance(exp.strategy.chosen, TPESearch)
     exp.optimize(lambda t: t.params["lr"], n_trials=3)  # a budget GP would get, chosen after the first use
     assert isinstance(exp.strategy.chosen, TPESearch)
+
+
+# ---- with a scheduler or a resource budget (issue 13) ----
+def choice(spec, **budget):
+    s = AutoStrategy()
+    s.setup(Space(spec), seed=0, direction="min")
+    return s.choose(n_trials=budget.pop("n_trials", None), fraction_limit=None, **budget)
+
+
+def test_a_scheduler_makes_auto_choose_tpe_which_learns_from_every_rung():
+    from knoblab.schedulers import Hyperband, MedianStopping
+
+    spec = {**REAL, "epochs": 27}
+    assert choice(spec, n_trials=50) == "gp"  # without a scheduler: every trial completes, a GP sees them all
+    assert choice(spec, n_trials=50, scheduler=Hyperband(3, 1, mode="promote")) == "tpe"
+    assert choice(spec, n_trials=50, scheduler=MedianStopping()) == "tpe"
+    assert choice({"a": [1, 2, 3]}, n_trials=10, scheduler=Hyperband(3, 1)) == "grid"  # the grid rules come first
+
+
+def test_a_resource_budget_counts_as_the_full_trials_it_allows():
+    spec = {**REAL, "epochs": 10}
+    assert choice(spec, max_resource=500) == "gp"  # 50 full trials
+    assert choice(spec, max_resource=10_000) == "tpe"  # 1,000 full trials: past GP_MAX_TRIALS
+    assert choice(REAL, max_resource=500) == "tpe"  # no fixed epochs knob: the number of trials is unknown
+
+
+def test_an_experiment_stores_the_choice_made_with_its_scheduler(tmp_path):
+    from knoblab.schedulers import Hyperband
+
+    from ..schedulers.objectives import bowl
+
+    space = {"x": kl.Real(0, 1), "epochs": 9}
+    exp = kl.Experiment("hb", space, scheduler=Hyperband(3, 1, mode="promote"), storage=f"sqlite:///{tmp_path}/k.db")
+    exp.optimize(bowl, max_resource=40, show_progress=False)
+    assert isinstance(exp.strategy.chosen, TPESearch)
+    assert exp.storage.get_experiment("hb").attrs["auto_choice"] == {"0": "tpe"}

@@ -61,3 +61,23 @@ def test_tpe_with_successive_halving_converges_when_it_learns_from_pruned_trials
             later = [np.hypot(t.params["x"] - 0.8, t.params["y"] - 0.3) for t in trials[30:]]
             spread[learn] = float(np.median(later))
         assert spread[True] < 0.25 and spread[True] < 0.5 * spread[False], (seed, spread)
+
+
+def test_a_finished_continuation_supersedes_its_paused_parent():
+    from knoblab.observations import superseded
+    from knoblab.trial import FrozenTrial, TrialState
+
+    space = kl.space.Space({"x": kl.Real(0, 1)})
+    P, C, R = TrialState.PRUNED, TrialState.COMPLETE, TrialState.RUNNING
+    history = [
+        FrozenTrial(1, 0, P, {"x": 0.1}, 0.5, attrs={"paused_at": 3, "reached": 3}),
+        FrozenTrial(2, 1, P, {"x": 0.2}, 0.4, attrs={"paused_at": 3, "reached": 3}),
+        FrozenTrial(3, 2, C, {"x": 0.1}, 0.3, attrs={"resumed_from": 0, "resume_step": 3}),
+        FrozenTrial(4, 3, R, {"x": 0.2}, None, attrs={"resumed_from": 1, "resume_step": 3}),
+        FrozenTrial(5, 4, R, {"x": 0.9}, None),
+    ]
+    assert superseded(history) == {0}  # trial 1's continuation is still running: trial 1 still speaks for x=0.2
+    observed, _ = ranked_observations(history, "min")
+    assert [t.number for t in observed] == [2, 1]  # each configuration once, at the furthest rung it reached
+    _, _, pending = Encoding(space).rows(history, "min", pruned="rank")
+    assert pending.shape == (1, 1) and pending[0, 0] == 0.9  # a running continuation is no new pending point

@@ -10,7 +10,6 @@ experiment (`attrs["test_evaluations"]`, shown in the report) and a second look 
 from __future__ import annotations
 
 import hashlib
-import math
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
@@ -19,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from ..storage.sql import now
-from ..trial import FrozenTrial, TrialState
+from ..trial import FrozenTrial
 
 if TYPE_CHECKING:
     from ..experiment import Experiment
@@ -39,27 +38,21 @@ MetricFn = Callable[[Any, Any], float]
 
 
 def top_trials(exp: Experiment, k: int, rounds: Sequence[int] | None = None) -> list[FrozenTrial]:
-    """The best k COMPLETE trials (of `rounds`, default all) that meet the outcome constraints, best first; with
-    several objectives, the first k of the Pareto front by the first objective."""
+    """The best k trials (of `rounds`, default all) by the selection rule of `knoblab.selection` (which keeps off
+    trials that broke an outcome constraint), best first; with several objectives, the first k of the Pareto front by
+    the first objective."""
+    from ..selection import ranked
+
     if not (isinstance(k, int) and k >= 1):
         raise ValueError(f"k: got {k!r}; give an integer >= 1")
+    trials = [t for t in exp.storage.get_trials(exp.id) if rounds is None or t.round in rounds]
     if len(getattr(exp, "metrics", ())) > 1:
         from ..objectives import pareto_trials
 
-        trials = [t for t in exp.storage.get_trials(exp.id) if rounds is None or t.round in rounds]
         sign = 1.0 if exp.direction == "min" else -1.0
         front = pareto_trials(trials, exp.directions)  # every one has its values
         return sorted(front, key=lambda t: (sign * (t.values or [0.0])[0], t.number))[:k]
-    done = [
-        t
-        for t in exp.storage.get_trials(exp.id, states=(TrialState.COMPLETE,))
-        if t.value is not None
-        and math.isfinite(t.value)
-        and (rounds is None or t.round in rounds)
-        and t.attrs.get("feasible") is not False
-    ]
-    sign = 1.0 if exp.direction == "min" else -1.0
-    return sorted(done, key=lambda t: (sign * (t.value or 0.0), t.number))[:k]  # every value is finite here
+    return ranked(trials, exp.metric, exp.direction)[:k]
 
 
 def _objective_values(exp: Experiment, t: FrozenTrial) -> dict[str, Any]:

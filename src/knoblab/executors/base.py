@@ -96,6 +96,7 @@ class WorkSpec:
     heartbeat_interval: float = 15.0
     on_stale: str = "retry"
     constraints: Any = None  # the experiment's outcome constraints (functions travel with the work, not by name)
+    max_resource: int | None = None  # optimize's resource budget: a worker stops its trial once it is spent
     retries: int = 0  # optimize's retry policy: failed attempts worth another run (see `outcomes.retry_failed`)
     retry_on: tuple[type[BaseException], ...] = ()
 
@@ -166,6 +167,7 @@ def drive(
         heartbeat_interval=exp.heartbeat_interval,
         on_stale=exp.on_stale,
         constraints=exp.constraints,
+        max_resource=getattr(exp, "_max_resource", None),
         retries=exp._retry[0],
         retry_on=exp._retry[1],
     )
@@ -326,6 +328,7 @@ class TrialWorker:
             if frozen.state != TrialState.RUNNING:  # ended meanwhile (by the driver, or recovered): nothing to run
                 return Event("late" if frozen.attrs.get("interrupted") else "done", trial_id)
             exp._deadline = time.monotonic() + time_left if time_left is not None else None
+            exp._max_resource = getattr(self.work, "max_resource", None)
             devices.record(exp.storage, trial_id)  # the GPUs this worker sees, if it was given any
             trial = exp._handle(frozen)
             with Heartbeat(exp.storage, exp.heartbeat_interval) as beat:

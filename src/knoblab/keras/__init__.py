@@ -9,11 +9,13 @@ require("keras", "knoblab.keras (kl.Scan, its callbacks and metrics)", "keras") 
 
 from ..stopping import Patience, StopOnNaN, StopRule, Threshold, TimeBudget  # noqa: E402
 from .callbacks import MetricNotFoundError, Reporter, WeightHistory  # noqa: E402
+from .ensemble import Ensemble  # noqa: E402
 from .metrics import BalancedAccuracy, F1Score, MatthewsCorrelation  # noqa: E402
 from .scan import ModelFunctionError, Scan, callbacks  # noqa: E402
 
 __all__ = [
     "Scan",
+    "Ensemble",
     "callbacks",
     "Reporter",
     "WeightHistory",

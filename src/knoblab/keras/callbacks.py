@@ -30,6 +30,11 @@ class Reporter(keras.callbacks.Callback):
     when the trial is told to stop (a scheduler, a stop request from the dashboard, the time limit: then
     `pruned` is True). With `restore_best_weights`, the model ends with the weights of its best epoch.
     Several `fit` calls in one trial continue the epoch count.
+
+    `smooth=k` scores each epoch by the mean of the monitored metric over the k epochs ending at it (a full window
+    once k epochs ran; before that, over the epochs so far), so that the best epoch is a good stretch of training,
+    not one lucky evaluation of a small validation set. `tie` (e.g. "val_loss") breaks equal scores: the epoch
+    whose window has the lower mean of it wins.
     """
 
     def __init__(
@@ -39,10 +44,16 @@ class Reporter(keras.callbacks.Callback):
         direction: str,
         rules: Iterable[StopRule] = (),
         restore_best_weights: bool = True,
+        smooth: int = 1,
+        tie: str | None = None,
     ):
         super().__init__()
         if direction not in ("min", "max"):
             raise ValueError(f"direction must be 'min' or 'max', got {direction!r}")
+        if not (isinstance(smooth, int) and not isinstance(smooth, bool) and smooth >= 1):
+            raise ValueError(f"smooth: got {smooth!r}; give an integer >= 1 (1: no smoothing)")
+        self.smooth = smooth
+        self.tie = tie if tie != monitor else None
         self.trial = trial
         self.monitor = monitor
         self.direction = direction
@@ -51,7 +62,8 @@ class Reporter(keras.callbacks.Callback):
             rule.reset()
         self.restore_best_weights = restore_best_weights
         self.epochs: list[dict[str, float]] = []
-        self.best_value: float | None = None
+        self.best_value: float | None = None  # the best epoch's score (its window mean when smoothing)
+        self.best_tie: float | None = None
         self.best_epoch: int | None = None
         self.best_weights: list[np.ndarray] | None = None
         self.stop_reason: str | None = None
@@ -61,12 +73,23 @@ class Reporter(keras.callbacks.Callback):
         self.resume_from: str | None = None
         self.checkpoint_dir = None
 
-    def _improved(self, value: float) -> bool:
+    def _improved(self, value: float, tie: float | None = None) -> bool:
         if not math.isfinite(value):
             return False
         if self.best_value is None:
             return True
+        if value == self.best_value or math.isclose(value, self.best_value, rel_tol=1e-12, abs_tol=1e-12):
+            return tie is not None and (self.best_tie is None or tie < self.best_tie)
         return value < self.best_value if self.direction == "min" else value > self.best_value
+
+    def window(self, name: str, end: int | None = None) -> float | None:
+        """The mean of metric `name` over the `smooth` epochs ending at epoch index `end` (default: the last);
+        None when an epoch of the window lacks it or it is not finite."""
+        end = len(self.epochs) - 1 if end is None else end
+        values = [e.get(name) for e in self.epochs[max(0, end - self.smooth + 1) : end + 1]]
+        if not values or any(v is None or not math.isfinite(v) for v in values):
+            return None
+        return float(sum(values) / len(values))
 
     def on_train_begin(self, logs=None):
         for rule in self.rules:  # a time budget counts from the start of training
@@ -90,8 +113,12 @@ class Reporter(keras.callbacks.Callback):
         self.epochs.append(logs)
         if self.trial is not None:
             self.trial.report(step, **logs)
-        if self._improved(logs[self.monitor]):
-            self.best_value, self.best_epoch = logs[self.monitor], len(self.epochs) - 1
+        if len(self.epochs) == self.smooth > 1:  # the first full window: the partial ones before it stop counting
+            self.best_value = self.best_tie = self.best_epoch = self.best_weights = None
+        score = self.window(self.monitor) if self.smooth > 1 else logs[self.monitor]
+        tie = self.window(self.tie) if self.tie else None
+        if score is not None and self._improved(score, tie):
+            self.best_value, self.best_tie, self.best_epoch = score, tie, len(self.epochs) - 1
             if self.restore_best_weights and self.model is not None:
                 self.best_weights = [np.array(w, copy=True) for w in self.model.get_weights()]
         return logs
@@ -105,7 +132,7 @@ class Reporter(keras.callbacks.Callback):
                 self.stop_reason = reason
                 self.model.stop_training = True
                 break
-        if not self.model.stop_training and self.trial is not None and self.trial.should_stop():
+        if not self.model.stop_training and self.trial is not None and not self._at_end() and self.trial.should_stop():
             self.pruned = True
             self.stop_reason = "the trial was told to stop (scheduler, stop request or time limit)"
             self.model.stop_training = True
@@ -114,12 +141,22 @@ class Reporter(keras.callbacks.Callback):
 
                 on_told_to_stop(self, self.model)
 
+    def _at_end(self) -> bool:
+        """Whether the trial has trained the `epochs` its params ask for: then there is nothing left to stop (a
+        resource budget spent by this very epoch must not turn a trial that ran in full into a PRUNED one)."""
+        epochs = self.trial.params.get("epochs") if self.trial is not None else None
+        if not isinstance(epochs, int) or isinstance(epochs, bool):
+            return False
+        return self.start_step + len(self.epochs) >= epochs
+
     def on_train_end(self, logs=None):
         if self.restore_best_weights and self.best_weights is not None and self.best_epoch != len(self.epochs) - 1:
             self.model.set_weights(self.best_weights)
 
     def summary(self, objective: str = "best") -> dict[str, Any]:
-        """The trial's metrics: each metric at the chosen epoch (best or last) plus `last_<name>` of each."""
+        """The trial's metrics: each metric at the chosen epoch (best or last) plus `last_<name>` of each. When
+        smoothing, the monitored metric and the tie-breaker are their means over the window ending there
+        (`smoothed_over` says over how many epochs)."""
         if not self.epochs:
             return {}
         if objective == "best" and self.best_epoch is not None:
@@ -127,6 +164,12 @@ class Reporter(keras.callbacks.Callback):
         else:
             chosen = len(self.epochs) - 1
         out: dict[str, Any] = dict(self.epochs[chosen])
+        if self.smooth > 1:
+            for name in (self.monitor, self.tie):
+                mean = self.window(name, chosen) if name else None
+                if mean is not None:
+                    out[name] = mean
+            out["smoothed_over"] = min(self.smooth, chosen + 1)
         out.update({f"last_{k}": v for k, v in self.epochs[-1].items()})
         out.update(best_epoch=self.start_step + chosen, epochs_run=len(self.epochs))
         if self.stop_reason:

@@ -1,4 +1,12 @@
-"""Trial hygiene: one compute thread per trial process, a seed per trial, and a clean slate between trials."""
+"""Trial hygiene: one compute thread per trial process, a seed per trial, and a clean slate between trials.
+
+Garbage collection between trials, cheaply. A full `gc.collect()` walks every object in the process (half a
+million once Keras and torch are imported: ~0.4 s on a 2-core machine), and Keras' `clear_session` runs one too.
+Instead, `start_trial` freezes what is alive when a trial starts (`gc.freeze()`: modules, the data, the
+experiment; the previous trial's garbage is gone by then), so `clean_up`'s single collection walks only the
+objects the trial made: milliseconds. Frozen objects are still freed by reference counting; only cycles among
+them wait for `release()`, which `Scan.run` calls when the search ends (`gc.unfreeze()`).
+"""
 
 from __future__ import annotations
 
@@ -41,11 +49,23 @@ def seed_trial(seed: int | None) -> None:
         keras.utils.set_random_seed(int(seed) % (2**32))
 
 
+def start_trial() -> None:
+    """Marks what is alive now as long-lived (see the module docstring), so the collection after the trial walks
+    only what the trial makes."""
+    gc.freeze()
+
+
 def clean_up() -> None:
-    """Frees what a finished trial left behind, so memory stays flat over hundreds of trials."""
-    keras.backend.clear_session(free_memory=True)
+    """Frees what a finished trial left behind, so memory stays flat over hundreds of trials: Keras' global state,
+    the trial's reference cycles (one collection over the objects made since `start_trial`), and freed heap."""
+    keras.backend.clear_session(free_memory=False)
     gc.collect()
     _trim_heap()
+
+
+def release() -> None:
+    """The search has ended: objects frozen by `start_trial` go back to the collector's care."""
+    gc.unfreeze()
 
 
 def _trim_heap() -> None:

@@ -138,3 +138,6 @@ class Storage(Protocol):
 
     def get_reports(self, trial_ids: list[int]) -> dict[int, list[tuple[int, dict[str, float]]]]:
         """The (step, metrics) reports of each of these trials, in step order."""
+
+    def count_reports(self, experiment_id: int) -> dict[int, int]:
+        """Trial id -> how many steps it reported (the resource it spent), for the experiment's trials."""

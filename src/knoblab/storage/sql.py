@@ -784,6 +784,17 @@ class SQLStorage:
                 out.setdefault(trial_id, []).append((step, loads(metrics)))
         return out
 
+    def count_reports(self, experiment_id: int) -> dict[int, int]:
+        """Trial id -> how many steps it reported, for every trial of the experiment that reported any: the
+        training resource (epochs) each spent, in one query (resource budgets read it after every epoch)."""
+        q = (
+            sa.select(reports.c.trial_id, sa.func.count())
+            .select_from(reports.join(trials, reports.c.trial_id == trials.c.id))
+            .where(trials.c.experiment_id == experiment_id)
+            .group_by(reports.c.trial_id)
+        )
+        return {int(tid): int(n) for tid, n in self._read(lambda c: c.execute(q).all())}
+
     def close(self) -> None:
         """Releases the storage's connections."""
         self.engine.dispose()

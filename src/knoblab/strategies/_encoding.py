@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from .. import values
-from ..observations import infeasible_as_worst, ranked_observations
+from ..observations import infeasible_as_worst, is_continuation, ranked_observations
 from ..space import Branch, Categorical, Space
 from ..trial import FrozenTrial, TrialState
 
@@ -68,12 +68,14 @@ class Encoding:
     def rows(
         self, history: Sequence[FrozenTrial], direction: str, pruned: str | None = None
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(observed rows, their losses, pending rows): pending are RUNNING trials, still without a value.
+        """(observed rows, their losses, pending rows): pending are RUNNING trials (but continuations), still
+        without a value.
 
         Observed are the COMPLETE trials; with pruned="rank" or "worst", PRUNED ones too, ranked after every
         COMPLETE one with the pseudo-losses of `knoblab.observations.ranked_observations`."""
         shape = (0, self.ndim)
-        pending = [self.encode_trial(t) for t in history if t.state == TrialState.RUNNING]
+        # a running continuation (a promotion) re-runs a point already observed: not a new pending point
+        pending = [self.encode_trial(t) for t in history if t.state == TrialState.RUNNING and not is_continuation(t)]
         pending_rows = np.array(pending).reshape(-1, self.ndim) if pending else np.empty(shape)
         if pruned is not None:
             observed, losses = ranked_observations(history, direction, impute=pruned)

@@ -3,15 +3,20 @@
 The rule, in order (docs/strategies.md has the table of strategies and the benchmarks behind it):
 - a finite space searched by fraction (fraction_limit) -> a shuffled grid: a random subset without repeats;
 - a finite space whose whole grid fits in the budget -> the grid itself;
-- a known budget of at most GP_MAX_TRIALS trials, at most GP_MAX_DIMS knobs and branches nested at most one
+- a scheduler that stops or pauses trials (successive halving, Hyperband, median stopping) -> TPE: most trials end
+  PRUNED at a low rung, and TPE learns from all of them, ranked by the resource they reached, then by value
+  (BOHB-like), where a GP would see only the few COMPLETE ones;
+- a known budget of at most GP_MAX_TRIALS trials (n_trials, or a resource budget (max_resource) over the fixed
+  `epochs` knob: that many full trials), at most GP_MAX_DIMS knobs and branches nested at most one
   deep -> Gaussian-process BO (which starts with a few Sobol points): the most sample-efficient when each trial
   is expensive and the budget small, at a cost per suggestion that grows with the history (~0.1-1 s);
 - otherwise (a large or unknown budget, many knobs, branches within branches) -> TPE, whose cost per suggestion
   stays in milliseconds and which models each branch's sub-space on its own (it also starts with Sobol points);
 - a space with no knob to search -> Sobol (every point is the same).
 
-With several objectives the grid rules are the same, then `choose_multi_objective` picks among the
-multi-objective strategies (its docstring has the rule).
+With several objectives the grid rules are the same, then (scheduler or not: TPE optimizes one objective)
+`choose_multi_objective` picks among the multi-objective strategies, a resource budget counting as its full trials
+(its docstring has the rule).
 
 The rule reads the budget, so an experiment makes the choice once per round and stores its name (see
 `Experiment.optimize`): a rerun with a larger n_trials goes on with the strategy it started with.
@@ -19,6 +24,7 @@ The rule reads the budget, so an experiment makes the choice once per round and 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -74,8 +80,15 @@ class AutoStrategy(Strategy):
             self.budget, self.fraction_limit = n_trials, fraction_limit
             self.use(self.choose(n_trials=n_trials, fraction_limit=fraction_limit))
 
-    def choose(self, *, n_trials: int | None, fraction_limit: float | None) -> str:
-        """The name (a key of CHOICES) of the strategy the rule picks for this space and budget."""
+    def choose(
+        self,
+        *,
+        n_trials: int | None,
+        fraction_limit: float | None,
+        max_resource: int | None = None,
+        scheduler: Any = None,
+    ) -> str:
+        """The name (a key of CHOICES) of the strategy the rule picks for this space, budget and scheduler."""
         if self.space.is_finite:
             size = self.space.grid_size()
             if fraction_limit is not None:
@@ -84,9 +97,15 @@ class AutoStrategy(Strategy):
                 return "grid"
         if self.space.ndim == 0:
             return "sobol"
+        if n_trials is None and max_resource is not None:
+            epochs = getattr(self.space.all_knobs().get("epochs"), "value", None)
+            if isinstance(epochs, int) and not isinstance(epochs, bool) and epochs >= 1:
+                n_trials = math.ceil(max_resource / epochs)  # the full trials the resource budget allows
         n_objectives = len(self.directions)
-        if n_objectives > 1:
+        if n_objectives > 1:  # before the scheduler's rule: "tpe" optimizes one objective
             return choose_multi_objective(self.space, n_trials, n_objectives)
+        if stops_trials(scheduler):
+            return "tpe"
         small = n_trials is not None and n_trials <= GP_MAX_TRIALS
         if small and self.space.ndim <= GP_MAX_DIMS and branch_depth(self.space) <= 1:
             return "gp"
@@ -134,6 +153,11 @@ def choose_multi_objective(space, n_trials: int | None, n_objectives: int) -> st
     if n_trials is not None and n_trials >= NSGA2_MIN_TRIALS:
         return "nsga2"
     return "motpe"
+
+
+def stops_trials(scheduler: Any) -> bool:
+    """Whether there is a scheduler that may end trials early (so that many end PRUNED)."""
+    return scheduler is not None and callable(getattr(scheduler, "should_stop", None))
 
 
 def branch_depth(space) -> int:

@@ -19,3 +19,14 @@ def scan_object(tmp_path_factory):
         yield talos_test_scan()
     finally:
         os.chdir(here)
+
+
+@pytest.fixture(autouse=True)
+def _gpu_settings_stay_here(monkeypatch):
+    """Talos' force_cpu() sets CUDA_VISIBLE_DEVICES="" for the whole process (as Talos does): undone after each
+    test, so later tests (Ray's GPU mapping) see the environment they started with."""
+    if "CUDA_VISIBLE_DEVICES" in os.environ:
+        monkeypatch.setenv("CUDA_VISIBLE_DEVICES", os.environ["CUDA_VISIBLE_DEVICES"])
+    else:  # recorded as absent (set, then removed): the teardown removes whatever the test sets
+        monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "")
+        monkeypatch.delenv("CUDA_VISIBLE_DEVICES")
