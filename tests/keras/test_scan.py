@@ -174,6 +174,27 @@ def test_explicit_callback_argument_without_the_fit_hook(tiny_data, tmp_path, sq
     assert kl.keras.callbacks() == []  # outside a trial there is nothing to add
 
 
+def test_the_fit_hook_joins_callbacks_given_positionally(tiny_data, tmp_path, sqlite_url):
+    epochs_seen = []
+
+    class Count(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            epochs_seen.append(epoch)
+
+    def model_fn(x_train, y_train, x_val, y_val, params):
+        model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(1, activation="sigmoid")])
+        model.compile(optimizer="adam", loss="binary_crossentropy", metrics=["accuracy"])
+        # fit(x, y, batch_size, epochs, verbose, callbacks): the hook puts the reporter into the 6th argument
+        h = model.fit(x_train, y_train, 16, 3, 0, [Count()], validation_data=(x_val, y_val))
+        return h, model
+
+    s = scan(
+        tiny_data, tmp_path, sqlite_url, model=model_fn, n_trials=1, stop=[kl.keras.Threshold("accuracy", ">=", 0.0)]
+    )
+    assert s.experiment.trial(0).metrics["epochs_run"] == 1  # the reporter ran inside fit, so the rule stopped it
+    assert epochs_seen == [0]  # the user's own callback still ran
+
+
 def test_history_is_replayed_when_no_reporter_ran(tiny_data, tmp_path, sqlite_url):
     s = scan(tiny_data, tmp_path, sqlite_url, hook_fit=False, n_trials=1)
     assert len(s.history()) == 6 and s.best.metrics["epochs_run"] == 6

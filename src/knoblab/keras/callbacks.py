@@ -86,8 +86,9 @@ class Reporter(keras.callbacks.Callback):
         """The mean of metric `name` over the `smooth` epochs ending at epoch index `end` (default: the last);
         None when an epoch of the window lacks it or it is not finite."""
         end = len(self.epochs) - 1 if end is None else end
-        values = [e.get(name) for e in self.epochs[max(0, end - self.smooth + 1) : end + 1]]
-        if not values or any(v is None or not math.isfinite(v) for v in values):
+        found = [e.get(name) for e in self.epochs[max(0, end - self.smooth + 1) : end + 1]]
+        values = [v for v in found if v is not None and math.isfinite(v)]
+        if not values or len(values) < len(found):
             return None
         return float(sum(values) / len(values))
 
@@ -166,7 +167,9 @@ class Reporter(keras.callbacks.Callback):
         out: dict[str, Any] = dict(self.epochs[chosen])
         if self.smooth > 1:
             for name in (self.monitor, self.tie):
-                mean = self.window(name, chosen) if name else None
+                if name is None:  # no tie-breaker
+                    continue
+                mean = self.window(name, chosen)
                 if mean is not None:
                     out[name] = mean
             out["smoothed_over"] = min(self.smooth, chosen + 1)

@@ -78,15 +78,14 @@ def _install_fit_hook() -> None:
         reporter = _active_reporter.get()
         if reporter is not None:
             if len(args) > 5:  # fit(x, y, batch_size, epochs, verbose, callbacks, ...)
-                args = list(args)
-                args[5] = _with(args[5], reporter)
+                args = (*args[:5], _with(args[5], reporter), *args[6:])
             else:
                 kwargs["callbacks"] = _with(kwargs.get("callbacks"), reporter)
             if reporter.start_step and len(args) <= 11:  # a continuation (see knoblab.keras.pbt)
                 kwargs.setdefault("initial_epoch", reporter.start_step)
         return original(self, *args, **kwargs)
 
-    fit._knoblab_hook = True
+    fit.__dict__["_knoblab_hook"] = True  # marks this wrapper for the check above (a function attribute, untyped)
     keras.Model.fit = fit
 
 
@@ -787,7 +786,7 @@ def _fold_indices(y: Any, folds: int, seed: int) -> list[tuple[np.ndarray, np.nd
     return [(np.flatnonzero(fold_of != i), np.flatnonzero(fold_of == i)) for i in range(folds)]
 
 
-def _fit_fold(objective: _KerasObjective, params: dict[str, Any], data: tuple) -> dict[str, Any]:
+def _fit_fold(objective: _KerasObjective, params: dict[str, Any], data: tuple[Any, Any, Any, Any]) -> dict[str, Any]:
     """One cross-validation fit, scored as a trial is (its objective on the fold's validation rows): the metric, the
     tie-breaker, the chosen epoch and the epochs trained."""
     if objective.hook_fit:
@@ -815,9 +814,10 @@ def _fit_fold(objective: _KerasObjective, params: dict[str, Any], data: tuple) -
 
 def _mean_std(values: list[float | None]) -> tuple[float | None, float | None]:
     """Mean and sample standard deviation, or (None, None) when a fold has no value (it diverged)."""
-    if not values or any(v is None for v in values):
+    present = [v for v in values if v is not None]
+    if not present or len(present) < len(values):
         return None, None
-    return float(np.mean(values)), float(np.std(values, ddof=1)) if len(values) > 1 else 0.0
+    return float(np.mean(present)), float(np.std(present, ddof=1)) if len(present) > 1 else 0.0
 
 
 def _cross_validate(scan: Scan, k: int, folds: int) -> pd.DataFrame:

@@ -126,7 +126,8 @@ class SuccessiveHalving(Scheduler):
     def rungs(self, experiment, bracket: int = 0) -> list[int]:
         """The decision points of a bracket, in resource units, below max_resource (up to 64 when unbounded)."""
         top = max_resource_of(experiment, self.max_resource)
-        out, k = [], 0
+        out: list[int] = []
+        k = 0
         while True:
             r = self.min_resource * self.reduction_factor ** (self.early_stopping_rate + bracket + k)
             if (top is not None and r >= top) or len(out) >= 64:
