@@ -26,7 +26,7 @@ from . import selection
 from .heartbeat import Heartbeat, pid_alive
 from .objectives import Objectives, OutcomeConstraints, is_feasible, pareto_trials
 from .observations import reached
-from .outcomes import CallOutcome, check_retry, retry_failed
+from .outcomes import CallOutcome, check_retry, retry_failed, trials_used
 from .progress import ProgressBar
 from .reprs import experiment_html
 from .results import outcome_columns, results_frame
@@ -962,16 +962,6 @@ def _check_multi_objective(objectives: Objectives, strategy: Strategy, scheduler
             f"{len(objectives)} objectives ({objectives.describe()}); use 'asha', 'hyperband' or 'median', "
             "which stop trials on the first objective, or no scheduler"
         )
-
-
-def trials_used(trials: list[FrozenTrial]) -> int:
-    """How many trials count against n_trials: all but QUEUED ones, interrupted ones (a process died under them)
-    and failed attempts that were retried (a configuration counts once, see `optimize(retries=...)`)."""
-    return sum(
-        1
-        for t in trials
-        if t.state != TrialState.QUEUED and not t.attrs.get("interrupted") and not t.attrs.get("retried")
-    )
 
 
 def _unknown(store: Storage, name: str) -> str:

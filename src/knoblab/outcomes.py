@@ -121,7 +121,6 @@ class CallOutcome:
             notify(f"experiment {self.exp.name!r} has nothing left to run: {self._why_nothing()}")
 
     def _why_nothing(self) -> str:
-        from .experiment import trials_used
 
         trials = self.exp.storage.get_trials(self.exp.id)
         used = trials_used(trials)
@@ -175,4 +174,14 @@ def retry_failed(exp: Experiment, trial: FrozenTrial, error: BaseException) -> F
             "attempt": attempt + 1,
         },
         round=trial.round,
+    )
+
+
+def trials_used(trials: list[FrozenTrial]) -> int:
+    """How many trials count against n_trials: all but QUEUED ones, interrupted ones (a process died under them)
+    and failed attempts that were retried (a configuration counts once, see `optimize(retries=...)`)."""
+    return sum(
+        1
+        for t in trials
+        if t.state != TrialState.QUEUED and not t.attrs.get("interrupted") and not t.attrs.get("retried")
     )

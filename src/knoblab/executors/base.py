@@ -99,6 +99,9 @@ class WorkSpec:
     max_resource: int | None = None  # optimize's resource budget: a worker stops its trial once it is spent
     retries: int = 0  # optimize's retry policy: failed attempts worth another run (see `outcomes.retry_failed`)
     retry_on: tuple[type[BaseException], ...] = ()
+    # the class of the driver's experiment (pickled by reference): a worker reopens it by name with it, so the
+    # executors never import experiment.py, which imports them (one import circle fewer)
+    experiment_class: Any = None
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -170,6 +173,7 @@ def drive(
         max_resource=getattr(exp, "_max_resource", None),
         retries=exp._retry[0],
         retry_on=exp._retry[1],
+        experiment_class=type(exp),
     )
     exp.recover_stale()
     exp._limit = n_trials
@@ -302,10 +306,10 @@ class TrialWorker:
     stores results itself, and beats the heartbeat of the trial it runs."""
 
     def __init__(self, work: WorkSpec):
-        from ..experiment import Experiment
-
+        if work.experiment_class is None:
+            raise ExecutorError("WorkSpec.experiment_class: the driver's experiment class is needed to reopen it")
         self.work = work
-        self.exp = Experiment.load(
+        self.exp = work.experiment_class.load(
             work.name,
             work.storage_url,
             strategy=_Proposes(),

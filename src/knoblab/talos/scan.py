@@ -35,10 +35,9 @@ from tqdm import tqdm
 
 from ..analysis.evaluate import fingerprint
 from ..analysis.rounds import round_records, start_round
-from ..experiment import trials_used
 from ..keras.scan import ModelFunctionError
 from ..keras.scan import Scan as KerasScan
-from ..outcomes import AllTrialsFailedError
+from ..outcomes import AllTrialsFailedError, trials_used
 from ..space import Space
 from ..stopping import StopOnNaN, direction_of
 from ..storage import ExperimentRecord, Storage, open_storage
