@@ -90,6 +90,15 @@ def knoblab_gp(task: str, split: Split, budget: int, seed: int, workdir: Path) -
     return _knoblab(task, split, budget, seed, workdir, strategy="gp")
 
 
+def knoblab_hyperband_always(task: str, split: Split, budget: int, seed: int, workdir: Path) -> dict[str, Any]:
+    """knoblab's default with the multi-fidelity schedule at any budget (the 30-full-trial rule lifted): does
+    Hyperband + TPE pay at 900 epochs too, where the default trains full trials?"""
+    import knoblab.keras.scan as scan_module
+
+    scan_module.MULTI_FIDELITY_MAX_FULL_TRIALS = 10**9
+    return _knoblab(task, split, budget, seed, workdir, strategy="auto")
+
+
 def knoblab_random(task: str, split: Split, budget: int, seed: int, workdir: Path) -> dict[str, Any]:
     return _knoblab(task, split, budget, seed, workdir, strategy="random", full_trials=True)
 
@@ -288,6 +297,7 @@ IMPORTS = {
     "knoblab-default": ("knoblab", "knoblab.keras"),
     "knoblab-random": ("knoblab", "knoblab.keras"),
     "knoblab-gp": ("knoblab", "knoblab.keras"),
+    "knoblab-hyperband-always": ("knoblab", "knoblab.keras"),
     "kt-hyperband": ("keras_tuner",),
     "kt-bayesian": ("keras_tuner",),
     "optuna-tpe-hyperband": ("optuna",),
@@ -328,4 +338,4 @@ TOOLS = {
     "talos-random": talos_random,
 }
 # run only when named (--tools): variants of knoblab's default, to find out what it should be
-EXTRA_TOOLS = {"knoblab-gp": knoblab_gp}
+EXTRA_TOOLS = {"knoblab-gp": knoblab_gp, "knoblab-hyperband-always": knoblab_hyperband_always}
