@@ -6,7 +6,7 @@ categorical columns (unordered choices, Bool, Branch) hold the choice's index. I
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -94,6 +94,13 @@ class Encoding:
             pending_rows,
         )
 
+    def random_rows(self, rng: np.random.Generator, m: int) -> np.ndarray:
+        """m uniform random rows in this encoding (categorical columns as choice indices)."""
+        u = rng.random((m, self.ndim))
+        cat = self.is_cat
+        u[:, cat] = np.floor(u[:, cat] * self.n_choices[cat])
+        return u
+
 
 def point_key(params: dict[str, Any]) -> tuple:
     """A hashable identity of a params dict (as in base.py) that keeps 1, 1.0 and True apart."""
@@ -148,3 +155,36 @@ class Canonical:
                 for j, v in pairs:
                     out[out[:, j] != v, i] = np.nan  # NaN != v too: an inactive parent blanks its children
         return out
+
+
+def one_at_a_time(
+    strategy: Any,
+    history: Sequence[FrozenTrial],
+    n: int,
+    rng: np.random.Generator,
+    propose: Callable[[set[tuple], bool], np.ndarray | None],
+    believe: Callable[[np.ndarray], None],
+) -> list[dict[str, Any]]:
+    """Up to n new points of a model-based batch (gp, mogp), one after the other: `propose(exclude, light)` gives
+    the canonical row of the best point whose key is not in `exclude` (light for the later points of a batch), or
+    None, and then a random point no trial has fills in; `believe(row)` tells the model the point is pending
+    (kriging believer) before the next is proposed. `strategy` has `enc`, `canon`, `space` and Strategy's
+    `distinct` and `_seen_keys`."""
+    seen = strategy._seen_keys(history) if strategy.space.is_finite else set()
+    out: list[dict[str, Any]] = []
+    taken: set[tuple] = set()
+    for _ in range(n):
+        row = propose(seen | taken, bool(out))
+        if row is None:
+            randoms = [strategy.space.from_unit(u) for u in rng.random((256, strategy.space.ndim))]
+            extra = strategy.distinct(history, len(out) + 1, iter(out + randoms))
+            if len(extra) <= len(out):
+                break
+            params = extra[len(out)]
+            row = strategy.canon(strategy.enc.encode(params)[None])[0]
+        else:
+            params = strategy.enc.decode(row)
+        out.append(params)
+        taken.add(point_key(params))
+        believe(row)
+    return out

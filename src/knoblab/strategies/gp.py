@@ -47,7 +47,7 @@ from scipy.special import erfcx, log_ndtr
 from ..observations import infeasible_as_worst, reached
 from ..space import Int, Real, Space
 from ..trial import FrozenTrial, TrialState
-from ._encoding import Canonical, Encoding, point_key
+from ._encoding import Canonical, Encoding, one_at_a_time, point_key
 from .base import Strategy
 from .qmc import SobolSearch
 
@@ -375,23 +375,15 @@ class GPSearch(Strategy):
         for row in self.canon(pending) if len(pending) else []:  # RUNNING trials: kriging believer
             best = self._believe(gp, row, best)
         rng = self.rng(30, self.position(history))
-        seen = self._seen_keys(history) if self.space.is_finite else set()
-        out: list[dict[str, Any]] = []
-        taken: set[tuple] = set()
-        for _ in range(n):
-            row = self._optimize(gp, X, fitted, best, rng, exclude=seen | taken, light=bool(out))
-            if row is None:
-                extra = self.distinct(history, len(out) + 1, iter(out + self._random(rng)))
-                if len(extra) <= len(out):
-                    break
-                params = extra[len(out)]
-                row = self.canon(self.enc.encode(params)[None])[0]
-            else:
-                params = self.enc.decode(row)
-            out.append(params)
-            taken.add(point_key(params))
+
+        def propose(exclude: set[tuple], light: bool) -> np.ndarray | None:
+            return self._optimize(gp, X, fitted, best, rng, exclude=exclude, light=light)
+
+        def believe(row: np.ndarray) -> None:
+            nonlocal best
             best = self._believe(gp, row, best)
-        return out
+
+        return one_at_a_time(self, history, n, rng, propose, believe)
 
     def _believe(self, gp: _GP, row: np.ndarray, best: float) -> float:
         """Kriging believer: the point joins the model with its posterior mean as value, and counts as an
@@ -400,15 +392,6 @@ class GPSearch(Strategy):
         value = float(gp.predict(xn, xc)[0][0])
         gp.add(xn[0], xc[0], value)
         return min(best, value)
-
-    def _random(self, rng: np.random.Generator, size: int = 256) -> list[dict[str, Any]]:
-        return [self.space.from_unit(u) for u in rng.random((size, self.space.ndim))]
-
-    def _random_rows(self, rng: np.random.Generator, m: int) -> np.ndarray:
-        u = rng.random((m, self.enc.ndim))
-        cat = self.enc.is_cat
-        u[:, cat] = np.floor(u[:, cat] * self.enc.n_choices[cat])
-        return u
 
     def _acq(self, gp: _GP, rows: np.ndarray, best: float) -> np.ndarray:
         xn, xc = self._inputs(rows)
@@ -431,13 +414,13 @@ class GPSearch(Strategy):
         n_starts = max(2, self.n_starts // 2) if light else self.n_starts
         # candidates: random points, and perturbations of the best trials
         n_random = self.n_random if len(fitted) <= 300 and not light else self.n_random // 2  # each costs O(n^2)
-        random_rows = self._random_rows(rng, n_random)
+        random_rows = self.enc.random_rows(rng, n_random)
         top = X[np.argsort(fitted, kind="stable")[:5]]  # the best points by the model, at full fidelity
         local = np.repeat(np.where(np.isnan(top), 0.5, top), 40, axis=0)
         noise = rng.normal(0.0, 0.05, local.shape)
         local[:, self.num] = np.clip(local[:, self.num] + noise[:, self.num], 0.0, 1.0 - 1e-12)
         flip = rng.random(local.shape) < 0.1
-        fresh = self._random_rows(rng, len(local))
+        fresh = self.enc.random_rows(rng, len(local))
         local[:, cat] = np.where(flip[:, cat] | np.isnan(local[:, cat]), fresh[:, cat], local[:, cat])
         cands = np.vstack([random_rows, local])
         relaxed = cands.copy()  # numeric columns before rounding: local search starts there

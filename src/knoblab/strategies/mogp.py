@@ -32,7 +32,7 @@ from scipy.special import log_ndtr, logsumexp
 from .. import pareto
 from ..space import Space
 from ..trial import FrozenTrial, TrialState
-from ._encoding import Canonical, Encoding, point_key
+from ._encoding import Canonical, Encoding, one_at_a_time, point_key
 from ._multi import observe
 from .base import Strategy
 from .gp import _GP, GPSearch, _log1mexp, _one_blas_thread, log_ei, log_h
@@ -159,12 +159,6 @@ class MOGPSearch(Strategy):
         xc = np.where(np.isnan(xc), -1.0, xc)
         return xn, xc
 
-    def _random_rows(self, rng: np.random.Generator, m: int) -> np.ndarray:
-        u = rng.random((m, self.enc.ndim))
-        cat = self.enc.is_cat
-        u[:, cat] = np.floor(u[:, cat] * self.enc.n_choices[cat])
-        return u
-
     # ---- one ask ----
     def _ask(self, history: Sequence[FrozenTrial], n: int) -> list[dict[str, Any]]:
         obs = observe(history, self.directions, pruned=False, within="none")
@@ -187,31 +181,19 @@ class MOGPSearch(Strategy):
         model = _Models(self, xn, xc, Y, feasible, obs.constraints[keep] if obs.constraints is not None else None, rng)
         for row in self.canon(_pending_rows(self.enc, history)):  # RUNNING trials: kriging believer
             model.believe(*self._inputs(row[None]))
-        seen = self._seen_keys(history) if self.space.is_finite else set()
-        out: list[dict[str, Any]] = []
-        taken: set[tuple] = set()
-        for _ in range(n):
-            row = self._optimize(model, X, Y, feasible, rng, exclude=seen | taken, light=bool(out))
-            if row is None:
-                extra = self.distinct(history, len(out) + 1, iter(out + self._random(rng)))
-                if len(extra) <= len(out):
-                    break
-                params = extra[len(out)]
-                row = self.canon(self.enc.encode(params)[None])[0]
-            else:
-                params = self.enc.decode(row)
-            out.append(params)
-            taken.add(point_key(params))
-            model.believe(*self._inputs(row[None]))
-        return out
 
-    def _random(self, rng: np.random.Generator, size: int = 256) -> list[dict[str, Any]]:
-        return [self.space.from_unit(u) for u in rng.random((size, self.space.ndim))]
+        def propose(exclude: set[tuple], light: bool) -> np.ndarray | None:
+            return self._optimize(model, X, Y, feasible, rng, exclude=exclude, light=light)
+
+        def believe(row: np.ndarray) -> None:
+            model.believe(*self._inputs(row[None]))
+
+        return one_at_a_time(self, history, n, rng, propose, believe)
 
     def _optimize(self, model, X, Y, feasible, rng, exclude, light=False) -> np.ndarray | None:
         cat = self.enc.is_cat
         n_starts = max(2, self.n_starts // 2) if light else self.n_starts
-        parts = [self._random_rows(rng, self.n_random // 2 if light else self.n_random)]
+        parts = [self.enc.random_rows(rng, self.n_random // 2 if light else self.n_random)]
         # perturbations of the front's trials (and of the least infeasible ones when none is feasible)
         ranked = np.flatnonzero(feasible) if feasible.any() else np.arange(len(X))
         front = ranked[pareto.pareto_mask(Y[ranked])][:20] if len(ranked) else ranked
@@ -220,7 +202,7 @@ class MOGPSearch(Strategy):
             noise = rng.normal(0.0, 0.05, local.shape)
             local[:, self.num] = np.clip(local[:, self.num] + noise[:, self.num], 0.0, 1.0 - 1e-12)
             flip = rng.random(local.shape) < 0.1
-            fresh = self._random_rows(rng, len(local))
+            fresh = self.enc.random_rows(rng, len(local))
             local[:, cat] = np.where(flip[:, cat] | np.isnan(local[:, cat]), fresh[:, cat], local[:, cat])
             parts.append(local)
         relaxed = np.vstack(parts)  # numeric columns before rounding: local search starts there
