@@ -27,6 +27,21 @@ class Param:
     choices: tuple = ()
 
 
+def knoblab_space(space) -> Any:
+    """The benchmark's parameter list as a knoblab Space (reals and ints keep their log scale)."""
+    import knoblab as kl
+
+    spec: dict[str, Any] = {}
+    for p in space:
+        if p.kind == "real":
+            spec[p.name] = kl.Real(p.low, p.high, log=p.log)
+        elif p.kind == "int":
+            spec[p.name] = kl.Int(int(p.low), int(p.high), log=p.log)
+        else:
+            spec[p.name] = list(p.choices)
+    return kl.Space(spec)
+
+
 class Optimizer:
     name = "optimizer"
 
@@ -44,19 +59,10 @@ class Optimizer:
 class Knoblab(Optimizer):
     def __init__(self, space, seed, budget, strategy: str):
         super().__init__(space, seed, budget)
-        import knoblab as kl
         from knoblab.strategies import make_strategy
         from knoblab.strategies.auto import AutoStrategy
 
-        spec = {}
-        for p in space:
-            if p.kind == "real":
-                spec[p.name] = kl.Real(p.low, p.high, log=p.log)
-            elif p.kind == "int":
-                spec[p.name] = kl.Int(int(p.low), int(p.high), log=p.log)
-            else:
-                spec[p.name] = list(p.choices)
-        self.kspace = kl.Space(spec)
+        self.kspace = knoblab_space(space)
         self.strategy = make_strategy(strategy)
         self.strategy.setup(self.kspace, seed=seed, direction="min")
         if isinstance(self.strategy, AutoStrategy):

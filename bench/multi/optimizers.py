@@ -9,24 +9,15 @@ from __future__ import annotations
 import warnings
 from typing import Any
 
-from ..optimizers import Param
+from ..optimizers import Param, knoblab_space
 
 
 class Knoblab:
     def __init__(self, space: list[Param], directions: tuple[str, ...], seed: int, budget: int, strategy: str):
-        import knoblab as kl
         from knoblab.strategies import make_strategy
         from knoblab.strategies.auto import AutoStrategy
 
-        spec = {}
-        for p in space:
-            if p.kind == "real":
-                spec[p.name] = kl.Real(p.low, p.high, log=p.log)
-            elif p.kind == "int":
-                spec[p.name] = kl.Int(int(p.low), int(p.high), log=p.log)
-            else:
-                spec[p.name] = list(p.choices)
-        self.kspace = kl.Space(spec)
+        self.kspace = knoblab_space(space)
         self.strategy = make_strategy(strategy)
         self.strategy.setup(self.kspace, seed=seed, direction=tuple(directions))
         self.choice = None
