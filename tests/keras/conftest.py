@@ -30,3 +30,24 @@ def tiny_model(x_train, y_train, x_val, y_val, params):
         x_train, y_train, validation_data=(x_val, y_val), epochs=params.get("epochs", 5), batch_size=16, verbose=0
     )
     return history, model
+
+
+class RecordWeights(keras.callbacks.Callback):
+    """Into `seen[trial number]`: the weights when the trial's first epoch begins (after any checkpoint was loaded),
+    that epoch's number, and the weights at the end of its last epoch."""
+
+    def __init__(self, seen: dict):
+        super().__init__()
+        self.seen = seen
+
+    def on_epoch_begin(self, epoch, logs=None):
+        import knoblab as kl
+
+        rec = self.seen.setdefault(kl.current_trial().number, {})
+        rec.setdefault("start", [np.array(w) for w in self.model.get_weights()])
+        rec.setdefault("first_epoch", epoch)
+
+    def on_epoch_end(self, epoch, logs=None):
+        import knoblab as kl
+
+        self.seen[kl.current_trial().number]["end"] = [np.array(w) for w in self.model.get_weights()]

@@ -9,22 +9,10 @@ from knoblab.schedulers import Hyperband
 from knoblab.selection import ranked
 from knoblab.trial import TrialState
 
-from .conftest import keras, tiny_model
+from .conftest import RecordWeights, keras, tiny_model
 
 SPACE = {"lr": kl.Real(1e-3, 3e-1, log=True), "units": kl.Int(2, 16), "epochs": 9}
 _SEEN: dict[int, dict[str, list]] = {}
-
-
-class _Record(keras.callbacks.Callback):
-    """Weights when the trial's first epoch begins (after a checkpoint was loaded) and at its last epoch's end."""
-
-    def on_epoch_begin(self, epoch, logs=None):
-        rec = _SEEN.setdefault(kl.current_trial().number, {})
-        rec.setdefault("start", [np.array(w) for w in self.model.get_weights()])
-        rec.setdefault("first_epoch", epoch)
-
-    def on_epoch_end(self, epoch, logs=None):
-        _SEEN[kl.current_trial().number]["end"] = [np.array(w) for w in self.model.get_weights()]
 
 
 def recording_model(x_train, y_train, x_val, y_val, params):
@@ -43,7 +31,7 @@ def recording_model(x_train, y_train, x_val, y_val, params):
         epochs=params["epochs"],
         batch_size=16,
         verbose=0,
-        callbacks=[_Record()],
+        callbacks=[RecordWeights(_SEEN)],
     )
     return history, model
 

@@ -10,6 +10,8 @@ import knoblab as kl
 from knoblab.schedulers import PBT, SuccessiveHalving, explore
 from knoblab.trial import TrialPruned, TrialState
 
+from .conftest import RecordWeights
+
 keras = pytest.importorskip("keras")
 
 
@@ -104,18 +106,6 @@ def test_a_reopened_pbt_experiment_does_not_queue_a_second_population(sqlite_url
 _SEEN: dict[int, dict[str, list[np.ndarray]]] = {}
 
 
-class _Record(keras.callbacks.Callback):
-    """Weights at the start of the trial's first epoch (after any checkpoint was loaded) and at each epoch's end."""
-
-    def on_epoch_begin(self, epoch, logs=None):
-        rec = _SEEN.setdefault(kl.current_trial().number, {})
-        rec.setdefault("start", [np.array(w) for w in self.model.get_weights()])
-        rec.setdefault("first_epoch", epoch)
-
-    def on_epoch_end(self, epoch, logs=None):
-        _SEEN[kl.current_trial().number]["end"] = [np.array(w) for w in self.model.get_weights()]
-
-
 def _recording_model(x_train, y_train, x_val, y_val, params):
     model = keras.Sequential(
         [
@@ -132,7 +122,7 @@ def _recording_model(x_train, y_train, x_val, y_val, params):
         epochs=params["epochs"],
         batch_size=16,
         verbose=0,
-        callbacks=[_Record()],
+        callbacks=[RecordWeights(_SEEN)],
     )
     return history, model
 
