@@ -39,7 +39,7 @@ test-fast: venv
 docs: venv
 	$(PY) -m sphinx -W --keep-going -q -b html docs build/docs
 
-# style and types: CI's first stage (mypy's settings, and the modules it does not check yet, are in pyproject.toml)
+# style and types: CI's first stage (mypy's settings are in pyproject.toml; every module is checked)
 lint: venv
 	$(VENV)/bin/ruff check src tests examples bench
 	$(VENV)/bin/ruff format --check src tests examples bench
