@@ -6,7 +6,9 @@ For each problem and budget (100 and 300 evaluations): the hypervolume of every 
 standard error over seeds; from runs of exactly that many evaluations when there are any, else from the first
 evaluations of longer runs), then knoblab `auto` against the best peer on that problem (the peer with the highest
 mean): the paired difference over the seeds both ran, with its standard error. Then the seconds of one ask + tell
-at 300 trials (the median over the last ten suggestions of each 300-evaluation run, then over runs).
+at 300 trials: the median over the last ten suggestions of each 300-evaluation run, then over runs, and the
+measurements of bench/multi/overhead.py (every optimizer told the same 300 finished trials, then timed on five
+suggestions), by problem and by the optimizer that made the history.
 """
 
 from __future__ import annotations
@@ -23,12 +25,13 @@ from knoblab.pareto import hypervolume
 
 RESULTS = Path(__file__).resolve().parents[1] / "results" / "multi"
 OURS = "knoblab-auto"
+OVERHEAD = "overhead.jsonl"
 
 
 def load(folder: Path) -> list[dict]:
     rows = []
     for path in sorted(folder.glob("*.jsonl")):
-        if path.name.startswith("quick-") or path.name == "keras_table.jsonl":
+        if path.name.startswith("quick-") or path.name in ("keras_table.jsonl", OVERHEAD):
             continue
         for line in path.read_text().splitlines():
             try:
@@ -71,7 +74,51 @@ def fmt(m: float, se: float, digits: int = 4) -> str:
     return f"{m:.{digits}g} ± {se:.2g}" if not math.isnan(se) else f"{m:.{digits}g}"
 
 
-def report(rows: list[dict]) -> str:
+def overhead_table(rows: list[dict]) -> list[str]:
+    """bench/multi/overhead.py's rows: median seconds per suggestion by (history, problem) and optimizer."""
+    cells: dict = defaultdict(lambda: defaultdict(list))
+    loads: dict = defaultdict(list)
+    fronts: dict = defaultdict(list)
+    for r in rows:
+        key = (r.get("history", "optuna-nsga2"), r["problem"], r["trials"])
+        cells[key][r["optimizer"]].append(r["median_seconds"])
+        loads[key].append(r["load"])
+        fronts[key].append(r.get("front", math.nan))
+    optimizers = sorted({r["optimizer"] for r in rows}, key=lambda o: (o != OURS, o))
+    lines = [
+        "### seconds per suggestion with the same finished trials told to each (bench/multi/overhead.py)",
+        "",
+        "| history made by | problem | trials | non-dominated | " + " | ".join(optimizers) + " | runs | load |",
+        "|---|---|---:|---:|" + "---:|" * len(optimizers) + "---:|---:|",
+    ]
+    for key in sorted(cells):
+        history, problem, trials = key
+        row = [history, problem, str(trials), f"{np.nanmedian(fronts[key]):.0f}"]
+        row += [f"{np.median(cells[key][o]):.3g}" if cells[key][o] else "-" for o in optimizers]
+        row += [str(max(len(v) for v in cells[key].values())), f"{np.median(loads[key]):.1f}"]
+        lines.append("| " + " | ".join(row) + " |")
+    ratios = defaultdict(list)
+    for key in cells:
+        for o in optimizers:
+            if o != OURS and cells[key][o] and cells[key][OURS]:
+                ratios[(key[0], o)].append(np.median(cells[key][OURS]) / np.median(cells[key][o]))
+    for (history, o), rs in sorted(ratios.items()):
+        lines.append(
+            f"\nhistory by {history}: {OURS} / {o} seconds per suggestion, by problem: "
+            + ", ".join(f"{x:.2g}" for x in rs)
+            + f" (higher for {OURS} on {sum(x > 1 for x in rs)} of {len(rs)})"
+        )
+    return lines
+
+
+def load_overhead(folder: Path) -> list[dict]:
+    path = folder / OVERHEAD
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def report(rows: list[dict], overhead: list[dict] | None = None) -> str:
     t = table(rows)
     optimizers = sorted({r["optimizer"] for r in rows}, key=lambda o: (o != OURS, o))
     maxima = {r["problem"]: r["max_hypervolume"] for r in rows}
@@ -128,6 +175,8 @@ def report(rows: list[dict]) -> str:
     for r in rows:
         if r["optimizer"] == OURS:
             choices[r["problem"]][r.get("choice")] += 1
+    if overhead:
+        lines += [""] + overhead_table(overhead)
     lines += ["", "auto's choice: " + "; ".join(f"{p}: {dict(c)}" for p, c in sorted(choices.items()))]
     return "\n".join(lines)
 
@@ -136,7 +185,7 @@ def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--results", type=Path, default=RESULTS)
     args = ap.parse_args(argv)
-    print(report(load(args.results)))
+    print(report(load(args.results), load_overhead(args.results)))
 
 
 if __name__ == "__main__":
