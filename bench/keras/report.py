@@ -3,7 +3,9 @@
     python -m bench.keras.report [--results bench/results/keras/results.jsonl] [--full-trials ...]
 
 Mean ± standard error over seeds; paired differences (same task, budget and seed) against knoblab's default and
-against Keras Tuner Hyperband; "all tasks" pairs every (task, seed).
+against Keras Tuner Hyperband; "all tasks" pairs every (task, seed). `--score first` (the default) scores a row by
+its first retraining, `--score mean` by the mean of its retrainings (`test_accuracies`, run.py --retrains or
+rescore.py); rows without them are left out, and the report says how many.
 """
 
 from __future__ import annotations
@@ -45,8 +47,23 @@ def _paired(cells: dict, tool: str, ref: str) -> list[float]:
     return [a[k] - b[k] for k in sorted(set(a) & set(b))]
 
 
-def comparison(rows: list[dict]) -> str:
+def score(row: dict, how: str) -> float:
+    """A row's test accuracy: its first retraining, or the mean of all of them."""
+    if how == "first":
+        return row["test_accuracy"]
+    accs = row["test_accuracies"]
+    return sum(accs) / len(accs)
+
+
+def comparison(rows: list[dict], how: str = "first") -> str:
     out = []
+    if how == "mean":
+        several = [r for r in rows if len(r.get("test_accuracies", [])) > 1]
+        if len(several) < len(rows):
+            out.append(f"\n({len(rows) - len(several)} rows with one retraining left out of --score mean)")
+        rows = several
+        retrains = sorted({len(r["test_accuracies"]) for r in rows})
+        out.append(f"\nscore: mean test accuracy over {'/'.join(map(str, retrains))} retrainings of each pick")
     budgets = sorted({r["budget"] for r in rows})
     tasks = sorted({r["task"] for r in rows})
     for budget in budgets:
@@ -67,7 +84,7 @@ def comparison(rows: list[dict]) -> str:
                 continue
             acc: dict[str, dict] = defaultdict(dict)
             for r in sel:
-                acc[r["tool"]][(r["task"], r["seed"])] = r["test_accuracy"]
+                acc[r["tool"]][(r["task"], r["seed"])] = score(r, how)
             seeds = sorted({r["seed"] for r in sel})
             out.append(f"\n#### {task}, {budget} epochs ({len(seeds)} seeds: {seeds[0]}-{seeds[-1]})\n")
             out.append(
@@ -111,17 +128,18 @@ def full_trials(rows: list[dict]) -> str:
 
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--results", type=Path, default=DEFAULT_OUT)
+    ap.add_argument("--results", type=Path, nargs="+", default=[DEFAULT_OUT], help="one or more results files")
     ap.add_argument("--full-trials", type=Path, default=FULL_OUT)
+    ap.add_argument("--score", choices=["first", "mean"], default="first")
     args = ap.parse_args(argv)
-    rows = _load(args.results)
+    rows = [r for path in args.results for r in _load(path)]
     if rows:
-        print(comparison(rows))
+        print(comparison(rows, args.score))
     ft = _load(args.full_trials)
     if ft:
         print(full_trials(ft))
     if not rows and not ft:
-        print(f"no results in {args.results} or {args.full_trials}")
+        print(f"no results in {' '.join(map(str, args.results))} or {args.full_trials}")
 
 
 if __name__ == "__main__":

@@ -24,7 +24,19 @@ def test_each_tool_searches_within_the_epoch_budget_and_is_scored_on_the_test_sp
     tools += [tool for tool, module in PEERS.items() if importlib.util.find_spec(module) is not None]
     out = tmp_path / "results.jsonl"
     env = {**os.environ, "BENCH_KERAS_MAX_EPOCHS": "3", "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT)])}
-    cmd = [sys.executable, "-m", "bench.keras.run", "--budgets", "7", "--seeds", "1", "--workers", "2"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "bench.keras.run",
+        "--budgets",
+        "7",
+        "--seeds",
+        "1",
+        "--workers",
+        "2",
+        "--retrains",
+        "2",
+    ]
     cmd += ["--tasks", "tabular-mlp", "--tools", *tools, "--out", str(out)]
     done = subprocess.run(cmd, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=1800)
     assert done.returncode == 0, done.stderr[-3000:]
@@ -36,6 +48,8 @@ def test_each_tool_searches_within_the_epoch_budget_and_is_scored_on_the_test_sp
         assert 0.0 <= r["test_accuracy"] <= 1.0
         assert set(r["best"]) == {"lr", "units", "dropout", "layers"}
         assert 1 <= r["best"]["layers"] <= 3 and 1e-4 <= r["best"]["lr"] <= 1e-1
+        # two retrainings of the pick; the first is the row's test accuracy
+        assert len(r["test_accuracies"]) == 2 and r["test_accuracies"][0] == r["test_accuracy"]
     # a rerun finds every cell done and runs none
     again = subprocess.run(cmd, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
     assert "0 cells to run" in again.stdout
@@ -49,3 +63,40 @@ def test_each_tool_searches_within_the_epoch_budget_and_is_scored_on_the_test_sp
     )
     assert report.returncode == 0, report.stderr
     assert "| knoblab-random (n=1) |" in report.stdout
+
+    # rescore retrains each stored pick from the same seeds: the first retraining gives the stored score again
+    one = tmp_path / "one.jsonl"
+    one.write_text(out.read_text().splitlines()[0] + "\n")
+    rescored = tmp_path / "rescored.jsonl"
+    cmd = [sys.executable, "-m", "bench.keras.rescore", "--results", str(one), "--out", str(rescored)]
+    done = subprocess.run(
+        [*cmd, "--retrains", "3", "--workers", "1"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    (row,) = [json.loads(line) for line in rescored.read_text().splitlines()]
+    assert row["first_retrain_reproduced"], row
+    assert (
+        len(row["test_accuracies"]) == 3
+        and row["test_accuracies"][:2] == json.loads(one.read_text())["test_accuracies"]
+    )
+    report = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "bench.keras.report",
+            "--results",
+            str(rescored),
+            "--score",
+            "mean",
+            "--full-trials",
+            str(tmp_path / "none"),
+        ],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert report.returncode == 0, report.stderr
+    mean = sum(row["test_accuracies"]) / 3
+    assert f"| {row['tool']} (n=1) | {mean:.3f} ± nan |" in report.stdout, report.stdout
