@@ -464,3 +464,19 @@ def test_multi_history_with_failed_pruned_running_and_infeasible_trials_is_accep
     points = strategy.ask(history, 3)
     assert len(points) == 3 and all(space.contains(p) for p in points)
     assert [(t.number, dict(t.params), t.values) for t in history] == before
+
+
+def test_lhs_asked_one_point_at_a_time_is_still_a_latin_hypercube():
+    # each ask of one point is a row of the same hypercube: every knob lands once in each of 16 equal slices
+    from knoblab.strategies.base import History
+    from knoblab.strategies.qmc import LatinHypercubeSearch
+
+    space = Space({"x": kl.Real(0.0, 1.0), "y": kl.Real(0.0, 1.0)})
+    lhs = LatinHypercubeSearch()
+    lhs.setup(space, seed=3, direction="max")
+    one_by_one = [lhs.ask(History([], start=i), 1)[0] for i in range(LatinHypercubeSearch.block)]
+    for knob in ("x", "y"):
+        slices = sorted(int(p[knob] * LatinHypercubeSearch.block) for p in one_by_one)
+        assert slices == list(range(LatinHypercubeSearch.block)), (knob, slices)
+    # a batch from the same position gives the same points
+    assert lhs.ask(History([], start=0), LatinHypercubeSearch.block) == one_by_one

@@ -39,19 +39,26 @@ class SobolSearch(Strategy):
 
 
 class LatinHypercubeSearch(Strategy):
-    """Latin hypercube batches: each ask of n points stratifies every knob into n equal slices."""
+    """Latin hypercubes of `block` points laid end to end: the stream's points block*b .. block*(b + 1) - 1 are one
+    hypercube (seeded by b), which puts each knob's values in `block` distinct equal slices. A hypercube made per
+    ask would be one random point per ask when trials are asked for one at a time (the usual case), so the design
+    is indexed by the stream's position instead, as Sobol's is: asks of one point and batches give the same
+    points, and concurrent processes draw different rows of the same hypercubes."""
 
     name = "lhs"
     max_objectives = None  # never reads a value
+    block = 16  # points per hypercube: budgets of ~10-50 trials get one or a few whole designs
 
     def ask(self, history: Sequence[FrozenTrial], n: int) -> list[dict[str, Any]]:
-        return self.distinct(history, n, self._stream(self.position(history), n))
+        return self.distinct(history, n, self._stream(self.position(history)))
 
-    def _stream(self, start: int, n: int) -> Iterator[dict[str, Any]]:
+    def _stream(self, start: int) -> Iterator[dict[str, Any]]:
         if self.space.ndim == 0:
             while True:
                 yield self.space.from_unit(np.empty(0))
-        engine = qmc.LatinHypercube(self.space.ndim, seed=self.rng(2, start))
-        while True:  # the first batch is the hypercube; later ones only replace repeats on a finite space
-            for u in engine.random(n):
+        b, row = divmod(start, self.block)
+        while True:  # past the asked-for points only to replace repeats on a finite space
+            design = qmc.LatinHypercube(self.space.ndim, seed=self.rng(2, b)).random(self.block)
+            for u in design[row:]:
                 yield self.space.from_unit(u)
+            b, row = b + 1, 0
