@@ -49,8 +49,8 @@ def main(argv: list[str] | None = None) -> None:
     rows = [json.loads(line) for line in args.results.read_text().splitlines() if line.strip()]
     done = _done(args.out)
     cells = [
-        (str(args.results.resolve()), i, args.retrains)
-        for i, r in enumerate(rows)
+        (json.dumps(r), args.retrains)  # the row itself goes to the cell's process
+        for r in rows
         if (r["task"], r["tool"], r["budget"], r["seed"]) not in done
         and len(r.get("test_accuracies", [])) < args.retrains
     ]
@@ -73,9 +73,7 @@ def main(argv: list[str] | None = None) -> None:
 
 if __name__ == "__main__":
     if sys.argv[1:2] == ["--cell"]:
-        path, index, retrains = sys.argv[2:5]
-        lines = [line for line in Path(path).read_text().splitlines() if line.strip()]  # as main() numbered them
-        row = json.loads(lines[int(index)])
-        print(json.dumps(rescore_row(row, int(retrains))), flush=True)
+        row, retrains = sys.argv[2:4]
+        print(json.dumps(rescore_row(json.loads(row), int(retrains))), flush=True)
     else:
         main()

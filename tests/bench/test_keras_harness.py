@@ -53,16 +53,21 @@ def test_each_tool_searches_within_the_epoch_budget_and_is_scored_on_the_test_sp
     # a rerun finds every cell done and runs none
     again = subprocess.run(cmd, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
     assert "0 cells to run" in again.stdout
-    report = subprocess.run(
-        [sys.executable, "-m", "bench.keras.report", "--results", str(out), "--full-trials", str(tmp_path / "none")],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert report.returncode == 0, report.stderr
-    assert "| knoblab-random (n=1) |" in report.stdout
+
+    def report(results: Path, *args: str) -> str:
+        cmd = [sys.executable, "-m", "bench.keras.report", "--results", str(results), *args]
+        done = subprocess.run(
+            [*cmd, "--full-trials", str(tmp_path / "none")],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    assert "| knoblab-random (n=1) |" in report(out)
 
     # rescore retrains each stored pick from the same seeds: the first retraining gives the stored score again
     one = tmp_path / "one.jsonl"
@@ -79,24 +84,6 @@ def test_each_tool_searches_within_the_epoch_budget_and_is_scored_on_the_test_sp
         len(row["test_accuracies"]) == 3
         and row["test_accuracies"][:2] == json.loads(one.read_text())["test_accuracies"]
     )
-    report = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "bench.keras.report",
-            "--results",
-            str(rescored),
-            "--score",
-            "mean",
-            "--full-trials",
-            str(tmp_path / "none"),
-        ],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert report.returncode == 0, report.stderr
     mean = sum(row["test_accuracies"]) / 3
-    assert f"| {row['tool']} (n=1) | {mean:.3f} ± nan |" in report.stdout, report.stdout
+    mean_table = report(rescored, "--score", "mean")
+    assert f"| {row['tool']} (n=1) | {mean:.3f} ± nan |" in mean_table, mean_table
