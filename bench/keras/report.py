@@ -1,6 +1,7 @@
 """Tables of the Keras comparison: test accuracy of each tool's selected configuration, epochs, seconds, overhead.
 
-    python -m bench.keras.report [--results bench/results/keras/results.jsonl] [--full-trials ...]
+    python -m bench.keras.report [--results bench/results/keras/results.jsonl ...] [--full-trials ...]
+                                 [--score mean] [--replaced-as " (before)"]
 
 Mean ± standard error over seeds; paired differences (same task, budget and seed) against knoblab's default and
 against Keras Tuner Hyperband; "all tasks" pairs every (task, seed). `--score first` (the default) scores a row by
@@ -126,13 +127,35 @@ def full_trials(rows: list[dict]) -> str:
     return "\n".join(out)
 
 
+def merge(files: list[list[dict]], replaced_as: str | None = None) -> list[dict]:
+    """The rows of several results files; a later file's row replaces an earlier one's for the same (task, tool,
+    budget, seed), e.g. a tool rerun after a change. With `replaced_as`, each replaced row stays, renamed to its
+    tool name + that suffix, so the old and the new version compare side by side on the same cells."""
+    cells: dict[tuple, dict] = {}
+    replaced: list[dict] = []
+    for rows in files:
+        for r in rows:
+            key = (r["task"], r["tool"], r["budget"], r["seed"])
+            if key in cells:
+                replaced.append(cells[key])
+            cells[key] = r
+    if replaced_as:
+        return [*cells.values(), *({**r, "tool": r["tool"] + replaced_as} for r in replaced)]
+    return list(cells.values())
+
+
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--results", type=Path, nargs="+", default=[DEFAULT_OUT], help="one or more results files")
     ap.add_argument("--full-trials", type=Path, default=FULL_OUT)
     ap.add_argument("--score", choices=["first", "mean"], default="first")
+    ap.add_argument(
+        "--replaced-as",
+        metavar="SUFFIX",
+        help="keep the rows a later results file replaces, as tool name + SUFFIX (default: drop them)",
+    )
     args = ap.parse_args(argv)
-    rows = [r for path in args.results for r in _load(path)]
+    rows = merge([_load(path) for path in args.results], args.replaced_as)
     if rows:
         print(comparison(rows, args.score))
     ft = _load(args.full_trials)

@@ -95,9 +95,10 @@ def run_cell(task: str, tool: str, budget: int, seed: int, retrains: int = 1) ->
         keep = os.environ.get("BENCH_KERAS_KEEP_DB")  # a folder: knoblab's stored search, for studying selection
         if keep and (Path(tmp) / "knoblab.db").exists():
             Path(keep).mkdir(parents=True, exist_ok=True)
-            with sqlite3.connect(Path(tmp) / "knoblab.db") as src, sqlite3.connect(
-                Path(keep) / f"{task}-{tool}-{budget}-{seed}.db"
-            ) as dst:
+            with (
+                sqlite3.connect(Path(tmp) / "knoblab.db") as src,
+                sqlite3.connect(Path(keep) / f"{task}-{tool}-{budget}-{seed}.db") as dst,
+            ):
                 src.backup(dst)  # the write-ahead log included, which a file copy would leave behind
     ledger = tools.LEDGER
     scores = retrain(task, split, out["best"], seed, retrains)

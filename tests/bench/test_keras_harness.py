@@ -87,3 +87,36 @@ def test_each_tool_searches_within_the_epoch_budget_and_is_scored_on_the_test_sp
     mean = sum(row["test_accuracies"]) / 3
     mean_table = report(rescored, "--score", "mean")
     assert f"| {row['tool']} (n=1) | {mean:.3f} ± nan |" in mean_table, mean_table
+
+
+def test_a_later_results_file_replaces_a_cells_row_and_can_keep_the_old_one_beside_it():
+    sys.path.insert(0, str(ROOT))
+    from bench.keras.report import comparison, merge
+
+    def row(tool, seed, acc):
+        return {
+            "task": "t",
+            "tool": tool,
+            "budget": 240,
+            "seed": seed,
+            "test_accuracy": acc,
+            "epochs": 240,
+            "fits": 9,
+            "search_seconds": 1.0,
+            "overhead_per_fit": 0.1,
+        }
+
+    old = [row("knoblab-default", 0, 0.5), row("knoblab-default", 1, 0.6), row("kt-hyperband", 0, 0.7)]
+    new = [row("knoblab-default", 0, 0.9)]
+    merged = merge([old, new])
+    assert sorted((r["tool"], r["seed"], r["test_accuracy"]) for r in merged) == [
+        ("knoblab-default", 0, 0.9),
+        ("knoblab-default", 1, 0.6),
+        ("kt-hyperband", 0, 0.7),
+    ]
+    kept = merge([old, new], " (before)")
+    assert ("knoblab-default (before)", 0, 0.5) in {(r["tool"], r["seed"], r["test_accuracy"]) for r in kept}
+    table = comparison(kept)
+    # seed 1 lacks the replaced and KT rows, so only seed 0 is compared: 0.9 now, 0.5 before, KT 0.7
+    assert "| knoblab-default (n=1) | 0.900 ± nan | +0.000 ± nan | +0.200 ± nan |" in table, table
+    assert "| knoblab-default (before) (n=1) | 0.500 ± nan | -0.400 ± nan | -0.200 ± nan |" in table, table
