@@ -47,9 +47,8 @@ from scipy.special import erfcx, log_ndtr
 from ..observations import infeasible_as_worst, reached
 from ..space import Int, Real, Space
 from ..trial import FrozenTrial, TrialState
-from ._encoding import Canonical, Encoding, one_at_a_time, point_key
+from ._encoding import encoded, one_at_a_time, point_key
 from .base import Strategy
-from .qmc import SobolSearch
 
 _SQRT5 = math.sqrt(5.0)
 # a positive knob on a linear scale whose range spans this factor or more is modelled on a log scale (_scale_warps)
@@ -295,10 +294,7 @@ class GPSearch(Strategy):
 
     def setup(self, space: Space, *, seed: int, direction: str | tuple[str, ...]) -> None:
         super().setup(space, seed=seed, direction=direction)
-        self.enc = Encoding(space)
-        self.canon = Canonical(self.enc)
-        self._startup = SobolSearch()
-        self._startup.setup(space, seed=seed, direction=direction)
+        self.enc, self.canon, self._startup = encoded(space, seed=seed, direction=direction)
         self._n_startup = self.n_startup if self.n_startup is not None else default_startup(space.ndim)
         self.num = ~self.enc.is_cat
         self._warp = _scale_warps(space, self.num)

@@ -33,11 +33,10 @@ from scipy.special import log_ndtr, logsumexp
 from .. import pareto
 from ..space import Space
 from ..trial import FrozenTrial, TrialState
-from ._encoding import Canonical, Encoding, one_at_a_time, point_key
+from ._encoding import Encoding, encoded, one_at_a_time, point_key
 from ._multi import observe
 from .base import Strategy
 from .gp import _GP, GPSearch, _log1mexp, _one_blas_thread, log_ei, log_h
-from .qmc import SobolSearch
 
 __all__ = ["MOGPSearch"]  # log_ehvi is its numerics (tested, not API)
 
@@ -136,11 +135,8 @@ class MOGPSearch(Strategy):
             self._single = GPSearch(n_random=self.n_random, max_fit=self.max_fit)
             self._single.setup(space, seed=seed, direction=self.directions[0])
             return
-        self.enc = Encoding(space)
-        self.canon = Canonical(self.enc)
+        self.enc, self.canon, self._startup = encoded(space, seed=seed, direction=direction)
         self.num = ~self.enc.is_cat
-        self._startup = SobolSearch()
-        self._startup.setup(space, seed=seed, direction=direction)
         # clip(d + 1, 5, 10) for two objectives; 10 from three on (each objective's GP needs points before EHVI over
         # a 3-D front means anything: with 5, mogp was no better than random search on DTLZ2 at 30 trials)
         m = len(self.directions)

@@ -23,10 +23,9 @@ import numpy as np
 
 from ..space import Space
 from ..trial import FrozenTrial
-from ._encoding import Canonical, Encoding
+from ._encoding import encoded
 from ._multi import observe
 from .base import Strategy
-from .qmc import SobolSearch
 
 __all__ = ["NSGA2Search"]
 
@@ -63,10 +62,7 @@ class NSGA2Search(Strategy):
 
     def setup(self, space: Space, *, seed: int, direction: str | tuple[str, ...]) -> None:
         super().setup(space, seed=seed, direction=direction)
-        self.enc = Encoding(space)
-        self.canon = Canonical(self.enc)
-        self._startup = SobolSearch()
-        self._startup.setup(space, seed=seed, direction=direction)
+        self.enc, self.canon, self._startup = encoded(space, seed=seed, direction=direction)
 
     def ask(self, history: Sequence[FrozenTrial], n: int) -> list[dict[str, Any]]:
         obs = observe(history, self.directions, pruned=False, within="crowding")
