@@ -29,7 +29,7 @@ def run_cell(task: str, strategy: str, seed: int) -> list[dict[str, Any]]:
     from .run import _commit, retrain
 
     hygiene.limit_threads(1)
-    split = tasks.TASKS[task]()
+    split = tasks.ALL_TASKS[task]()
     tools.warm_up("knoblab-random", task, split)
     tools.LEDGER.reset(None)
     make = tools._builder(task, split, seed)
@@ -86,7 +86,7 @@ def main(argv: list[str] | None = None) -> None:
     from .run import in_processes
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--tasks", nargs="+", default=list(tasks.TASKS), choices=list(tasks.TASKS))
+    ap.add_argument("--tasks", nargs="+", default=list(tasks.TASKS), choices=list(tasks.ALL_TASKS))
     ap.add_argument("--strategies", nargs="+", default=["gp", "random"])
     ap.add_argument("--seeds", type=int, default=5)
     ap.add_argument("--workers", type=int, default=2)

@@ -28,7 +28,7 @@ def rescore_row(row: dict, retrains: int) -> dict:
     from . import tasks
 
     hygiene.limit_threads(1)
-    split = tasks.TASKS[row["task"]]()
+    split = tasks.ALL_TASKS[row["task"]]()
     scores = retrain(row["task"], split, row["best"], int(row["seed"]), retrains)
     first = scores["test_accuracies"][0]
     return {

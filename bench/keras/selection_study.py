@@ -72,10 +72,10 @@ def main(argv: list[str] | None = None) -> None:
     for db in sorted(args.db.glob("*.db")):
         if db.stem in done:
             continue
-        task = next(t for t in tasks.TASKS if db.stem.startswith(t))
+        task = next(t for t in tasks.ALL_TASKS if db.stem.startswith(t))
         budget, seed = (int(x) for x in db.stem.rsplit("-", 2)[1:])
         chosen = picks(db, f"{task}-{seed}")  # the experiment name bench/keras/tools.py gives
-        split = tasks.TASKS[task]()
+        split = tasks.ALL_TASKS[task]()
         scored: dict[int, dict] = {}
         row = {"search": db.stem, "task": task, "budget": budget, "seed": seed, "candidates": chosen.pop("_n")}
         for rule, trial in chosen.items():
