@@ -90,6 +90,12 @@ def knoblab_gp(task: str, split: Split, budget: int, seed: int, workdir: Path) -
     return _knoblab(task, split, budget, seed, workdir, strategy="gp")
 
 
+def knoblab_tpe(task: str, split: Split, budget: int, seed: int, workdir: Path) -> dict[str, Any]:
+    """knoblab's Scan with strategy="tpe" and the default scheduler: the default before 6e63aa0 (TPE under
+    Hyperband, BOHB-like)."""
+    return _knoblab(task, split, budget, seed, workdir, strategy="tpe")
+
+
 def knoblab_hyperband_always(task: str, split: Split, budget: int, seed: int, workdir: Path) -> dict[str, Any]:
     """knoblab's default with the multi-fidelity schedule at any budget (the 30-full-trial rule lifted): does
     Hyperband + TPE pay at 900 epochs too, where the default trains full trials?"""
@@ -297,6 +303,7 @@ IMPORTS = {
     "knoblab-default": ("knoblab", "knoblab.keras"),
     "knoblab-random": ("knoblab", "knoblab.keras"),
     "knoblab-gp": ("knoblab", "knoblab.keras"),
+    "knoblab-tpe": ("knoblab", "knoblab.keras"),
     "knoblab-hyperband-always": ("knoblab", "knoblab.keras"),
     "kt-hyperband": ("keras_tuner",),
     "kt-bayesian": ("keras_tuner",),
@@ -338,4 +345,8 @@ TOOLS = {
     "talos-random": talos_random,
 }
 # run only when named (--tools): variants of knoblab's default, to find out what it should be
-EXTRA_TOOLS = {"knoblab-gp": knoblab_gp, "knoblab-hyperband-always": knoblab_hyperband_always}
+EXTRA_TOOLS = {
+    "knoblab-gp": knoblab_gp,
+    "knoblab-tpe": knoblab_tpe,
+    "knoblab-hyperband-always": knoblab_hyperband_always,
+}

@@ -57,7 +57,7 @@ def test_the_default_schedule_continues_promoted_trials_from_their_weights(tiny_
     _SEEN.clear()
     s = budget_scan(tiny_data, tmp_path, sqlite_url, epoch_budget=60)
     assert s.schedule["scheduler"] == "hyperband" and s.schedule["mode"] == "promote"
-    assert isinstance(s.experiment.scheduler, Hyperband) and s.experiment.strategy.choice == "gp"
+    assert isinstance(s.experiment.scheduler, Hyperband) and s.experiment.strategy.choice == "tpe"
     assert s.experiment.storage.get_experiment("budget").attrs["scan_schedule"] == s.schedule
     assert s.experiment.resource_spent == 60 and s.data["resource"].sum() == 60
     trials = {t.number: t for t in s.experiment.storage.get_trials(s.experiment.id, with_reports=True)}

@@ -108,19 +108,13 @@ def choice(spec, **budget):
     return s.choose(n_trials=budget.pop("n_trials", None), fraction_limit=None, **budget)
 
 
-def test_under_a_scheduler_auto_chooses_the_gp_while_the_trials_it_may_start_stay_few():
+def test_a_scheduler_makes_auto_choose_tpe_which_learns_from_every_rung():
     from knoblab.schedulers import Hyperband, MedianStopping
 
     spec = {**REAL, "epochs": 27}
     assert choice(spec, n_trials=50) == "gp"  # without a scheduler: every trial completes, a GP sees them all
-    # with one, the GP learns from every rung (the fidelity input), as long as the history stays small
-    assert choice(spec, n_trials=50, scheduler=Hyperband(3, 1, mode="promote")) == "gp"
-    assert choice(spec, n_trials=50, scheduler=MedianStopping()) == "gp"
-    assert choice(spec, n_trials=1000, scheduler=Hyperband(3, 1)) == "tpe"
-    # a resource budget: 240 epochs are 9 full trials, but up to 80 trials at a first rung of 3 epochs, 240 at 1
-    assert choice(spec, max_resource=240, scheduler=Hyperband(3, 3, mode="promote")) == "gp"
-    assert choice(spec, max_resource=810, scheduler=Hyperband(3, 1, mode="promote")) == "tpe"  # 810 may start
-    assert choice(spec, max_resource=810) == "gp"  # 30 full trials without a scheduler
+    assert choice(spec, n_trials=50, scheduler=Hyperband(3, 1, mode="promote")) == "tpe"
+    assert choice(spec, n_trials=50, scheduler=MedianStopping()) == "tpe"
     assert choice({"a": [1, 2, 3]}, n_trials=10, scheduler=Hyperband(3, 1)) == "grid"  # the grid rules come first
 
 
@@ -138,6 +132,6 @@ def test_an_experiment_stores_the_choice_made_with_its_scheduler(tmp_path):
 
     space = {"x": kl.Real(0, 1), "epochs": 9}
     exp = kl.Experiment("hb", space, scheduler=Hyperband(3, 1, mode="promote"), storage=f"sqlite:///{tmp_path}/k.db")
-    exp.optimize(bowl, max_resource=40, show_progress=False)  # at most 40 trials may start: a GP's budget
-    assert isinstance(exp.strategy.chosen, GPSearch)
-    assert exp.storage.get_experiment("hb").attrs["auto_choice"] == {"0": "gp"}
+    exp.optimize(bowl, max_resource=40, show_progress=False)
+    assert isinstance(exp.strategy.chosen, TPESearch)
+    assert exp.storage.get_experiment("hb").attrs["auto_choice"] == {"0": "tpe"}

@@ -295,8 +295,7 @@ class Scan:
             reached the last epoch. Otherwise none (every trial trains in full). The choice is stored with the
             experiment, so a rerun keeps it. None, a name or an instance as for `knoblab.Experiment`.
         strategy: as for `knoblab.Experiment`; "auto" (the default) learns from the rung results with a scheduler
-            (the GP, every trial at the epochs it reached through a fidelity input; TPE, BOHB-like, when the
-            budget can start more than 300 trials).
+            (TPE on every trial, ranked by the epochs it reached, BOHB-like).
         select: how the best trial is chosen (see `knoblab.selection`). "value" (the default): the best value
             among the trials that trained in full, ties broken by val_loss. "cv": besides, when a run ends, the top
             `cv_top` of them are retrained with `cv_folds`-fold cross-validation on the development data (the

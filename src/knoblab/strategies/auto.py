@@ -3,21 +3,18 @@
 The rule, in order (docs/strategies.md has the table of strategies and the benchmarks behind it):
 - a finite space searched by fraction (fraction_limit) -> a shuffled grid: a random subset without repeats;
 - a finite space whose whole grid fits in the budget -> the grid itself;
+- a scheduler that stops or pauses trials (successive halving, Hyperband, median stopping) -> TPE: most trials end
+  PRUNED at a low rung, and TPE learns from all of them, ranked by the resource they reached, then by value
+  (BOHB-like), where a GP would see only the few COMPLETE ones;
 - a known budget of at most GP_MAX_TRIALS trials (n_trials, or a resource budget (max_resource) over the fixed
   `epochs` knob: that many full trials), at most GP_MAX_DIMS knobs and branches nested at most one
   deep -> Gaussian-process BO (which starts with a few Sobol points): the most sample-efficient when each trial
-  is expensive and the budget small, at a cost per suggestion that grows with the history (~0.1-1 s). With a
-  scheduler that stops or pauses trials (successive halving, Hyperband, median stopping) the GP learns from
-  every rung (a PRUNED trial joins the model at the resource it reached, through a fidelity input), and the
-  budget it must stay within counts the trials a resource budget can start, max_resource / the scheduler's
-  min_resource, not its full trials. On the Keras comparison (bench/README.md, "Which strategy under
-  Hyperband") the GP under Hyperband was level with or slightly ahead of TPE under Hyperband (+0.002 +- 0.0015
-  test accuracy over 40 pairs);
+  is expensive and the budget small, at a cost per suggestion that grows with the history (~0.1-1 s);
 - otherwise (a large or unknown budget, many knobs, branches within branches) -> TPE, whose cost per suggestion
   stays in milliseconds and which models each branch's sub-space on its own (it also starts with Sobol points);
 - a space with no knob to search -> Sobol (every point is the same).
 
-With several objectives the grid rules are the same, then (scheduler or not)
+With several objectives the grid rules are the same, then (scheduler or not: TPE optimizes one objective)
 `choose_multi_objective` picks among the multi-objective strategies, a resource budget counting as its full trials
 (its docstring has the rule).
 
@@ -100,17 +97,16 @@ class AutoStrategy(Strategy):
                 return "grid"
         if self.space.ndim == 0:
             return "sobol"
-        observed = n_trials  # how many trials the model-based strategy may have to fit
         if n_trials is None and max_resource is not None:
             epochs = getattr(self.space.all_knobs().get("epochs"), "value", None)
             if isinstance(epochs, int) and not isinstance(epochs, bool) and epochs >= 1:
-                n_trials = observed = math.ceil(max_resource / epochs)  # the full trials the budget allows
-                if stops_trials(scheduler):  # most trials stop at the first rung: that many can start
-                    observed = max(n_trials, max_resource // max(int(getattr(scheduler, "min_resource", None) or 1), 1))
+                n_trials = math.ceil(max_resource / epochs)  # the full trials the resource budget allows
         n_objectives = len(self.directions)
-        if n_objectives > 1:  # its own rule (the full trials of a resource budget count as its budget)
+        if n_objectives > 1:  # before the scheduler's rule: "tpe" optimizes one objective
             return choose_multi_objective(self.space, n_trials, n_objectives)
-        small = observed is not None and observed <= GP_MAX_TRIALS
+        if stops_trials(scheduler):
+            return "tpe"
+        small = n_trials is not None and n_trials <= GP_MAX_TRIALS
         if small and self.space.ndim <= GP_MAX_DIMS and branch_depth(self.space) <= 1:
             return "gp"
         return "tpe"
