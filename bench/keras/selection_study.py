@@ -31,22 +31,18 @@ def picks(db: Path, name: str) -> dict[str, dict]:
 
     import knoblab as kl
     from knoblab import selection
-    from knoblab.strategies.gp import _GP, GPSearch, _standardize
+    from knoblab.strategies.gp import GPSearch
 
     storage = f"sqlite:///{db}"
     exp = kl.Experiment.load(name, storage=storage)
     trials = exp.trials
     order = selection.ranked(trials, exp.metric, exp.direction)
     out = {"value": order[0]}
-    gp_search = GPSearch()
+    gp_search = GPSearch()  # the model the search's GP fits, on every trial the search stored
     gp_search.setup(exp.space, seed=0, direction=exp.direction)
-    X, y, fid = gp_search._observations(trials)
-    X = gp_search.canon(X)
-    gp_search._fidelity = fid is not None
-    gp = _GP(*gp_search._inputs(X, fid), _standardize(y))
-    gp_search_inputs = gp_search._inputs
+    gp = gp_search._model(*gp_search._observations(trials))[0]
     rows = gp_search.canon(np.array([gp_search.enc.encode_trial(t) for t in order]))
-    mean = gp.predict(*gp_search_inputs(rows))[0]  # losses (lower is better), at full fidelity
+    mean = gp.predict(*gp_search._inputs(rows))[0]  # losses (lower is better), at full fidelity
     out["posterior"] = order[int(np.argmin(mean))]
     top = min(5, len(order))
     out["posterior-top5"] = order[int(np.argmin(mean[:top]))]

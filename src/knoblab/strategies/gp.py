@@ -354,16 +354,7 @@ class GPSearch(Strategy):
         pending = np.array(running).reshape(-1, self.enc.ndim) if running else np.empty((0, self.enc.ndim))
         if len(y) < self._n_startup or self.space.ndim == 0:
             return self._startup.ask(history, n)
-        if len(y) > self.max_fit:  # keep the best half and the most recent others
-            best_half = np.argsort(y, kind="stable")[: self.max_fit // 2]
-            rest = np.setdiff1d(np.arange(len(y)), best_half)[-(self.max_fit - len(best_half)) :]
-            keep = np.sort(np.concatenate([best_half, rest]))
-            X, y = X[keep], y[keep]
-            fid = fid[keep] if fid is not None else None
-        X = self.canon(X)
-        ys = _standardize(y)
-        self._fidelity = fid is not None
-        gp = _GP(*self._inputs(X, fid), ys)
+        gp, X, ys = self._model(X, y, fid)
         # the incumbent: the best value seen; with rung data, whose values were reached at several fidelities,
         # the lowest posterior mean at full fidelity of a point already run
         fitted = gp.predict(*self._inputs(X))[0] if self._fidelity else ys
@@ -380,6 +371,21 @@ class GPSearch(Strategy):
             best = self._believe(gp, row, best)
 
         return one_at_a_time(self, history, n, rng, propose, believe)
+
+    def _model(self, X: np.ndarray, y: np.ndarray, fid: np.ndarray | None) -> tuple[_GP, np.ndarray, np.ndarray]:
+        """The GP fitted to observations from `_observations` (at most max_fit of them: the best half and the most
+        recent others), with the canonical rows and standardized losses it was fitted to. Sets whether the model
+        has a fidelity input, which `_inputs` reads."""
+        if len(y) > self.max_fit:  # keep the best half and the most recent others
+            best_half = np.argsort(y, kind="stable")[: self.max_fit // 2]
+            rest = np.setdiff1d(np.arange(len(y)), best_half)[-(self.max_fit - len(best_half)) :]
+            keep = np.sort(np.concatenate([best_half, rest]))
+            X, y = X[keep], y[keep]
+            fid = fid[keep] if fid is not None else None
+        X = self.canon(X)
+        ys = _standardize(y)
+        self._fidelity = fid is not None
+        return _GP(*self._inputs(X, fid), ys), X, ys
 
     def _believe(self, gp: _GP, row: np.ndarray, best: float) -> float:
         """Kriging believer: the point joins the model with its posterior mean as value, and counts as an
