@@ -7,7 +7,7 @@ categorical columns (unordered choices, Bool, Branch) hold the choice's index. I
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
@@ -15,9 +15,7 @@ from .. import values
 from ..observations import infeasible_as_worst, is_continuation, ranked_observations
 from ..space import Branch, Categorical, Space
 from ..trial import FrozenTrial, TrialState
-
-if TYPE_CHECKING:
-    from .qmc import SobolSearch
+from .qmc import SobolSearch
 
 
 class Encoding:
@@ -196,8 +194,6 @@ def one_at_a_time(
 def encoded(space: Space, *, seed: int, direction: str | tuple[str, ...]) -> tuple[Encoding, Canonical, SobolSearch]:
     """What a model-based strategy over encoded rows sets up first: the space's encoding, its canonical form, and
     the Sobol search that proposes the first points (set up with the strategy's seed and direction)."""
-    from .qmc import SobolSearch
-
     enc = Encoding(space)
     startup = SobolSearch()
     startup.setup(space, seed=seed, direction=direction)
