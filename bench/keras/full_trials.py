@@ -52,7 +52,7 @@ def run_cell(task: str, strategy: str, seed: int) -> list[dict[str, Any]]:
             strategy=strategy,
             seed=seed,
             n_trials=max(PREFIXES),
-            storage=f"sqlite:///{Path(tmp) / 'knoblab.db'}",
+            storage=f"sqlite:///{Path(tmp) / tools.KNOBLAB_DB}",
             artifacts_dir=Path(tmp) / "artifacts",
             keep_models=0,
             show_progress=False,

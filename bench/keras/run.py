@@ -93,10 +93,11 @@ def run_cell(task: str, tool: str, budget: int, seed: int, retrains: int = 1) ->
         out = {**tools.TOOLS, **tools.EXTRA_TOOLS}[tool](task, split, budget, seed, Path(tmp))
         wall = time.perf_counter() - start
         keep = os.environ.get("BENCH_KERAS_KEEP_DB")  # a folder: knoblab's stored search, for studying selection
-        if keep and (Path(tmp) / "knoblab.db").exists():
+        stored = Path(tmp) / tools.KNOBLAB_DB
+        if keep and stored.exists():
             Path(keep).mkdir(parents=True, exist_ok=True)
             with (
-                sqlite3.connect(Path(tmp) / "knoblab.db") as src,
+                sqlite3.connect(stored) as src,
                 sqlite3.connect(Path(keep) / f"{task}-{tool}-{budget}-{seed}.db") as dst,
             ):
                 src.backup(dst)  # the write-ahead log included, which a file copy would leave behind

@@ -41,6 +41,7 @@ class Ledger:
 
 
 LEDGER = Ledger()
+KNOBLAB_DB = "knoblab.db"  # knoblab's storage, in the work folder of each search
 
 
 class Count(keras.callbacks.Callback):
@@ -137,7 +138,7 @@ def _knoblab(task, split, budget, seed, workdir, strategy, full_trials=False):
         metric="val_accuracy",
         strategy=strategy,
         seed=seed,
-        storage=f"sqlite:///{workdir / 'knoblab.db'}",
+        storage=f"sqlite:///{workdir / KNOBLAB_DB}",
         artifacts_dir=workdir / "artifacts",
         keep_models=0,
         show_progress=False,
