@@ -106,12 +106,24 @@ def knoblab_hyperband_always(task: str, split: Split, budget: int, seed: int, wo
     return _knoblab(task, split, budget, seed, workdir, strategy="auto")
 
 
+def knoblab_sh1(task: str, split: Split, budget: int, seed: int, workdir: Path) -> dict[str, Any]:
+    """knoblab's default with successive halving from 1 epoch (rungs 1, 3, 9; one bracket) instead of the planned
+    schedule: many cheap first-rung trials, as Keras Tuner's Hyperband spends 240 epochs."""
+    return _knoblab(task, split, budget, seed, workdir, strategy="auto", schedule={"min_resource": 1, "n_brackets": 1})
+
+
+def knoblab_hb1(task: str, split: Split, budget: int, seed: int, workdir: Path) -> dict[str, Any]:
+    """knoblab's default with Hyperband from 1 epoch in two brackets (rungs 1, 3, 9 and 3, 9)."""
+    return _knoblab(task, split, budget, seed, workdir, strategy="auto", schedule={"min_resource": 1, "n_brackets": 2})
+
+
 def knoblab_random(task: str, split: Split, budget: int, seed: int, workdir: Path) -> dict[str, Any]:
     return _knoblab(task, split, budget, seed, workdir, strategy="random", full_trials=True)
 
 
-def _knoblab(task, split, budget, seed, workdir, strategy, full_trials=False):
+def _knoblab(task, split, budget, seed, workdir, strategy, full_trials=False, schedule=None):
     import knoblab as kl
+    from knoblab.schedulers import Hyperband
 
     make = _builder(task, split, seed)
 
@@ -127,6 +139,8 @@ def _knoblab(task, split, budget, seed, workdir, strategy, full_trials=False):
     else:  # before Scan had epoch_budget: full trials, as many as fit
         kwargs["n_trials"] = budget // MAX_EPOCHS
         how = f"n_trials={budget // MAX_EPOCHS}"
+    if schedule is not None:  # a schedule given instead of Scan's plan (development variants)
+        kwargs["scheduler"] = Hyperband(max_resource=MAX_EPOCHS, mode="promote", **schedule)
     scan = kl.Scan(
         split.x_train,
         split.y_train,
@@ -306,6 +320,8 @@ IMPORTS = {
     "knoblab-gp": ("knoblab", "knoblab.keras"),
     "knoblab-tpe": ("knoblab", "knoblab.keras"),
     "knoblab-hyperband-always": ("knoblab", "knoblab.keras"),
+    "knoblab-sh1": ("knoblab", "knoblab.keras"),
+    "knoblab-hb1": ("knoblab", "knoblab.keras"),
     "kt-hyperband": ("keras_tuner",),
     "kt-bayesian": ("keras_tuner",),
     "optuna-tpe-hyperband": ("optuna",),
@@ -350,4 +366,6 @@ EXTRA_TOOLS = {
     "knoblab-gp": knoblab_gp,
     "knoblab-tpe": knoblab_tpe,
     "knoblab-hyperband-always": knoblab_hyperband_always,
+    "knoblab-sh1": knoblab_sh1,
+    "knoblab-hb1": knoblab_hb1,
 }
