@@ -160,5 +160,5 @@ class Hyperband(SuccessiveHalving):
     def __repr__(self) -> str:
         return (
             f"Hyperband(reduction_factor={self.reduction_factor}, min_resource={self.min_resource}, "
-            f"max_resource={self.max_resource}, mode={self.mode!r})"
+            f"max_resource={self.max_resource}, n_brackets={self.n_brackets}, mode={self.mode!r})"
         )
