@@ -4,7 +4,8 @@
 
 One search of 32 full trials per (task, strategy, seed); the GP does not read the budget, so its first 8 and 16
 trials are exactly what a run of 8 or 16 would do. For each prefix the best trial by the scan's own rule is
-retrained once from the same seed for both strategies and scored on the test split (as in run.py).
+retrained `--retrains` times (5) from seeds that are the same for both strategies and scored on the test split
+(as in run.py; `report --score mean` ranks by the mean of the retrainings).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ DEFAULT_OUT = Path("bench/results/keras/full_trials.jsonl")
 PREFIXES = (8, 16, 32)
 
 
-def run_cell(task: str, strategy: str, seed: int) -> list[dict[str, Any]]:
+def run_cell(task: str, strategy: str, seed: int, retrains: int = 1) -> list[dict[str, Any]]:
     import knoblab as kl
     from knoblab.keras import hygiene
 
@@ -71,7 +72,7 @@ def run_cell(task: str, strategy: str, seed: int) -> list[dict[str, Any]]:
                 "seed": seed,
                 "full_trials": k,
                 "best_val": best.value,
-                **retrain(task, split, params, seed),
+                **retrain(task, split, params, seed, retrains),
                 "best": params,
                 "search_seconds": round(wall, 2),
                 "max_epochs": tasks.MAX_EPOCHS,
@@ -89,6 +90,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--tasks", nargs="+", default=list(tasks.TASKS), choices=list(tasks.ALL_TASKS))
     ap.add_argument("--strategies", nargs="+", default=["gp", "random"])
     ap.add_argument("--seeds", type=int, default=5)
+    ap.add_argument("--first-seed", type=int, default=0)
+    ap.add_argument("--retrains", type=int, default=5, help="retrainings of each selected configuration (5)")
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--out", type=Path, default=DEFAULT_OUT)
     args = ap.parse_args(argv)
@@ -97,8 +100,8 @@ def main(argv: list[str] | None = None) -> None:
     if args.out.exists():
         done = {(r["task"], r["strategy"], r["seed"]) for r in map(json.loads, args.out.read_text().splitlines())}
     cells = [
-        (task, strategy, seed)
-        for seed in range(args.seeds)
+        (task, strategy, seed, args.retrains)
+        for seed in range(args.first_seed, args.first_seed + args.seeds)
         for task in args.tasks
         for strategy in args.strategies
         if (task, strategy, seed) not in done
@@ -112,7 +115,7 @@ def main(argv: list[str] | None = None) -> None:
 
 if __name__ == "__main__":
     if sys.argv[1:2] == ["--cell"]:
-        task, strategy, seed = sys.argv[2:5]
-        print(json.dumps(run_cell(task, strategy, int(seed))), flush=True)
+        task, strategy, seed, retrains = sys.argv[2:6]
+        print(json.dumps(run_cell(task, strategy, int(seed), int(retrains))), flush=True)
     else:
         main()
