@@ -43,7 +43,7 @@ def retrain(task: str, split, params: dict[str, Any], seed: int, retrains: int =
     import keras
     import numpy as np
 
-    from .tasks import BATCH_SIZE, MAX_EPOCHS, VAL_BATCH_SIZE, build
+    from .tasks import MAX_EPOCHS, build, fit
 
     class KeepBest(keras.callbacks.Callback):
         best, weights = -np.inf, None
@@ -56,16 +56,7 @@ def retrain(task: str, split, params: dict[str, Any], seed: int, retrains: int =
     for k in range(retrains):
         model = build(task, params, split.n_classes, split.x_train.shape[1:], retrain_seed(seed, k))
         keep = KeepBest()
-        model.fit(
-            split.x_train,
-            split.y_train,
-            validation_data=(split.x_val, split.y_val),
-            epochs=MAX_EPOCHS,
-            batch_size=BATCH_SIZE,
-            validation_batch_size=VAL_BATCH_SIZE,
-            verbose=0,
-            callbacks=[keep],
-        )
+        fit(model, split, MAX_EPOCHS, [keep])  # as the searches fit, outside their epoch ledger
         model.set_weights(keep.weights)
         pred = np.argmax(model.predict(split.x_test, batch_size=512, verbose=0), axis=1)
         tests.append(float(np.mean(pred == split.y_test)))

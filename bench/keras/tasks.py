@@ -124,3 +124,19 @@ def build(task: str, params: dict[str, Any], n_classes: int, input_shape: tuple[
         metrics=["accuracy"],
     )
     return model
+
+
+def fit(model, split: Split, epochs: int, callbacks: list, **kwargs):
+    """The one way every model here is trained, in the searches and in the retraining of their picks: the
+    training split, validation on the validation split, the same batch sizes, silent."""
+    return model.fit(
+        split.x_train,
+        split.y_train,
+        validation_data=(split.x_val, split.y_val),
+        epochs=epochs,
+        batch_size=BATCH_SIZE,
+        validation_batch_size=VAL_BATCH_SIZE,
+        verbose=0,
+        callbacks=callbacks,
+        **kwargs,
+    )

@@ -19,7 +19,7 @@ import keras
 import numpy as np
 
 from . import spaces
-from .tasks import BATCH_SIZE, MAX_EPOCHS, VAL_BATCH_SIZE, Split, build
+from .tasks import BATCH_SIZE, MAX_EPOCHS, VAL_BATCH_SIZE, Split, build, fit
 
 
 class BudgetSpent(RuntimeError):
@@ -63,17 +63,8 @@ class Count(keras.callbacks.Callback):
 
 
 def _fit(model, split: Split, epochs: int, callbacks: list, **kwargs):
-    return model.fit(
-        split.x_train,
-        split.y_train,
-        validation_data=(split.x_val, split.y_val),
-        epochs=epochs,
-        batch_size=BATCH_SIZE,
-        validation_batch_size=VAL_BATCH_SIZE,
-        verbose=0,
-        callbacks=[*callbacks, Count()],
-        **kwargs,
-    )
+    """A search's fit: `tasks.fit`, counted into the ledger."""
+    return fit(model, split, epochs, [*callbacks, Count()], **kwargs)
 
 
 def _builder(task: str, split: Split, seed: int):
