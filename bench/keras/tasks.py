@@ -126,17 +126,21 @@ def build(task: str, params: dict[str, Any], n_classes: int, input_shape: tuple[
     return model
 
 
+def fit_args(split: Split, epochs: int) -> dict[str, Any]:
+    """How every model here is trained, in the searches and in the retraining of their picks (`fit`; Keras
+    Tuner's `search` takes the same arguments): the training split, validation on the validation split, the same
+    batch sizes, silent."""
+    return {
+        "x": split.x_train,
+        "y": split.y_train,
+        "validation_data": (split.x_val, split.y_val),
+        "epochs": epochs,
+        "batch_size": BATCH_SIZE,
+        "validation_batch_size": VAL_BATCH_SIZE,
+        "verbose": 0,
+    }
+
+
 def fit(model, split: Split, epochs: int, callbacks: list, **kwargs):
-    """The one way every model here is trained, in the searches and in the retraining of their picks: the
-    training split, validation on the validation split, the same batch sizes, silent."""
-    return model.fit(
-        split.x_train,
-        split.y_train,
-        validation_data=(split.x_val, split.y_val),
-        epochs=epochs,
-        batch_size=BATCH_SIZE,
-        validation_batch_size=VAL_BATCH_SIZE,
-        verbose=0,
-        callbacks=callbacks,
-        **kwargs,
-    )
+    """`model.fit` with `fit_args`."""
+    return model.fit(**fit_args(split, epochs), callbacks=callbacks, **kwargs)

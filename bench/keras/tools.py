@@ -19,7 +19,7 @@ import keras
 import numpy as np
 
 from . import spaces
-from .tasks import BATCH_SIZE, MAX_EPOCHS, VAL_BATCH_SIZE, Split, build, fit
+from .tasks import BATCH_SIZE, MAX_EPOCHS, Split, build, fit, fit_args
 
 
 class BudgetSpent(RuntimeError):
@@ -211,16 +211,7 @@ def _kt_search(tuner, task: str, split: Split, epochs: int, how: str) -> dict[st
         return populate(trial_id)
 
     oracle.populate_space = populate_within_budget
-    tuner.search(
-        split.x_train,
-        split.y_train,
-        validation_data=(split.x_val, split.y_val),
-        epochs=epochs,
-        batch_size=BATCH_SIZE,
-        validation_batch_size=VAL_BATCH_SIZE,
-        verbose=0,
-        callbacks=[Count()],
-    )
+    tuner.search(**fit_args(split, epochs), callbacks=[Count()])
     best = tuner.get_best_hyperparameters(1)[0].values
     return {"best": {k: best[k] for k in spaces.KNOBS[task]}, "trials": len(oracle.trials), "how": how}
 
